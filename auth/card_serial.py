@@ -1,0 +1,46 @@
+"""The only form in which a My Number Card certificate serial is ever kept.
+
+The serial changes on every renewal and identifies a card, not a person, so it is stored only as
+a keyed hash (HMAC-SHA256 with a pepper). Identity and the dev IdP both call `hash_serial`, so
+the same card always maps to the same stored value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+# Dev default only: a deployment sets KYODO_CARD_PEPPER to a secret of its own.
+DEV_CARD_PEPPER = "kyodo-dev-card-pepper-not-for-production"
+
+
+def normalize_serial(serial: str | int) -> str:
+    """Certificate serials are printed as decimal ints, hex, or colon-separated hex bytes.
+
+    A `str` is read as hex (optionally `0x`-prefixed, colons/spaces allowed) as X.509 tools print
+    it; an `int` is the serial number itself. Both give lower-case hex without leading zeros.
+    """
+    if isinstance(serial, int):
+        if serial < 0:
+            raise ValueError("a certificate serial is a non-negative integer")
+        return format(serial, "x")
+    text = serial.strip().lower().replace(":", "").replace(" ", "")
+    if text.startswith("0x"):
+        text = text[2:]
+    if not text:
+        raise ValueError("empty certificate serial")
+    try:
+        value = int(text, 16)
+    except ValueError:
+        raise ValueError("a certificate serial must be hexadecimal") from None
+    return format(value, "x")
+
+
+def card_pepper() -> bytes:
+    return os.environ.get("KYODO_CARD_PEPPER", DEV_CARD_PEPPER).encode()
+
+
+def hash_serial(serial: str | int) -> str:
+    """HMAC-SHA256(pepper, normalized serial) as 64 hex chars."""
+    return hmac.new(card_pepper(), normalize_serial(serial).encode(), hashlib.sha256).hexdigest()
