@@ -37,6 +37,8 @@ class ClaimMapping:
     """
 
     subject: str = "sub"
+    # RFC 9068 client-credentials tokens may carry only `client_id`.
+    subject_fallback: str = "client_id"
     municipality: str = "muni"
     roles: str = "roles"
     scopes: tuple[str, ...] = ("scope", "scp")
@@ -48,7 +50,7 @@ class ClaimMapping:
     def from_mapping(cls, data: Mapping[str, Any] | None) -> ClaimMapping:
         if not data:
             return cls()
-        unknown = set(data) - {"subject", "municipality", "roles", "scopes", "assurance", "default_roles"}
+        unknown = set(data) - {"subject", "subject_fallback", "municipality", "roles", "scopes", "assurance", "default_roles"}
         if unknown:
             raise ValueError(f"unknown claim mapping keys: {sorted(unknown)}")
         values = dict(data)
@@ -106,6 +108,8 @@ def normalize_municipality(value: Any) -> str | None:
 
 def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping, issuer: str | None) -> Principal:
     subject = claim_value(claims, mapping.subject)
+    if subject is None and mapping.subject_fallback:
+        subject = claim_value(claims, mapping.subject_fallback)
     if not isinstance(subject, str) or not subject:
         raise ValueError(f"the token has no subject claim '{mapping.subject}'")
     scopes: frozenset[str] = frozenset()
