@@ -1,0 +1,1 @@
+"""Benchmarks and the public federation gateway audit runner (never timed tests)."""
