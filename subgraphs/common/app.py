@@ -1,0 +1,74 @@
+"""The HTTP shell every subgraph shares: Starlette serving a strawberry federation schema at /graphql.
+
+    def create_app() -> Starlette:
+        return create_subgraph_app("identity", schema)
+
+`/graphql` takes POST (and GET for queries); resolvers see a `RequestContext` as `info.context`.
+`/health` answers {"status": "ok"} once the database is reachable, 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from subgraphs.common.context import request_context
+from subgraphs.common.db import Database
+
+log = logging.getLogger("kyodo.subgraphs.app")
+
+
+class SubgraphGraphQL(GraphQL):
+    """strawberry's ASGI app with our context; no GraphiQL (its page loads from a CDN, useless on LGWAN)."""
+
+    def __init__(self, schema: Any, name: str, database: Database | None, keys: Any = None) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        self.subgraph_name = name
+        self.database = database
+        self.keys = keys
+
+    async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
+        return request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
+                               response=response)
+
+
+def create_subgraph_app(name: str, schema: Any, *, database: Database | None = None, keys: Any = None,
+                        database_url: str | None = None) -> Starlette:
+    """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`)."""
+    database = database or Database.for_subgraph(name, database_url)
+    graphql_app = SubgraphGraphQL(schema, name, database, keys)
+
+    async def health(_request: Request) -> JSONResponse:
+        try:
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - report, never crash the probe
+            log.warning("health check of %s failed: %s", name, error)
+            return JSONResponse({"status": "unavailable", "subgraph": name}, status_code=503)
+        return JSONResponse({"status": "ok", "subgraph": name})
+
+    async def lifespan(_app: Starlette):  # noqa: ANN202
+        yield
+        await database.dispose()
+
+    app = Starlette(
+        routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],
+        lifespan=_as_context_manager(lifespan),
+    )
+    app.state.subgraph = name
+    app.state.database = database
+    app.state.schema = schema
+    return app
+
+
+def _as_context_manager(generator_function):  # noqa: ANN001, ANN202
+    from contextlib import asynccontextmanager
+
+    return asynccontextmanager(generator_function)

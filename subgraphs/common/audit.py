@@ -1,0 +1,169 @@
+"""Append-only, hash-chained audit log of personal-data access (one log per subgraph database).
+
+Each record's `hash` is SHA-256 over a canonical JSON of its content and the previous record's hash, and
+record ids are consecutive (1, 2, 3…). A one-row `audit_head` holds the last id and hash; `record` updates it
+first, which takes a row lock (PostgreSQL) or the write lock (SQLite), so concurrent writers are serialised
+and the chain never forks. Editing a record breaks its hash; deleting one leaves a gap in the ids (or a head
+that points past the end); `verify_chain` names both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from subgraphs.common.errors import Forbidden
+
+GENESIS_HASH = "0" * 64
+AUDIT_READ_SCOPE = "audit:read"
+
+
+class AuditRecord(SQLModel, table=True):
+    __tablename__ = "audit_record"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str = Field(max_length=32)                    # ISO 8601 UTC, kept as text so it hashes identically everywhere
+    subgraph: str = Field(max_length=32)
+    actor: str = Field(max_length=128, index=True)    # principal subject, or "anonymous"
+    actor_municipality: str | None = Field(default=None, max_length=6, index=True)
+    subject: str = Field(max_length=128, index=True)  # whose data (resident id), or a resource id
+    subject_municipality: str | None = Field(default=None, max_length=6, index=True)
+    fields: str                                        # JSON list of field names, sorted
+    purpose: str = Field(max_length=128)
+    result: str = Field(max_length=32)                # permitted, denied, written, rejected…
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_id: int = 0
+    last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+HASHED_COLUMNS = ("id", "at", "subgraph", "actor", "actor_municipality", "subject", "subject_municipality",
+                  "fields", "purpose", "result", "prev_hash")
+
+
+def canonical_bytes(values: dict) -> bytes:
+    """The serialization the hash covers: sorted keys, no whitespace, UTF-8."""
+    content = {name: values[name] for name in HASHED_COLUMNS}
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def compute_hash(values: dict) -> str:
+    return hashlib.sha256(canonical_bytes(values)).hexdigest()
+
+
+def _actor_parts(actor) -> tuple[str, str | None]:  # noqa: ANN001 - Principal | str | None
+    if actor is None:
+        return "anonymous", None
+    if isinstance(actor, str):
+        return actor, None
+    return actor.subject, actor.municipality
+
+
+async def record(session: AsyncSession, actor, subject: str, fields: Iterable[str], purpose: str,  # noqa: ANN001
+                 result: str, *, subject_municipality: str | None = None, subgraph: str = "") -> AuditRecord:
+    """Append one record in the caller's transaction (it commits or rolls back with the data it describes).
+
+    `actor` is a Principal, a subject string, or None for an anonymous caller.
+    """
+    # Take the chain head first: this write is what serialises concurrent appenders.
+    bumped = await session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + 1)
+        .returning(AuditHead.last_id, AuditHead.last_hash)
+    )
+    row = bumped.first()
+    if row is None:  # first record in a fresh database: create the head, then take it
+        session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS_HASH))
+        await session.flush()
+        return await record(session, actor, subject, fields, purpose, result,
+                            subject_municipality=subject_municipality, subgraph=subgraph)
+    new_id, prev_hash = row
+    actor_id, actor_municipality = _actor_parts(actor)
+    values = {
+        "id": new_id,
+        "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "subgraph": subgraph,
+        "actor": actor_id,
+        "actor_municipality": actor_municipality,
+        "subject": subject,
+        "subject_municipality": subject_municipality,
+        "fields": json.dumps(sorted(set(fields)), ensure_ascii=False),
+        "purpose": purpose,
+        "result": result,
+        "prev_hash": prev_hash,
+    }
+    values["hash"] = compute_hash(values)
+    entry = AuditRecord(**values)
+    session.add(entry)
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=values["hash"]))
+    await session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    record_id: int
+    reason: str   # "edited" or "deleted"
+
+
+async def find_breaks(session: AsyncSession) -> list[ChainBreak]:
+    """Walk the chain from the first record; report every record that was edited or is missing."""
+    breaks: list[ChainBreak] = []
+    expected_id, expected_prev = 1, GENESIS_HASH
+    result = await session.stream_scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=500))
+    async for entry in result:
+        values = {name: getattr(entry, name) for name in HASHED_COLUMNS}
+        while expected_id < entry.id:  # ids are consecutive: a gap is a deleted record
+            breaks.append(ChainBreak(expected_id, "deleted"))
+            expected_id += 1
+        if compute_hash(values) != entry.hash:
+            breaks.append(ChainBreak(entry.id, "edited"))
+        elif entry.prev_hash != expected_prev and not (breaks and breaks[-1].record_id == entry.id - 1):
+            # This record is intact but its predecessor changed after it was written (hash recomputed).
+            breaks.append(ChainBreak(entry.id - 1, "edited"))
+        expected_id, expected_prev = entry.id + 1, entry.hash
+    head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one_or_none()
+    if head is not None:
+        while expected_id <= head.last_id:  # records deleted from the end of the chain
+            breaks.append(ChainBreak(expected_id, "deleted"))
+            expected_id += 1
+        if head.last_id == expected_id - 1 and head.last_id > 0 and head.last_hash != expected_prev \
+                and not any(b.record_id == head.last_id for b in breaks):
+            breaks.append(ChainBreak(head.last_id, "edited"))  # last record changed, hash recomputed
+    return breaks
+
+
+async def verify_chain(session: AsyncSession) -> list[int]:
+    """Ids of broken records (edited, or deleted: then the missing id). Empty means the chain is intact."""
+    return sorted({b.record_id for b in await find_breaks(session)})
+
+
+async def query_log(session: AsyncSession, principal, *, subject: str | None = None,  # noqa: ANN001
+                    since: str | None = None, until: str | None = None, limit: int = 100) -> list[AuditRecord]:
+    """Records about or by the staff member's own municipality, newest first. Needs staff + `audit:read`."""
+    if principal is None or "staff" not in principal.roles or AUDIT_READ_SCOPE not in principal.scopes \
+            or not principal.municipality:
+        raise Forbidden("the audit log is open only to staff with audit:read, for their own municipality")
+    municipality = principal.municipality
+    statement = select(AuditRecord).where(or_(AuditRecord.subject_municipality == municipality,
+                                              AuditRecord.actor_municipality == municipality))
+    if subject:
+        statement = statement.where(AuditRecord.subject == subject)
+    if since:
+        statement = statement.where(AuditRecord.at >= since)
+    if until:
+        statement = statement.where(AuditRecord.at < until)
+    statement = statement.order_by(AuditRecord.id.desc()).limit(max(1, min(limit, 1000)))
+    return list((await session.execute(statement)).scalars())

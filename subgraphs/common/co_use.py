@@ -1,0 +1,119 @@
+"""共同利用: which municipality has joined which platform, and usage counted for sharing running costs.
+
+A platform serves residents and staff of its home city and of the municipalities that joined it; anyone else
+gets PLATFORM_NOT_JOINED. Usage is counted per municipality, platform and month (requests, records touched).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from subgraphs.common.errors import PlatformNotJoined
+from subgraphs.common.municipality import (
+    HIMEJI, KAKOGAWA, KAKOGAWA_BASIN, KASAI, MIKI, MUNICIPALITIES, PLATFORM_HOME, SANDA, TAKASAGO, YABU,
+)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "co_use_membership"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    municipality_code: str = Field(primary_key=True, max_length=6)
+    joined_on: date
+
+
+class Usage(SQLModel, table=True):
+    __tablename__ = "co_use_usage"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    municipality_code: str = Field(primary_key=True, max_length=6)
+    period: str = Field(primary_key=True, max_length=7)   # YYYY-MM
+    requests: int = 0
+    records: int = 0
+
+
+# Seed memberships: each platform's home city plus the municipalities that joined it. The four cities use each
+# other's platforms; the basin shares safety; 稲美町 and 多可町 have joined nothing (their residents are refused).
+DEFAULT_MEMBERSHIPS: dict[str, tuple[str, ...]] = {
+    "childcare": (HIMEJI, KAKOGAWA, KASAI, YABU, TAKASAGO),
+    "safety": tuple(dict.fromkeys((KAKOGAWA, *KAKOGAWA_BASIN, HIMEJI, KASAI, YABU, MIKI))),
+    "currency": (KASAI, HIMEJI, KAKOGAWA, YABU),
+    "identity": (YABU, HIMEJI, KAKOGAWA, KASAI, SANDA),
+}
+SEED_JOINED_ON = date(2025, 4, 1)
+
+
+async def seed_memberships(session: AsyncSession, memberships: dict[str, tuple[str, ...]] | None = None) -> int:
+    """Insert the default memberships that are missing (idempotent). Returns how many were added."""
+    memberships = memberships or DEFAULT_MEMBERSHIPS
+    existing = {(m.platform, m.municipality_code) for m in (await session.execute(select(Membership))).scalars()}
+    added = 0
+    for platform, codes in memberships.items():
+        for code in codes:
+            if (platform, code) not in existing:
+                joined = SEED_JOINED_ON if code != PLATFORM_HOME[platform] else date(2024, 4, 1)
+                session.add(Membership(platform=platform, municipality_code=code, joined_on=joined))
+                added += 1
+    await session.flush()
+    return added
+
+
+async def joined(session: AsyncSession, platform: str, municipality_code: str | None) -> bool:
+    if not municipality_code:
+        return False
+    found = await session.execute(select(Membership.platform).where(
+        Membership.platform == platform, Membership.municipality_code == municipality_code))
+    return found.first() is not None
+
+
+async def ensure_joined(session: AsyncSession, platform: str, municipality_code: str | None) -> None:
+    """Raise PLATFORM_NOT_JOINED unless the municipality uses the platform."""
+    if not await joined(session, platform, municipality_code):
+        known = MUNICIPALITIES.get(municipality_code or "")
+        name = known.name if known else (municipality_code or "an unknown municipality")
+        raise PlatformNotJoined(f"{name} has not joined the {platform} platform",
+                                platform=platform, municipality=municipality_code)
+
+
+async def members(session: AsyncSession, platform: str) -> list[str]:
+    rows = await session.execute(select(Membership.municipality_code).where(Membership.platform == platform)
+                                 .order_by(Membership.municipality_code))
+    return list(rows.scalars())
+
+
+def current_period(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime("%Y-%m")
+
+
+async def count_usage(session: AsyncSession, platform: str, municipality_code: str | None, *,
+                      requests: int = 1, records: int = 0, period: str | None = None) -> None:
+    """Add to the month's counters with one upsert (safe under concurrent requests)."""
+    if not municipality_code:
+        return
+    period = period or current_period()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Usage).values(platform=platform, municipality_code=municipality_code, period=period,
+                                     requests=requests, records=records)
+    statement = statement.on_conflict_do_update(
+        index_elements=["platform", "municipality_code", "period"],
+        set_={"requests": Usage.requests + requests, "records": Usage.records + records},
+    )
+    await session.execute(statement)
+
+
+async def usage_report(session: AsyncSession, platform: str | None = None,
+                       period: str | None = None) -> list[Usage]:
+    statement = select(Usage)
+    if platform:
+        statement = statement.where(Usage.platform == platform)
+    if period:
+        statement = statement.where(Usage.period == period)
+    rows = await session.execute(statement.order_by(Usage.platform, Usage.period, Usage.municipality_code))
+    return list(rows.scalars())

@@ -1,0 +1,55 @@
+"""Alembic operations for the tables every subgraph database carries (audit log, co-use).
+
+Call `create_common_tables(op)` from a subgraph's first migration and `drop_common_tables(op)` from its
+downgrade. Later changes to these tables get new versioned functions here, never edits to this one.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from subgraphs.common.audit import GENESIS_HASH
+
+
+def create_common_tables(op) -> None:  # noqa: ANN001 - alembic.op
+    op.create_table(
+        "audit_record",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("at", sa.String(32), nullable=False),
+        sa.Column("subgraph", sa.String(32), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=False, index=True),
+        sa.Column("actor_municipality", sa.String(6), nullable=True, index=True),
+        sa.Column("subject", sa.String(128), nullable=False, index=True),
+        sa.Column("subject_municipality", sa.String(6), nullable=True, index=True),
+        sa.Column("fields", sa.Text, nullable=False),
+        sa.Column("purpose", sa.String(128), nullable=False),
+        sa.Column("result", sa.String(32), nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+    )
+    head = op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("last_id", sa.Integer, nullable=False),
+        sa.Column("last_hash", sa.String(64), nullable=False),
+    )
+    op.bulk_insert(head, [{"id": 1, "last_id": 0, "last_hash": GENESIS_HASH}])
+    op.create_table(
+        "co_use_membership",
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("municipality_code", sa.String(6), primary_key=True),
+        sa.Column("joined_on", sa.Date, nullable=False),
+    )
+    op.create_table(
+        "co_use_usage",
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("municipality_code", sa.String(6), primary_key=True),
+        sa.Column("period", sa.String(7), primary_key=True),
+        sa.Column("requests", sa.Integer, nullable=False),
+        sa.Column("records", sa.Integer, nullable=False),
+    )
+
+
+def drop_common_tables(op) -> None:  # noqa: ANN001
+    for table in ("co_use_usage", "co_use_membership", "audit_head", "audit_record"):
+        op.drop_table(table)

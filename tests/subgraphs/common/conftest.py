@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+from subgraphs.common.common_tables import create_common_tables
+from subgraphs.common.db import Database
+
+
+@pytest.fixture
+async def common_db(database_url):
+    """A database holding only the shared tables, created by the same Alembic operations the subgraphs run."""
+    database = Database("common", database_url)
+
+    def _create(connection) -> None:  # noqa: ANN001
+        create_common_tables(Operations(MigrationContext.configure(connection)))
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(_create)
+    yield database
+    await database.dispose()
