@@ -1,0 +1,151 @@
+"""`authorize`: prune an operation to what the principal may read, with Apollo's semantics.
+
+Runs after validation and before planning, so no subgraph is ever asked for a removed field;
+each removal is reported as a GraphQL error (code UNAUTHORIZED_FIELD_OR_TYPE) at its path and
+the field comes back null in the response.
+
+`@policy` names are decided by `policy_hook(principal, policy_name) -> bool` (memoised per
+request); without a hook no policy is granted, so a policy-guarded field is never served by
+accident.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql.language import get_location
+
+from auth.principal import Principal
+from gateway.authorization.pruning import Path, Pruner, prune_operation
+from gateway.authorization.requirements import Requirement, SchemaRequirements, read_requirements
+
+UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
+UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
+
+PolicyHook = Callable[[Principal | None, str], bool]
+
+_requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class AuthorizationResult:
+    document: DocumentNode | None            # None: no root field is left to plan
+    errors: list[dict] = field(default_factory=list)
+    removed_paths: tuple[Path, ...] = ()
+    # What distinguishes this pruning from another one of the same document (plan cache key);
+    # None when nothing was removed.
+    signature: tuple | None = None
+
+
+def requirements_for(schema: GraphQLSchema) -> SchemaRequirements:
+    cached = _requirements.get(schema)
+    if cached is None:
+        cached = read_requirements(schema)
+        _requirements[schema] = cached
+    return cached
+
+
+def _schema_of(supergraph: Any) -> GraphQLSchema:
+    return supergraph if isinstance(supergraph, GraphQLSchema) else supergraph.schema
+
+
+def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == operation_name), None)
+
+
+class _Decider:
+    def __init__(self, principal: Principal | None, policy_hook: PolicyHook | None) -> None:
+        self.principal = principal
+        self.scopes = principal.scopes if principal is not None else frozenset()
+        self.policy_hook = policy_hook
+        self._policies: dict[str, bool] = {}
+
+    def _policy(self, name: str) -> bool:
+        if name not in self._policies:
+            granted = False
+            if self.policy_hook is not None:
+                try:
+                    granted = bool(self.policy_hook(self.principal, name))
+                except Exception:  # noqa: BLE001 - a failing policy denies; it must not fail the request
+                    granted = False
+            self._policies[name] = granted
+        return self._policies[name]
+
+    def allowed(self, requirement: Requirement) -> bool:
+        if requirement.empty:
+            return True
+        if requirement.authenticated and self.principal is None:
+            return False
+        for condition in requirement.scopes:
+            if not any(group <= self.scopes for group in condition):
+                return False
+        for condition in requirement.policies:
+            if not any(all(self._policy(name) for name in group) for group in condition):
+                return False
+        return True
+
+
+def _error(path: Path, node: Any) -> dict:
+    error: dict[str, Any] = {"message": UNAUTHORIZED_MESSAGE, "path": list(path)}
+    loc = getattr(node, "loc", None)
+    if loc is not None and loc.source is not None:
+        location = get_location(loc.source, loc.start)
+        error["locations"] = [{"line": location.line, "column": location.column}]
+    error["extensions"] = {"code": UNAUTHORIZED_CODE}
+    return error
+
+
+def authorize(
+    supergraph: Any,
+    document: DocumentNode,
+    operation_name: str | None,
+    principal: Principal | None,
+    policy_hook: PolicyHook | None = None,
+) -> AuthorizationResult:
+    schema = _schema_of(supergraph)
+    requirements = requirements_for(schema)
+    if not requirements.any:
+        return AuthorizationResult(document)
+    operation = _select_operation(document, operation_name)
+    if operation is None:
+        return AuthorizationResult(document)  # validation reports an unknown operation, not us
+    root = schema.get_root_type(operation.operation) if hasattr(schema, "get_root_type") else None
+    if root is None:
+        root = {
+            OperationType.QUERY: schema.query_type,
+            OperationType.MUTATION: schema.mutation_type,
+            OperationType.SUBSCRIPTION: schema.subscription_type,
+        }[operation.operation]
+    if root is None:
+        return AuthorizationResult(document)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    decider = _Decider(principal, policy_hook)
+    pruner = Pruner(schema, requirements, decider.allowed, fragments)
+    pruned = prune_operation(document, operation, root, pruner)
+    if not pruner.removed:
+        return AuthorizationResult(document)
+    errors: list[dict] = []
+    seen: set[Path] = set()
+    for path, node in pruner.removed:
+        if path not in seen:
+            seen.add(path)
+            errors.append(_error(path, node))
+    removed = tuple(sorted(seen))
+    return AuthorizationResult(pruned, errors, removed, _signature(pruner.removed))
+
+
+def _signature(removed: list[tuple[Path, Any]]) -> tuple | None:
+    """Which nodes were removed, by path and source offset (two fragments may share a path)."""
+    marks = []
+    for path, node in removed:
+        loc = getattr(node, "loc", None)
+        if loc is None:
+            return None  # a document built without locations: let the pipeline print it instead
+        marks.append((path, loc.start))
+    return tuple(sorted(set(marks)))

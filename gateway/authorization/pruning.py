@@ -1,0 +1,176 @@
+"""Remove what the caller may not read from an operation, before it is planned.
+
+Walks the selected operation with the schema's types. An unauthorized field (or an inline
+fragment / fragment spread whose type condition is unauthorized) is dropped and an error is
+recorded at its response path; list positions are written "@" since no data exists yet.
+A selection set left empty drops its parent field too (GraphQL forbids empty selections); the
+errors stay at the children that caused it. Named fragments are pruned per use: an unchanged
+spread is kept, a changed one becomes an inline fragment with the pruned selections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.language import Node
+
+from gateway.authorization.requirements import Requirement, SchemaRequirements
+
+Path = tuple[str, ...]
+LIST_MARKER = "@"
+
+
+def replace(node: Node, **changes) -> Node:
+    values = {key: getattr(node, key) for key in node.keys}
+    values.update(changes)
+    return type(node)(**values)
+
+
+def _list_depth(type_) -> int:
+    depth = 0
+    while True:
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        elif isinstance(type_, GraphQLList):
+            depth += 1
+            type_ = type_.of_type
+        else:
+            return depth
+
+
+@dataclass
+class Pruner:
+    schema: GraphQLSchema
+    requirements: SchemaRequirements
+    allowed: Callable[[Requirement], bool]
+    fragments: dict[str, FragmentDefinitionNode]
+    removed: list[tuple[Path, FieldNode | Node]] = field(default_factory=list)
+    used_fragments: set[str] = field(default_factory=set)
+    _visiting: set[str] = field(default_factory=set)
+
+    def _deny(self, path: Path, node: Node) -> None:
+        self.removed.append((path, node))
+
+    def selection_set(self, parent: GraphQLNamedType, selection_set: SelectionSetNode, path: Path) -> SelectionSetNode | None:
+        """The pruned selection set, the same object if untouched, None if nothing is left."""
+        kept = []
+        changed = False
+        for selection in selection_set.selections:
+            result = self._selection(parent, selection, path)
+            if result is not selection:
+                changed = True
+            if result is not None:
+                kept.append(result)
+        if not kept:
+            return None
+        if not changed:
+            return selection_set
+        return replace(selection_set, selections=tuple(kept))
+
+    def _type_condition(self, parent: GraphQLNamedType, condition) -> GraphQLNamedType | None:
+        if condition is None:
+            return parent
+        return self.schema.get_type(condition.name.value)
+
+    def _selection(self, parent: GraphQLNamedType, selection: Node, path: Path) -> Node | None:
+        if isinstance(selection, FieldNode):
+            return self._field(parent, selection, path)
+        if isinstance(selection, InlineFragmentNode):
+            target = self._type_condition(parent, selection.type_condition)
+            if target is None:
+                return selection
+            if selection.type_condition is not None and not self.allowed(self.requirements.type_requirement(target.name)):
+                self._deny(path, selection)
+                return None
+            pruned = self.selection_set(target, selection.selection_set, path)
+            if pruned is None:
+                return None
+            return selection if pruned is selection.selection_set else replace(selection, selection_set=pruned)
+        if isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            definition = self.fragments.get(name)
+            if definition is None or name in self._visiting:
+                return selection
+            target = self._type_condition(parent, definition.type_condition)
+            if target is None:
+                self.used_fragments.add(name)
+                return selection
+            if not self.allowed(self.requirements.type_requirement(target.name)):
+                self._deny(path, selection)
+                return None
+            self._visiting.add(name)
+            try:
+                pruned = self.selection_set(target, definition.selection_set, path)
+            finally:
+                self._visiting.discard(name)
+            if pruned is None:
+                return None
+            if pruned is definition.selection_set:
+                self.used_fragments.add(name)
+                return selection
+            # Same meaning as the spread, minus what was removed at this use site.
+            return InlineFragmentNode(
+                type_condition=definition.type_condition,
+                directives=selection.directives,
+                selection_set=pruned,
+                loc=selection.loc,
+            )
+        return selection
+
+    def _field(self, parent: GraphQLNamedType, node: FieldNode, path: Path) -> FieldNode | None:
+        name = node.name.value
+        key = node.alias.value if node.alias else name
+        here = path + (key,)
+        if name.startswith("__"):
+            return node  # __typename and introspection are always readable
+        definition = (getattr(parent, "fields", None) or {}).get(name)
+        if definition is None:
+            return node
+        if not self.allowed(self.requirements.field_requirement(parent, name)):
+            self._deny(here, node)
+            return None
+        if node.selection_set is None:
+            return node
+        child_path = here + (LIST_MARKER,) * _list_depth(definition.type)
+        pruned = self.selection_set(get_named_type(definition.type), node.selection_set, child_path)
+        if pruned is None:
+            return None
+        return node if pruned is node.selection_set else replace(node, selection_set=pruned)
+
+
+def prune_operation(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    root: GraphQLNamedType,
+    pruner: Pruner,
+) -> DocumentNode | None:
+    """The document with `operation` pruned; None when no root field is left."""
+    pruned = pruner.selection_set(root, operation.selection_set, ())
+    if pruned is None:
+        return None
+    if pruned is operation.selection_set:
+        return document
+    definitions = []
+    for definition in document.definitions:
+        if definition is operation:
+            definitions.append(replace(operation, selection_set=pruned))
+        elif isinstance(definition, FragmentDefinitionNode):
+            if definition.name.value in pruner.used_fragments:
+                definitions.append(definition)
+        # other operations are dropped: only the selected one is planned
+    return replace(document, definitions=tuple(definitions))
