@@ -1,0 +1,60 @@
+"""Compose each audit suite's subgraphs with kyodo and compare with Apollo's supergraph, by meaning.
+
+    .venv/bin/python bench/audit/compare_composition.py [--server http://127.0.0.1:4200] [--suite NAME] [-v]
+
+Needs the audit subgraph server running (it serves /<suite>/subgraphs and Apollo's /<suite>/supergraph).
+Prints one line per suite and "matches: x/46"; exits 1 when any suite differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from gateway.composition import CompositionError, SubgraphSource, compose  # noqa: E402
+from gateway.composition.semantic_diff import supergraph_differences  # noqa: E402
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def compare_suite(server: str, suite: str) -> list[str]:
+    subgraphs = [SubgraphSource(s["name"], s["url"], s["sdl"]) for s in json.loads(_get(f"{server}/{suite}/subgraphs"))]
+    expected = _get(f"{server}/{suite}/supergraph")
+    try:
+        actual = compose(subgraphs)
+    except CompositionError as err:
+        return [f"composition failed: {e}" for e in err.errors]
+    return supergraph_differences(expected, actual)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default="http://127.0.0.1:4200")
+    parser.add_argument("--suite", action="append", default=[], help="only these suites (repeatable)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every difference, not the first five")
+    args = parser.parse_args()
+    suites = args.suite or json.loads(_get(f"{args.server}/ids"))
+    matches = 0
+    for suite in suites:
+        diffs = compare_suite(args.server, suite)
+        if not diffs:
+            matches += 1
+            print(f"ok      {suite}")
+            continue
+        print(f"DIFFERS {suite} ({len(diffs)} differences)")
+        for diff in diffs if args.verbose else diffs[:5]:
+            print(f"          {diff}")
+    print(f"matches: {matches}/{len(suites)}")
+    return 0 if matches == len(suites) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
