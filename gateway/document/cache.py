@@ -1,0 +1,94 @@
+"""Parse and validate a document once: the result, valid or not, is kept in a bounded LRU cache.
+
+Keyed by the document text alone (the API schema is fixed for the life of a cache), so a repeated
+operation costs one dictionary lookup. Limits are checked before validation; documents refused by
+a limit are not cached (refusing them is already cheap, and their text can be large).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
+from graphql.language import DocumentNode, OperationDefinitionNode
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from gateway.document.errors import GraphQLRequestError, from_graphql_error, graphql_error
+from gateway.document.limits import DocumentLimitError, DocumentLimits, check_document_limits
+from gateway.document.lru import CacheStats, LruCache
+
+# graphql-core's messages when it stops parsing at `max_tokens` or at its own nesting bound.
+_TOKEN_LIMIT_MESSAGE = "Document contains more than"
+_NESTING_LIMIT_MESSAGE = "nested too deeply"
+
+
+@dataclass(frozen=True)
+class ValidDocument:
+    text: str
+    document: DocumentNode
+    # operation name (None for the one anonymous operation) -> its definition
+    operations: Mapping[str | None, OperationDefinitionNode]
+
+
+@dataclass(frozen=True)
+class InvalidDocument:
+    errors: tuple[dict, ...]
+
+
+class DocumentCache:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        limits: DocumentLimits,
+        max_size: int,
+        *,
+        introspection: bool = True,
+        max_validation_errors: int = 20,
+    ) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.rules = tuple(specified_rules) + (() if introspection else (NoSchemaIntrospectionCustomRule,))
+        self.max_validation_errors = max_validation_errors
+        self._cache: LruCache[str, ValidDocument | InvalidDocument] = LruCache(max_size)
+
+    def stats(self) -> CacheStats:
+        return self._cache.stats()
+
+    def get(self, text: str) -> ValidDocument:
+        """The validated document, or GraphQLRequestError (status 400) saying why not."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._parse_and_validate(text)
+            self._cache.put(text, cached)
+        if isinstance(cached, InvalidDocument):
+            raise GraphQLRequestError(cached.errors)
+        return cached
+
+    def _parse_and_validate(self, text: str) -> ValidDocument | InvalidDocument:
+        limits = self.limits
+        if len(text) > limits.max_document_bytes or len(text.encode("utf-8")) > limits.max_document_bytes:
+            raise GraphQLRequestError.single(
+                f"Document exceeds the maximum size of {limits.max_document_bytes} bytes.", "MAX_DOCUMENT_SIZE_LIMIT"
+            )
+        try:
+            document = parse(text, no_location=False, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+        except GraphQLError as error:
+            if _TOKEN_LIMIT_MESSAGE in error.message or _NESTING_LIMIT_MESSAGE in error.message:
+                code = "MAX_TOKENS_LIMIT" if _TOKEN_LIMIT_MESSAGE in error.message else "MAX_DEPTH_LIMIT"
+                raise GraphQLRequestError([from_graphql_error(error, code)]) from None
+            return InvalidDocument((from_graphql_error(error, "GRAPHQL_PARSE_FAILED"),))
+        except RecursionError:
+            raise GraphQLRequestError.single("Document is nested too deeply.", "MAX_DEPTH_LIMIT") from None
+        try:
+            check_document_limits(document, limits)
+        except DocumentLimitError as error:
+            raise GraphQLRequestError.single(error.message, error.code) from None
+        errors = validate(self.schema, document, self.rules, max_errors=self.max_validation_errors)
+        if errors:
+            return InvalidDocument(tuple(from_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors))
+        operations = {
+            (d.name.value if d.name else None): d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+        }
+        return ValidDocument(text, document, MappingProxyType(operations))

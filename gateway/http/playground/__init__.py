@@ -1,0 +1,1 @@
+"""GraphiQL playground served from local files (no CDN)."""

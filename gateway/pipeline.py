@@ -1,0 +1,192 @@
+"""The request pipeline: parse/validate (cached) → authorize → plan (cached) → execute.
+
+The HTTP stage turns a request into a `GraphQLRequest` and a `RequestContext` and gets back the
+response body. What the client did wrong is raised as `GraphQLRequestError` (a 4xx with a GraphQL
+error body); everything after validation answers with a body, partial data included.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from graphql.language import DocumentNode, OperationType, print_ast
+
+from gateway.document import DocumentCache, GraphQLRequestError, LruCache, check_variables, select_operation
+from gateway.document.errors import graphql_error
+from gateway.document.lru import CacheStats
+from gateway.settings import Settings
+
+log = logging.getLogger("kyodo.gateway.pipeline")
+
+
+class SubgraphFetcher(Protocol):
+    async def fetch(
+        self, subgraph: str, query: str, variables: dict | None, operation_name: str | None
+    ) -> dict: ...
+
+
+class AuthorizationOutcome(Protocol):
+    """What the authorizer returns (gateway/authorization's AuthorizationResult)."""
+
+    document: DocumentNode
+    errors: list[dict]
+
+
+# authorize(supergraph, document, operation_name, principal) -> AuthorizationResult (or awaitable of it)
+Authorizer = Callable[[Any, DocumentNode, "str | None", Any], "AuthorizationOutcome | Awaitable[AuthorizationOutcome]"]
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    operation_name: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    fetcher: SubgraphFetcher
+    principal: Any = None            # auth.principal.Principal | None
+    http_method: str = "POST"
+    expose_plan: bool = False        # the client asked for the plan and the settings allow it
+
+
+class Pipeline:
+    def __init__(
+        self,
+        supergraph: Any,
+        settings: Settings,
+        *,
+        authorizer: Authorizer | None = None,
+        build_plan: Callable[..., Any] | None = None,
+        execute_plan: Callable[..., Awaitable[dict]] | None = None,
+        print_plan: Callable[[Any], str] | None = None,
+    ) -> None:
+        self.supergraph = supergraph
+        self.settings = settings
+        self.authorizer = authorizer
+        # The engine is imported on first use, so the HTTP stage can be built (and refuse bad
+        # requests) without it; tests may pass their own.
+        self._build_plan = build_plan
+        self._print_plan = print_plan
+        self._execute_plan = execute_plan
+        self.documents = DocumentCache(
+            supergraph.api_schema,
+            settings.limits,
+            settings.caches.documents,
+            introspection=settings.introspection,
+        )
+        # (document text, operation name, authorization signature) -> QueryPlan
+        self.plans: LruCache[tuple[str, str | None, Any], Any] = LruCache(settings.caches.plans)
+
+    @property
+    def build_plan(self) -> Callable[..., Any]:
+        if self._build_plan is None:
+            from gateway.planner import build_plan
+
+            self._build_plan = build_plan
+        return self._build_plan
+
+    @property
+    def print_plan(self) -> Callable[[Any], str]:
+        if self._print_plan is None:
+            from gateway.planner import print_plan
+
+            self._print_plan = print_plan
+        return self._print_plan
+
+    @property
+    def execute_plan(self) -> Callable[..., Awaitable[dict]]:
+        if self._execute_plan is None:
+            from gateway.executor import execute_plan
+
+            self._execute_plan = execute_plan
+        return self._execute_plan
+
+    def plan_cache_stats(self) -> CacheStats:
+        return self.plans.stats()
+
+    async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
+        valid = self.documents.get(request.query)
+        operation = select_operation(valid, request.operation_name)
+        if operation.operation is not OperationType.QUERY and context.http_method == "GET":
+            raise GraphQLRequestError.single(
+                f"Cannot run a {operation.operation.value} over GET; use POST.",
+                "METHOD_NOT_ALLOWED",
+                status=405,
+                headers={"Allow": "POST"},
+            )
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise GraphQLRequestError.single("Subscriptions are not supported.", "SUBSCRIPTION_NOT_SUPPORTED")
+        check_variables(self.supergraph.api_schema, operation, request.variables)
+        operation_name = operation.name.value if operation.name else None
+
+        document = valid.document
+        errors: list[dict] = []
+        signature: Any = None
+        if self.authorizer is not None:
+            outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+            errors.extend(outcome.errors)
+            if outcome.document is None:
+                return {"data": None, "errors": errors}
+            signature = _authorization_signature(outcome, document)
+            document = outcome.document
+
+        key = (valid.text, operation_name, signature)
+        plan = self.plans.get(key)
+        if plan is None:
+            try:
+                plan = self.build_plan(self.supergraph, document, operation_name)
+            except Exception:
+                # A validated operation the planner cannot plan is the gateway's fault, not the client's.
+                log.exception("query planning failed for operation %r", operation_name)
+                raise GraphQLRequestError.single(
+                    "The gateway could not plan this operation.", "QUERY_PLANNING_FAILED", status=500
+                ) from None
+            self.plans.put(key, plan)
+
+        try:
+            result = await self.execute_plan(
+                plan, self.supergraph, document, operation_name, request.variables, context.fetcher
+            )
+        except Exception:
+            log.exception("executing operation %r failed", operation_name)
+            result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
+
+        body: dict[str, Any] = {"data": result.get("data")}
+        all_errors = errors + list(result.get("errors") or ())
+        if all_errors:
+            body["errors"] = all_errors
+        extensions = dict(result.get("extensions") or {})
+        if context.expose_plan:
+            extensions["apolloQueryPlan"] = self.plan_extension(plan)
+        if extensions:
+            body["extensions"] = extensions
+        return body
+
+    def plan_extension(self, plan: Any) -> dict[str, Any]:
+        """The plan shaped as Apollo Router's `Apollo-Expose-Query-Plan` extension."""
+        data = plan.to_dict()
+        if not (isinstance(data, dict) and data.get("kind") == "QueryPlan"):
+            data = {"kind": "QueryPlan", "node": data}
+        return {"object": data, "text": self.print_plan(plan)}
+
+
+def _authorization_signature(outcome: AuthorizationOutcome, original: DocumentNode) -> Any:
+    """What distinguishes one authorization outcome's plan from another's for the same document.
+
+    An authorizer may give its own `signature`; otherwise an untouched document is None and a
+    pruned one is its printed text (the plan depends on exactly which fields remain).
+    """
+    signature = getattr(outcome, "signature", None)
+    if signature is not None:
+        return signature
+    if outcome.document is original:
+        return None
+    return print_ast(outcome.document)
