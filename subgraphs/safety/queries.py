@@ -1,0 +1,174 @@
+"""Root query fields. Everything here except `watchTagStats` is open data: no context needed."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from subgraphs.common import co_use
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.municipality import KAKOGAWA_BASIN, InvalidMunicipalityCode, normalize_code
+
+from .access import PLATFORM
+from .graphql_types import Aed, EvacuationSpace, FloodSensor, HazardKind, RiverGauge, Shelter
+from .models import Aed as AedRow
+from .models import EvacuationSpace as EvacuationSpaceRow
+from .models import FloodSensor as FloodSensorRow
+from .models import RiverGauge as RiverGaugeRow
+from .models import RiverObservation as RiverObservationRow
+from .models import Shelter as ShelterRow
+from .municipality_type import Municipality
+from .watch_tag_types import WatchTagStats, watch_tag_stats
+
+MAX_PAGE = 1000
+
+
+def municipality_code_argument(value: str, field: str = "municipalityCode") -> str:
+    """A 5- or 6-digit code from a client, as its 6-digit form; BAD_USER_INPUT when malformed."""
+    try:
+        return normalize_code(value)
+    except InvalidMunicipalityCode as exc:
+        raise BadUserInput(str(exc), field=field) from None
+
+
+def page(limit: int, offset: int) -> tuple[int, int]:
+    if not 0 < limit <= MAX_PAGE:
+        raise BadUserInput(f"limit must be 1..{MAX_PAGE}", field="limit")
+    if offset < 0:
+        raise BadUserInput("offset must not be negative", field="offset")
+    return limit, offset
+
+
+async def _count_open_data_use(info: Info, session: AsyncSession) -> None:
+    """Open data is free to read; a signed-in caller's municipality is still counted for cost sharing."""
+    principal = info.context.principal
+    if principal is not None and principal.municipality:
+        await co_use.count_usage(session, PLATFORM, principal.municipality)
+
+
+async def _facilities(info: Info, model: type, municipality_code: Optional[str], limit: int, offset: int,
+                      *conditions: Any) -> list[Any]:
+    limit, offset = page(limit, offset)
+    statement = select(model)
+    if municipality_code is not None:
+        statement = statement.where(model.municipality_code == municipality_code_argument(municipality_code))
+    for condition in conditions:
+        statement = statement.where(condition)
+    statement = statement.order_by(model.municipality_code, model.local_id).limit(limit).offset(offset)
+    async with info.context.transaction() as session:
+        rows = list((await session.execute(statement)).scalars())
+        await _count_open_data_use(info, session)
+    return rows
+
+
+async def _by_id(info: Info, model: type, id: strawberry.ID) -> Any:
+    async with info.context.transaction() as session:
+        return await session.get(model, str(id))
+
+
+async def latest_observations(session: AsyncSession, gauge_ids: list[str]) -> dict[str, RiverObservationRow]:
+    latest: dict[str, RiverObservationRow] = {}
+    if not gauge_ids:
+        return latest
+    rows = await session.execute(
+        select(RiverObservationRow).where(RiverObservationRow.gauge_id.in_(gauge_ids))
+        .order_by(RiverObservationRow.gauge_id, RiverObservationRow.observed_at.desc())
+    )
+    for row in rows.scalars():
+        latest.setdefault(row.gauge_id, row)
+    return latest
+
+
+async def load_gauge(session: AsyncSession, gauge_id: str) -> Optional[RiverGauge]:
+    row = await session.get(RiverGaugeRow, gauge_id)
+    if row is None:
+        return None
+    latest = await latest_observations(session, [row.id])
+    return RiverGauge.from_row(row, latest.get(row.id))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="指定緊急避難場所, optionally of one municipality and designated for one hazard")
+    async def evacuation_spaces(self, info: Info, municipality_code: Optional[str] = None,
+                                hazard: Optional[HazardKind] = None,  # type: ignore[valid-type]
+                                limit: int = 100, offset: int = 0) -> list[EvacuationSpace]:
+        conditions = [getattr(EvacuationSpaceRow, f"hazard_{hazard.value.lower()}").is_(True)] if hazard else []
+        rows = await _facilities(info, EvacuationSpaceRow, municipality_code, limit, offset, *conditions)
+        return [EvacuationSpace.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def evacuation_space(self, info: Info, id: strawberry.ID) -> Optional[EvacuationSpace]:
+        row = await _by_id(info, EvacuationSpaceRow, id)
+        return EvacuationSpace.from_row(row) if row else None
+
+    @strawberry.field(description="指定避難所; openOnly keeps those currently open")
+    async def shelters(self, info: Info, municipality_code: Optional[str] = None, open_only: bool = False,
+                       limit: int = 100, offset: int = 0) -> list[Shelter]:
+        conditions = [ShelterRow.is_open.is_(True)] if open_only else []
+        rows = await _facilities(info, ShelterRow, municipality_code, limit, offset, *conditions)
+        return [Shelter.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def shelter(self, info: Info, id: strawberry.ID) -> Optional[Shelter]:
+        row = await _by_id(info, ShelterRow, id)
+        return Shelter.from_row(row) if row else None
+
+    @strawberry.field(description="AED設置箇所")
+    async def aeds(self, info: Info, municipality_code: Optional[str] = None, pediatric_only: bool = False,
+                   limit: int = 100, offset: int = 0) -> list[Aed]:
+        conditions = [AedRow.pediatric.is_(True)] if pediatric_only else []
+        rows = await _facilities(info, AedRow, municipality_code, limit, offset, *conditions)
+        return [Aed.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def aed(self, info: Info, id: strawberry.ID) -> Optional[Aed]:
+        row = await _by_id(info, AedRow, id)
+        return Aed.from_row(row) if row else None
+
+    @strawberry.field(description="flood sensors of one municipality (the Kakogawa basin group has them)")
+    async def flood_sensors(self, info: Info, municipality_code: str, wet_only: bool = False) -> list[FloodSensor]:
+        code = municipality_code_argument(municipality_code)
+        statement = select(FloodSensorRow).where(FloodSensorRow.municipality_code == code)
+        if wet_only:
+            statement = statement.where(FloodSensorRow.wet.is_(True))
+        async with info.context.transaction() as session:
+            rows = (await session.execute(statement.order_by(FloodSensorRow.local_id))).scalars()
+            result = [FloodSensor.from_row(row) for row in rows]
+            await _count_open_data_use(info, session)
+        return result
+
+    @strawberry.field
+    async def flood_sensor(self, info: Info, id: strawberry.ID) -> Optional[FloodSensor]:
+        row = await _by_id(info, FloodSensorRow, id)
+        return FloodSensor.from_row(row) if row else None
+
+    @strawberry.field(description="the Kakogawa basin flood-sensor group (5市1町)")
+    def kakogawa_basin(self) -> list[Municipality]:
+        return [Municipality(code=strawberry.ID(code)) for code in KAKOGAWA_BASIN]
+
+    @strawberry.field(description="river gauges with thresholds, latest observation and alert level")
+    async def river_gauges(self, info: Info, municipality_code: Optional[str] = None) -> list[RiverGauge]:
+        statement = select(RiverGaugeRow)
+        if municipality_code is not None:
+            statement = statement.where(RiverGaugeRow.municipality_code == municipality_code_argument(municipality_code))
+        async with info.context.transaction() as session:
+            rows = list((await session.execute(statement.order_by(RiverGaugeRow.id))).scalars())
+            latest = await latest_observations(session, [row.id for row in rows])
+            await _count_open_data_use(info, session)
+        return [RiverGauge.from_row(row, latest.get(row.id)) for row in rows]
+
+    @strawberry.field
+    async def river_gauge(self, info: Info, id: strawberry.ID) -> Optional[RiverGauge]:
+        async with info.context.transaction() as session:
+            return await load_gauge(session, str(id))
+
+    @strawberry.field(description="watch-over counts for staff of the municipality (safety:read); no personal data")
+    async def watch_tag_stats(self, info: Info, municipality_code: str, hours: int = 24) -> Optional[WatchTagStats]:
+        if not 0 < hours <= 24 * 366:
+            raise BadUserInput("hours must be 1..8784", field="hours")
+        return await watch_tag_stats(info, municipality_code_argument(municipality_code), hours)

@@ -1,0 +1,20 @@
+"""The safety subgraph's Federation 2 schema."""
+
+from __future__ import annotations
+
+import strawberry
+
+from subgraphs.common.errors import SafeErrors
+
+from .graphql_types import Aed, EvacuationSpace, FloodSensor, RiverGauge, Shelter
+from .municipality_type import Municipality
+from .mutations import Mutation
+from .queries import Query
+from .watch_tag_types import Resident
+
+schema = strawberry.federation.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[EvacuationSpace, Shelter, Aed, FloodSensor, RiverGauge, Municipality, Resident],
+    extensions=[SafeErrors],
+)
