@@ -1,0 +1,180 @@
+"""`execute_plan`: run a plan's fetches, merge their results, shape the client's response."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, value_from_ast_untyped
+
+from gateway.executor.fetcher import SubgraphFetcher, SubgraphRequestError
+from gateway.executor.merge import apply_renames, deep_merge
+from gateway.executor.projection import INVALID, Projector
+from gateway.executor.representations import build_representation, objects_at
+from gateway.introspection import introspection_data
+from gateway.planner.build import select_operation
+from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, QueryPlan, Sequence
+from gateway.supergraph.model import Supergraph
+
+# extensions.code of the error added when a subgraph cannot be reached or answers with no GraphQL body
+SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
+
+
+class _Run:
+    def __init__(self, supergraph: Supergraph, variables: dict, fetcher: SubgraphFetcher) -> None:
+        self.sg = supergraph
+        self.variables = variables
+        self.fetcher = fetcher
+        self.data: dict = {}
+        self.errors: list[dict] = []
+
+    def _applies(self, condition: str | None, typename: str | None) -> bool:
+        if condition is None or condition == typename:
+            return True
+        return typename is not None and typename in self.sg.possible_types(condition)
+
+    async def run(self, node) -> None:
+        if node is None:
+            return
+        if isinstance(node, Sequence):
+            for child in node.nodes:
+                await self.run(child)
+        elif isinstance(node, Parallel):
+            await asyncio.gather(*(self.run(child) for child in node.nodes))
+        elif isinstance(node, Fetch):
+            await self.root_fetch(node)
+        elif isinstance(node, Flatten):
+            await self.entity_fetch(node.path, node.node)
+        elif isinstance(node, Condition):
+            if self.variables.get(node.variable):
+                await self.run(node.if_clause)
+            else:
+                await self.run(node.else_clause)
+
+    def _fetch_variables(self, fetch: Fetch) -> dict:
+        return {v: self.variables[v] for v in fetch.variable_usages if v in self.variables}
+
+    async def _call(self, fetch: Fetch, variables: dict) -> dict | None:
+        name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
+        try:
+            return await self.fetcher.fetch(fetch.subgraph, fetch.operation, variables or None, None)
+        except SubgraphRequestError as error:
+            reason = error.reason
+        except Exception as error:  # noqa: BLE001 - any fetcher failure becomes a GraphQL error
+            reason = error.__class__.__name__
+        self.errors.append({
+            "message": f'Request to subgraph "{name}" failed: {reason}',
+            "extensions": {"code": SUBGRAPH_FAILED, "service": name},
+        })
+        return None
+
+    def _subgraph_errors(self, fetch: Fetch, response: dict, entity_paths: list[list] | None) -> None:
+        name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
+        for error in response.get("errors") or ():
+            if not isinstance(error, dict):
+                continue
+            rewritten: dict[str, Any] = {"message": error.get("message", "subgraph error")}
+            path = error.get("path")
+            if isinstance(path, list):
+                if entity_paths is not None:
+                    if len(path) >= 2 and path[0] == "_entities" and isinstance(path[1], int) \
+                            and 0 <= path[1] < len(entity_paths):
+                        rewritten["path"] = entity_paths[path[1]] + path[2:]
+                else:
+                    rewritten["path"] = path
+            extensions = dict(error.get("extensions") or {})
+            extensions.setdefault("service", name)
+            rewritten["extensions"] = extensions
+            self.errors.append(rewritten)
+
+    async def root_fetch(self, fetch: Fetch) -> None:
+        response = await self._call(fetch, self._fetch_variables(fetch))
+        if response is None:
+            return
+        self._subgraph_errors(fetch, response, None)
+        data = response.get("data")
+        if isinstance(data, dict):
+            if fetch.has_renames and fetch.selection is not None:
+                apply_renames(data, fetch.selection)
+            deep_merge(self.data, data)
+
+    async def entity_fetch(self, path: list[str], fetch: Fetch) -> None:
+        found = objects_at(self.data, path)
+        if not found:
+            return
+        representations: list[dict] = []
+        targets: list[list[dict]] = []
+        target_paths: list[list] = []
+        index: dict[bytes, int] = {}
+        accepted = fetch.accepted_types
+        for obj, at in found:
+            typename = obj.get("__typename")
+            if accepted and typename is not None and typename not in accepted:
+                continue
+            rep = build_representation(obj, fetch.requires, self._applies) if fetch.requires is not None else {}
+            if fetch.representation_typename is not None:
+                rep["__typename"] = fetch.representation_typename
+            elif "__typename" not in rep:
+                rep["__typename"] = fetch.entity_type
+            if any(rep.get(k) is None for k in fetch.key_fields):
+                continue  # an entity without its key cannot be fetched
+            token = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+            i = index.get(token)
+            if i is None:
+                index[token] = len(representations)
+                representations.append(rep)
+                targets.append([obj])
+                target_paths.append(at)
+            else:
+                targets[i].append(obj)
+        if not representations:
+            return
+        variables = self._fetch_variables(fetch)
+        variables["representations"] = representations
+        response = await self._call(fetch, variables)
+        if response is None:
+            return
+        self._subgraph_errors(fetch, response, target_paths)
+        data = response.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if not isinstance(entities, list):
+            return
+        for i, entity in enumerate(entities[: len(targets)]):
+            if not isinstance(entity, dict):
+                continue
+            if fetch.has_renames and fetch.selection is not None:
+                apply_renames(entity, fetch.selection)
+            for obj in targets[i]:
+                deep_merge(obj, entity)
+
+
+def _coerced_variables(operation: OperationDefinitionNode, variables: dict | None) -> dict:
+    values = dict(variables or {})
+    for vd in operation.variable_definitions or ():
+        name = vd.variable.name.value
+        if name not in values and vd.default_value is not None:
+            values[name] = value_from_ast_untyped(vd.default_value, values)
+    return values
+
+
+async def execute_plan(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode,
+                       operation_name: str | None, variables: dict | None, fetcher: SubgraphFetcher) -> dict:
+    operation = select_operation(document, operation_name)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    values = _coerced_variables(operation, variables)
+    run = _Run(supergraph, values, fetcher)
+    await run.run(plan.node)
+    introspected = introspection_data(supergraph.api_schema, document, operation, fragments, values)
+    if introspected is not None:
+        intro_data, intro_errors = introspected
+        run.data.update(intro_data)
+        run.errors.extend(intro_errors)
+    error_paths = {tuple(e["path"]) for e in run.errors if isinstance(e.get("path"), list)}
+    projector = Projector(supergraph.api_schema, fragments, values, run.errors, error_paths)
+    root_type = supergraph.api_schema.get_root_type(operation.operation)
+    data = projector.project_object(root_type.name, run.data, (operation.selection_set,), [])
+    result: dict = {"data": None if data is INVALID else data}
+    if run.errors:
+        result["errors"] = run.errors
+    return result

@@ -1,0 +1,20 @@
+"""Query planner: a validated operation -> a plan of subgraph fetches (plain data)."""
+
+from __future__ import annotations
+
+from gateway.planner.build import PlanningError, build_plan
+from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.planner.printer import print_plan
+
+__all__ = [
+    "Condition",
+    "Fetch",
+    "Flatten",
+    "Parallel",
+    "PlanNode",
+    "PlanningError",
+    "QueryPlan",
+    "Sequence",
+    "build_plan",
+    "print_plan",
+]

@@ -1,0 +1,481 @@
+"""The planner's search: decide, field by field, which subgraph resolves it and from where.
+
+Walking the client's operation, a field stays in the current fetch when that subgraph resolves it
+there (its own field, or an @external one a @provides on the path hands it). Otherwise the planner
+jumps: it asks the current fetch for an entity key (planning the key fields like any other field,
+so keys can themselves come from other subgraphs) and adds the field to an `_entities` fetch on a
+subgraph that resolves it. @requires fields are planned the same way, before the fetch that needs
+them, and travel in its representations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    print_ast,
+    visit,
+    Visitor,
+)
+
+from gateway.planner.fetch_selection import FetchSelection
+from gateway.planner.groups import FetchGroup, GroupIndex
+from gateway.supergraph.model import EntityKey, Supergraph
+
+_PASSED_DIRECTIVES = ("skip", "include")
+
+
+@dataclass
+class Loc:
+    """Where planned fields go: a fetch group, the selection inside it, the type there, the response path."""
+
+    group: FetchGroup
+    sel: FetchSelection
+    type_name: str
+    path: tuple[str, ...]
+    provided: SelectionSetNode | None = None
+    in_fragment: bool = False
+
+
+class _VariableCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_args) -> None:
+        self.names.add(node.name.value)
+
+
+def _variables_in(nodes) -> set[str]:
+    collector = _VariableCollector()
+    for n in nodes or ():
+        visit(n, collector)
+    return collector.names
+
+
+def _args_text(node: FieldNode) -> str:
+    if not node.arguments:
+        return ""
+    return "(" + ", ".join(print_ast(a) for a in node.arguments) + ")"
+
+
+def _directives_text(node) -> str:
+    kept = [d for d in node.directives or () if d.name.value in _PASSED_DIRECTIVES]
+    if not kept:
+        return ""
+    return " " + " ".join(print_ast(d) for d in kept)
+
+
+def _list_depth(gql_type) -> int:
+    depth = 0
+    while True:
+        if isinstance(gql_type, GraphQLNonNull):
+            gql_type = gql_type.of_type
+        elif isinstance(gql_type, GraphQLList):
+            depth += 1
+            gql_type = gql_type.of_type
+        else:
+            return depth
+
+
+def _internal_key(node: FieldNode) -> str:
+    """Response key of a key/@requires field the client did not ask for; arguments make it unique."""
+    if not node.arguments:
+        return node.name.value
+    digest = hashlib.sha1(_args_text(node).encode()).hexdigest()[:8]
+    return f"_kyodo_{node.name.value}_{digest}"
+
+
+class PlanBuilder:
+    def __init__(self, supergraph: Supergraph, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.sg = supergraph
+        self.schema = supergraph.schema
+        self.fragments = fragments
+        self.index = GroupIndex()
+        self._jump_stack: set[tuple[str, str, str]] = set()
+
+    # -- entry ---------------------------------------------------------------------------------------
+    def plan_root_fields(self, root_type: str, fields: list[FieldNode]) -> None:
+        for node in fields:
+            name = node.name.value
+            if name in ("__typename", "__schema", "__type"):
+                continue  # answered by the gateway
+            owner = self.sg.types[root_type].fields.get(name)
+            if owner is None:
+                continue
+            candidates = owner.resolvers() or list(owner.presences)
+            if not candidates:
+                continue
+            existing = [g for g in candidates if self.index.existing(g, (), None, "root")]
+            if existing:
+                graph = existing[0]
+            else:
+                graph = min(candidates, key=lambda g: (self._cost(g, root_type, node, 0), self.sg.graph_order.index(g)))
+            group = self.index.get_or_create(graph, (), None, "root", set())
+            self.plan_field(Loc(group, group.selection, root_type, ()), node, None)
+
+    # -- selections ----------------------------------------------------------------------------------
+    def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
+        used: set[int] = set()
+        for s in selections:
+            if isinstance(s, FieldNode):
+                used |= self.plan_field(loc, s, rep)
+            elif isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else None
+                used |= self.plan_fragment(loc, cond, s, s.selection_set, rep)
+            elif isinstance(s, FragmentSpreadNode):
+                frag = self.fragments.get(s.name.value)
+                if frag is not None:
+                    used |= self.plan_fragment(loc, frag.type_condition.name.value, s, frag.selection_set, rep)
+        return used
+
+    def plan_fragment(self, loc: Loc, cond: str | None, node, selection_set: SelectionSetNode,
+                      rep: FetchSelection | None) -> set[int]:
+        directives = _directives_text(node)
+        if directives:
+            loc.group.variables |= _variables_in(node.directives)
+        t = loc.type_name
+        s = loc.group.subgraph
+        if cond is None or cond == t or t in self.sg.possible_types(cond) and not self.sg.is_abstract(t):
+            # the fragment always applies here: keep its fields in place
+            if not directives:
+                return self.plan_selections(loc, selection_set.selections, rep)
+            sub = loc.sel.fragment(self._valid_condition(t, s), directives)
+            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment),
+                                        selection_set.selections, rep)
+        # t is abstract and the fragment narrows it
+        if self.sg.is_interface_object_in(t, s):
+            return self.jump_to_real_abstract(loc, [node], selection_set, cond, rep)
+        used: set[int] = set()
+        known = set(self.sg.possible_types_in(t, s))
+        for concrete in self.sg.possible_types(cond):
+            if concrete not in known:
+                continue  # this subgraph never returns that type here
+            sub = loc.sel.fragment(concrete, directives)
+            sub_rep = rep.fragment(concrete) if rep is not None else None
+            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True),
+                                         selection_set.selections, sub_rep)
+        return used
+
+    def _valid_condition(self, type_name: str, graph: str) -> str | None:
+        return type_name if self.sg.type_known_in(type_name, graph) else None
+
+    # -- one field -----------------------------------------------------------------------------------
+    def plan_field(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
+        t = loc.type_name
+        s = loc.group.subgraph
+        name = node.name.value
+        if name == "__typename":
+            if self.sg.is_abstract(t):
+                if self.sg.is_interface_object_in(t, s):
+                    return self.jump_to_real_abstract(loc, [], None, None, rep)
+                loc.sel.add_field("__typename", "__typename")
+            if rep is not None:
+                rep.add_field("__typename", "__typename")
+            return {loc.group.id}
+        if self.sg.is_abstract(t) and not self.sg.is_interface_object_in(t, s):
+            if self._local_on_abstract(s, t, name, loc.provided):
+                return self._add_local(loc, node, rep)
+            concrete_types = self.sg.possible_types_in(t, s)
+            if not concrete_types:
+                return self.jump(loc, node, rep)
+            used: set[int] = set()
+            for concrete in concrete_types:
+                if self.schema.get_type(concrete) is None or name not in self.schema.get_type(concrete).fields:
+                    continue
+                sub = loc.sel.fragment(concrete)
+                sub_rep = rep.fragment(concrete) if rep is not None else None
+                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True), node, sub_rep)
+            return used
+        if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
+            return self._add_local(loc, node, rep)
+        return self.jump(loc, node, rep)
+
+    def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str):
+        """The @provides sub-selection for `field_name` at this point, or None if not provided."""
+        if provided is None:
+            return None
+        for s in provided.selections:
+            if isinstance(s, FieldNode) and s.name.value == field_name:
+                return s.selection_set or SelectionSetNode(selections=())
+            if isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else None
+                if cond is None or cond == type_name or type_name in self.sg.possible_types(cond):
+                    found = self._provided(s.selection_set, type_name, field_name)
+                    if found is not None:
+                        return found
+        return None
+
+    def _is_local(self, graph: str, type_name: str, field_name: str, provided, for_key: bool = False):
+        """A truthy marker if `graph` resolves the field at this point; None otherwise."""
+        presence = self.sg.field_presence(type_name, field_name, graph)
+        if self._provided(provided, type_name, field_name) is not None:
+            return True
+        if presence is None:
+            return None
+        if presence.external:
+            # Federation 1 key fields are marked external but the subgraph can always return its own key.
+            if any(field_name in _top_fields(k.selection) for k in self.sg.types[type_name].keys_in(graph)):
+                return True
+            return None
+        if presence.used_overridden and not for_key:
+            return None
+        if presence.requires is not None:
+            return None
+        return True
+
+    def _local_on_abstract(self, graph: str, type_name: str, field_name: str, provided) -> bool:
+        if self._is_local(graph, type_name, field_name, provided) is None:
+            return False
+        for concrete in self.sg.possible_types_in(type_name, graph):
+            if self._is_local(graph, concrete, field_name, provided) is None:
+                return False
+            presence = self.sg.field_presence(concrete, field_name, graph)
+            if presence is not None and presence.type_in_graph:
+                return False
+        return True
+
+    def _add_local(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
+        t = loc.type_name
+        s = loc.group.subgraph
+        name = node.name.value
+        gql_parent = self.schema.get_type(t)
+        field_def = gql_parent.fields[name]  # type: ignore[union-attr]
+        args = _args_text(node)
+        if rep is not None:
+            key = _internal_key(node)
+            directives = ""
+        else:
+            key = node.alias.value if node.alias else name
+            directives = _directives_text(node)
+        has_sub = node.selection_set is not None
+        target_sel = loc.sel
+        added = target_sel.add_field(key, name, args, directives, has_sub)
+        slot = 1
+        while added is None:
+            # same key, different directives (or a key/@requires field in the way): a separate fragment
+            target_sel = loc.sel.fragment(self._valid_condition(t, s), f"#{slot}")
+            added = target_sel.add_field(key, name, args, directives, has_sub)
+            slot += 1
+        presence = self.sg.field_presence(t, name, s)
+        if presence is not None and presence.type_in_graph and loc.in_fragment:
+            added.sent_key = f"{key}__kyodo_{t}"
+        loc.group.variables |= _variables_in(node.arguments) | _variables_in(node.directives)
+        sub_rep = None
+        if rep is not None:
+            rep_field = rep.add_field(key, name, "", "", has_sub)
+            sub_rep = rep_field.sub if rep_field is not None else None
+        used = {loc.group.id}
+        if has_sub:
+            child_type = get_named_type(field_def.type).name
+            path = loc.path + (key,) + ("@",) * _list_depth(field_def.type)
+            provided = presence.provides if presence is not None and presence.provides is not None else \
+                self._provided(loc.provided, t, name)
+            child = Loc(loc.group, added.sub, child_type, path, provided)
+            if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
+                added.sub.add_field("__typename", "__typename")
+                if sub_rep is not None:
+                    sub_rep.add_field("__typename", "__typename")
+            used |= self.plan_selections(child, node.selection_set.selections, sub_rep)
+        return used
+
+    # -- jumps ---------------------------------------------------------------------------------------
+    def _candidates(self, type_name: str, field_name: str, current: str):
+        """(graph, entity type, keys, representation __typename) that could resolve the field."""
+        out = []
+        owner = self.sg.types.get(type_name)
+        if owner is None:
+            return out
+        fo = owner.fields.get(field_name)
+        if fo is not None:
+            for g in fo.resolvers():
+                if g == current:
+                    continue
+                keys = owner.resolvable_keys_in(g)
+                if keys:
+                    rtn = type_name if g in owner.interface_object_graphs else None
+                    out.append((g, type_name, keys, rtn))
+        if owner.kind == "object":
+            gql = self.schema.get_type(type_name)
+            for iface in getattr(gql, "interfaces", ()):
+                io = self.sg.types.get(iface.name)
+                if io is None:
+                    continue
+                for g in io.interface_object_graphs:
+                    if g == current or not self.sg.resolves(iface.name, field_name, g):
+                        continue
+                    keys = io.resolvable_keys_in(g)
+                    if keys:
+                        out.append((g, iface.name, keys, iface.name))
+        return out
+
+    def jump(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
+        t = loc.type_name
+        s = loc.group.subgraph
+        name = node.name.value
+        guard = (s, t, name)
+        if guard in self._jump_stack:
+            return set()
+        best = None
+        for graph, entity_type, keys, rtn in self._candidates(t, name, s):
+            presence = self.sg.field_presence(entity_type, name, graph)
+            needs_requires = presence is not None and presence.requires is not None
+            for key in keys:
+                key_local = self._key_is_local(s, t, key.selection, loc.provided)
+                reuse = bool(self.index.existing(graph, loc.path, entity_type, ""))
+                score = (0 if key_local else 1, 1 if needs_requires else 0, 0 if reuse else 1,
+                         self._cost(graph, entity_type, node, 0), self.sg.graph_order.index(graph))
+                if best is None or score < best[0]:
+                    best = (score, graph, entity_type, key, rtn, presence)
+        if best is None:
+            return set()
+        _score, graph, entity_type, key, rtn, presence = best
+        self._jump_stack.add(guard)
+        try:
+            target, deps = self._entity_group(loc, graph, entity_type, key, rtn,
+                                              presence.requires if presence is not None else None)
+            if target is None:
+                return set()
+            child = Loc(target, target.selection, entity_type, loc.path)
+            return deps | self.plan_field(child, node, rep)
+        finally:
+            self._jump_stack.discard(guard)
+
+    def jump_to_real_abstract(self, loc: Loc, nodes, selection_set, cond, rep) -> set[int]:
+        """The current subgraph sees an interface as an object (@interfaceObject): ask a subgraph that
+        knows the concrete types for __typename and for fragments on them."""
+        t = loc.type_name
+        s = loc.group.subgraph
+        owner = self.sg.types[t]
+        guard = (s, t, "__typename")
+        if guard in self._jump_stack:
+            return set()
+        options = [g for g in self.sg.graph_order
+                   if g != s and g in owner.graphs and g not in owner.interface_object_graphs
+                   and owner.resolvable_keys_in(g)]
+        if not options:
+            return set()
+        graph = options[0]
+        key = owner.resolvable_keys_in(graph)[0]
+        self._jump_stack.add(guard)
+        try:
+            target, deps = self._entity_group(loc, graph, t, key, None, None)
+            if target is None:
+                return set()
+            target.selection.add_field("__typename", "__typename")
+            if rep is not None:
+                rep.add_field("__typename", "__typename")
+            child = Loc(target, target.selection, t, loc.path)
+            used = deps | {target.id}
+            for n in nodes:
+                used |= self.plan_selections(child, [n], rep)
+            return used
+        finally:
+            self._jump_stack.discard(guard)
+
+    def _entity_group(self, loc: Loc, graph: str, entity_type: str, key: EntityKey, rtn: str | None,
+                      requires: SelectionSetNode | None):
+        representation = FetchSelection()
+        representation.add_field("__typename", "__typename")
+        loc.sel.add_field("__typename", "__typename")  # every representation carries it
+        deps = self.plan_selections(loc, key.selection.selections, representation)
+        if not _covers(representation, key.selection):
+            return None, set()
+        key_fields = set(_top_fields(key.selection))
+        tag = ""
+        if requires is not None:
+            deps |= self.plan_selections(loc, requires.selections, representation)
+            tag = "requires:" + representation.print()
+        deps.add(loc.group.id)
+        target = self.index.get_or_create(graph, loc.path, entity_type, tag, deps)
+        if target.requires is None:
+            target.requires = representation
+        else:
+            target.requires.merge_from(representation)
+        target.key_fields |= key_fields
+        target.representation_typename = rtn
+        target.accepted_types = frozenset({entity_type, *self.sg.possible_types(entity_type)})
+        return target, deps | {target.id}
+
+    def _key_is_local(self, graph: str, type_name: str, selection: SelectionSetNode, provided) -> bool:
+        for s in selection.selections:
+            if not isinstance(s, FieldNode):
+                return False
+            if self._is_local(graph, type_name, s.name.value, provided, for_key=True) is None:
+                return False
+            if s.selection_set is not None:
+                field_def = self.schema.get_type(type_name).fields.get(s.name.value)  # type: ignore[union-attr]
+                if field_def is None:
+                    return False
+                child = get_named_type(field_def.type).name
+                presence = self.sg.field_presence(type_name, s.name.value, graph)
+                sub_provided = presence.provides if presence is not None and presence.provides else \
+                    self._provided(provided, type_name, s.name.value)
+                if not self._key_is_local(graph, child, s.selection_set, sub_provided):
+                    return False
+        return True
+
+    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int) -> int:
+        """How many fields under `node` the subgraph cannot resolve itself (a rough fetch count)."""
+        if depth > 6:
+            return 0
+        if node.name.value.startswith("__"):
+            return 0
+        if self._is_local(graph, type_name, node.name.value, None) is None:
+            return 1
+        if node.selection_set is None:
+            return 0
+        gql = self.schema.get_type(type_name)
+        field_def = getattr(gql, "fields", {}).get(node.name.value)
+        if field_def is None:
+            return 0
+        child = get_named_type(field_def.type).name
+        total = 0
+        for s in node.selection_set.selections:
+            if isinstance(s, FieldNode) and not self.sg.is_abstract(child):
+                total += self._cost(graph, child, s, depth + 1)
+        return total
+
+
+def _top_fields(selection: SelectionSetNode) -> list[str]:
+    return [s.name.value for s in selection.selections if isinstance(s, FieldNode)]
+
+
+def _covers(representation: FetchSelection, key: SelectionSetNode) -> bool:
+    for name in _top_fields(key):
+        if name not in representation.fields:
+            return False
+    return True
+
+
+def collect_root_fields(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:
+    """Root fields in order, with fragments at the root flattened (their @skip/@include moved onto fields)."""
+    out: list[FieldNode] = []
+
+    def walk(selection_set: SelectionSetNode, inherited: tuple) -> None:
+        for s in selection_set.selections:
+            if isinstance(s, FieldNode):
+                if inherited:
+                    s = FieldNode(alias=s.alias, name=s.name, arguments=s.arguments,
+                                  directives=tuple(s.directives or ()) + inherited, selection_set=s.selection_set)
+                out.append(s)
+            elif isinstance(s, InlineFragmentNode):
+                walk(s.selection_set, inherited + tuple(s.directives or ()))
+            elif isinstance(s, FragmentSpreadNode):
+                frag = fragments.get(s.name.value)
+                if frag is not None:
+                    walk(frag.selection_set, inherited + tuple(s.directives or ()))
+
+    walk(operation.selection_set, ())
+    return out

@@ -1,0 +1,61 @@
+"""Fetch groups: the mutable units the planner fills before they become `Fetch` nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.planner.fetch_selection import FetchSelection
+
+
+@dataclass
+class FetchGroup:
+    id: int
+    subgraph: str
+    path: tuple[str, ...]  # where in the response its entities sit ("@" for lists); () for root fetches
+    entity_type: str | None  # None: a root fetch
+    tag: str  # groups with the same subgraph/path/type but different representations differ by tag
+    selection: FetchSelection = field(default_factory=FetchSelection)
+    requires: FetchSelection | None = None
+    key_fields: set[str] = field(default_factory=set)  # top-level representation fields that must be non-null
+    deps: set[int] = field(default_factory=set)
+    variables: set[str] = field(default_factory=set)
+    representation_typename: str | None = None
+    accepted_types: frozenset[str] = frozenset()
+
+
+class GroupIndex:
+    """All groups of one plan, with reuse that never creates a dependency cycle."""
+
+    def __init__(self) -> None:
+        self.groups: list[FetchGroup] = []
+        self._by_key: dict[tuple, list[FetchGroup]] = {}
+
+    def depends_on(self, group_id: int, other_id: int) -> bool:
+        """True if group `group_id` is `other_id` or (transitively) waits for it."""
+        seen: set[int] = set()
+        stack = [group_id]
+        while stack:
+            g = stack.pop()
+            if g == other_id:
+                return True
+            if g in seen:
+                continue
+            seen.add(g)
+            stack.extend(self.groups[g].deps)
+        return False
+
+    def existing(self, subgraph: str, path: tuple, entity_type: str | None, tag: str) -> list[FetchGroup]:
+        return self._by_key.get((subgraph, path, entity_type, tag), [])
+
+    def get_or_create(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
+                      deps: set[int]) -> FetchGroup:
+        for candidate in self.existing(subgraph, path, entity_type, tag):
+            # reuse only if none of the new dependencies already waits for this group
+            if not any(self.depends_on(d, candidate.id) for d in deps):
+                candidate.deps |= deps
+                return candidate
+        group = FetchGroup(id=len(self.groups), subgraph=subgraph, path=path, entity_type=entity_type, tag=tag,
+                           deps=set(deps))
+        self.groups.append(group)
+        self._by_key.setdefault((subgraph, path, entity_type, tag), []).append(group)
+        return group

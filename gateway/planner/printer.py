@@ -1,0 +1,48 @@
+"""Human-readable plan text, in the spirit of Apollo's query plan printer (what `kyodo plan` shows)."""
+
+from __future__ import annotations
+
+from graphql import parse, print_ast
+
+from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+
+
+def _pretty_operation(text: str) -> str:
+    try:
+        return print_ast(parse(text))
+    except Exception:  # noqa: BLE001 - printing must never fail on odd text
+        return text
+
+
+def _indent(text: str, pad: str) -> str:
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+def _node(node: PlanNode, pad: str) -> str:
+    inner = pad + "  "
+    if isinstance(node, Fetch):
+        head = f'{pad}Fetch(service: "{node.subgraph}") {{'
+        return head + "\n" + _indent(_pretty_operation(node.operation), inner) + "\n" + pad + "}"
+    if isinstance(node, Flatten):
+        path = ".".join(node.path)
+        return f'{pad}Flatten(path: "{path}") {{\n' + _node(node.node, inner) + "\n" + pad + "}"
+    if isinstance(node, (Sequence, Parallel)):
+        name = "Sequence" if isinstance(node, Sequence) else "Parallel"
+        body = ",\n".join(_node(n, inner) for n in node.nodes)
+        return f"{pad}{name} {{\n{body}\n{pad}}}"
+    if isinstance(node, Condition):
+        parts = [f"{pad}Include(if: ${node.variable}) {{"]
+        if node.if_clause is not None:
+            parts.append(_node(node.if_clause, inner))
+        if node.else_clause is not None:
+            parts.append(f"{pad}}} Else {{")
+            parts.append(_node(node.else_clause, inner))
+        parts.append(pad + "}")
+        return "\n".join(parts)
+    return pad + repr(node)
+
+
+def print_plan(plan: QueryPlan) -> str:
+    if plan.node is None:
+        return "QueryPlan {}"
+    return "QueryPlan {\n" + _node(plan.node, "  ") + "\n}"

@@ -1,0 +1,107 @@
+"""Derive the API schema (what clients see) from a supergraph document.
+
+Removes the join__/link__ machinery, every `@inaccessible` element and every applied directive other
+than @deprecated/@specifiedBy/@oneOf, so a query naming a hidden element fails validation.
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    DirectiveDefinitionNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumTypeExtensionNode,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InputObjectTypeExtensionNode,
+    InterfaceTypeDefinitionNode,
+    InterfaceTypeExtensionNode,
+    ObjectTypeDefinitionNode,
+    ObjectTypeExtensionNode,
+    SchemaDefinitionNode,
+    SchemaExtensionNode,
+    TypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    UnionTypeExtensionNode,
+    build_ast_schema,
+)
+
+from gateway.supergraph.links import LinkNames
+
+_KEPT_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
+
+
+def _hidden(node, inaccessible: str) -> bool:
+    return any(d.name.value == inaccessible for d in node.directives or ())
+
+
+def _kept_directives(node):
+    return tuple(d for d in node.directives or () if d.name.value in _KEPT_DIRECTIVES)
+
+
+def _named(type_node) -> str:
+    while hasattr(type_node, "type"):
+        type_node = type_node.type
+    return type_node.name.value
+
+
+def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
+    prefixes = names.machinery_prefixes()
+    hidden_types: set[str] = set()
+    for d in document.definitions:
+        if isinstance(d, TypeDefinitionNode):
+            if d.name.value.startswith(prefixes) or _hidden(d, names.inaccessible):
+                hidden_types.add(d.name.value)
+
+    definitions = []
+    for d in document.definitions:
+        if isinstance(d, DirectiveDefinitionNode):
+            if d.name.value in _KEPT_DIRECTIVES:
+                definitions.append(d)
+            continue  # custom directives are subgraph business, not the client's
+        if isinstance(d, (SchemaDefinitionNode, SchemaExtensionNode)):
+            ops = tuple(o for o in d.operation_types or () if _named(o.type) not in hidden_types)
+            definitions.append(d.__class__(operation_types=ops, directives=(), description=getattr(d, "description", None)))
+            continue
+        name = getattr(d, "name", None)
+        if name is not None and name.value in hidden_types:
+            continue
+        if isinstance(d, (ObjectTypeDefinitionNode, ObjectTypeExtensionNode, InterfaceTypeDefinitionNode, InterfaceTypeExtensionNode)):
+            fields = []
+            for f in d.fields or ():
+                if _hidden(f, names.inaccessible) or _named(f.type) in hidden_types:
+                    continue
+                args = tuple(
+                    a.__class__(**{**_node_kwargs(a), "directives": _kept_directives(a)})
+                    for a in f.arguments or ()
+                    if not _hidden(a, names.inaccessible)
+                )
+                fields.append(f.__class__(**{**_node_kwargs(f), "arguments": args, "directives": _kept_directives(f)}))
+            interfaces = tuple(i for i in d.interfaces or () if i.name.value not in hidden_types)
+            definitions.append(d.__class__(**{**_node_kwargs(d), "fields": tuple(fields), "interfaces": interfaces, "directives": ()}))
+        elif isinstance(d, (UnionTypeDefinitionNode, UnionTypeExtensionNode)):
+            members = tuple(m for m in d.types or () if m.name.value not in hidden_types)
+            definitions.append(d.__class__(**{**_node_kwargs(d), "types": members, "directives": ()}))
+        elif isinstance(d, (EnumTypeDefinitionNode, EnumTypeExtensionNode)):
+            values = tuple(
+                v.__class__(**{**_node_kwargs(v), "directives": _kept_directives(v)})
+                for v in d.values or ()
+                if not _hidden(v, names.inaccessible)
+            )
+            definitions.append(d.__class__(**{**_node_kwargs(d), "values": values, "directives": ()}))
+        elif isinstance(d, (InputObjectTypeDefinitionNode, InputObjectTypeExtensionNode)):
+            fields = tuple(
+                f.__class__(**{**_node_kwargs(f), "directives": _kept_directives(f)})
+                for f in d.fields or ()
+                if not _hidden(f, names.inaccessible)
+            )
+            definitions.append(d.__class__(**{**_node_kwargs(d), "fields": fields, "directives": ()}))
+        elif isinstance(d, TypeDefinitionNode):
+            definitions.append(d.__class__(**{**_node_kwargs(d), "directives": _kept_directives(d)}))
+        else:
+            definitions.append(d)
+    return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
+
+
+def _node_kwargs(node) -> dict:
+    return {k: getattr(node, k) for k in node.keys if k != "loc"}

@@ -1,0 +1,54 @@
+"""Resolve the names under which a supergraph `@link`s the join, inaccessible and tag specs.
+
+`@link(url: "https://specs.apollo.dev/join/v0.3", as: "j")` makes `@join__type` spelled `@j__type`;
+a spec's own-name directive (`@inaccessible`, `@tag`) takes the `as` name, or an `import` rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphql import DocumentNode, SchemaDefinitionNode, SchemaExtensionNode, value_from_ast_untyped
+
+
+@dataclass(frozen=True)
+class LinkNames:
+    join: str = "join"  # prefix of join__type, join__field, ...
+    link: str = "link"
+    inaccessible: str = "inaccessible"
+    tag: str = "tag"
+
+    def join_directive(self, local: str) -> str:
+        return f"{self.join}__{local}"
+
+    def machinery_prefixes(self) -> tuple[str, ...]:
+        return (f"{self.join}__", f"{self.link}__")
+
+
+def _spec_name(url: str) -> str:
+    parts = [p for p in url.rstrip("/").split("/") if p]
+    if len(parts) >= 2 and parts[-1].startswith("v"):
+        return parts[-2]
+    return parts[-1] if parts else ""
+
+
+def read_link_names(document: DocumentNode) -> LinkNames:
+    names = {"join": "join", "link": "link", "inaccessible": "inaccessible", "tag": "tag"}
+    for definition in document.definitions:
+        if not isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+            continue
+        for directive in definition.directives or ():
+            if directive.name.value not in ("link", "core"):
+                continue
+            args = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
+            url = args.get("url") or args.get("feature") or ""
+            spec = _spec_name(str(url))
+            if spec not in names:
+                continue
+            if args.get("as"):
+                names[spec] = str(args["as"])
+            for imported in args.get("import") or ():
+                # import: ["@inaccessible"] or [{name: "@inaccessible", as: "@hidden"}]
+                if isinstance(imported, dict) and imported.get("name") == f"@{spec}" and imported.get("as"):
+                    names[spec] = str(imported["as"]).lstrip("@")
+    return LinkNames(**names)
