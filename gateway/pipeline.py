@@ -128,6 +128,7 @@ class Pipeline:
         document = valid.document
         errors: list[dict] = []
         signature: Any = None
+        removed_paths: Any = ()
         if self.authorizer is not None:
             outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
             if inspect.isawaitable(outcome):
@@ -136,6 +137,7 @@ class Pipeline:
             if outcome.document is None:
                 return {"data": None, "errors": errors}
             signature = _authorization_signature(outcome, document)
+            removed_paths = getattr(outcome, "removed_paths", ())
             document = outcome.document
 
         key = (valid.text, operation_name, signature)
@@ -159,7 +161,13 @@ class Pipeline:
             log.exception("executing operation %r failed", operation_name)
             result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
 
-        body: dict[str, Any] = {"data": result.get("data")}
+        data = result.get("data")
+        if removed_paths and isinstance(data, dict):
+            # The plan came from the pruned document: the removed fields read as null.
+            from gateway.authorization import null_removed_fields
+
+            data = null_removed_fields(data, removed_paths)
+        body: dict[str, Any] = {"data": data}
         all_errors = errors + list(result.get("errors") or ())
         if all_errors:
             body["errors"] = all_errors

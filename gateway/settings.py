@@ -42,6 +42,7 @@ issuers = [{ issuer = "https://idp.example", audience = "urn:kyodo:gateway" }]
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import tomllib
 import types
@@ -148,7 +149,7 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"{where} must be a list of strings")
         return tuple(value)
-    if origin in (Mapping, dict) or hint is dict:
+    if origin in (collections.abc.Mapping, dict) or hint is dict:
         if not isinstance(value, Mapping):
             raise SettingsError(f"{where} must be a table")
         args = typing.get_args(hint)
