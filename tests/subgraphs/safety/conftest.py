@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -24,8 +25,9 @@ async def safety_db(database_url):
 
 @pytest.fixture
 async def seeded_db(safety_db):
+    """Seeded relative to the current time, so "last 24 hours" and sensor health mean what they say."""
     async with safety_db.transaction() as session:
-        await seed(session)
+        await seed(session, now=datetime.now(timezone.utc))
     return safety_db
 
 
