@@ -20,6 +20,8 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -46,6 +48,7 @@ class Loc:
     path: tuple[str, ...]
     provided: SelectionSetNode | None = None
     in_fragment: bool = False
+    parent: tuple[Loc, FieldNode] | None = None  # the object holding this one, and the field leading here
 
 
 class _VariableCollector(Visitor):
@@ -152,7 +155,7 @@ class PlanBuilder:
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
             sub = loc.sel.fragment(self._valid_condition(t, s), directives)
-            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment),
+            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent),
                                         selection_set.selections, rep)
         # t is abstract and the fragment narrows it
         if self.sg.is_interface_object_in(t, s):
@@ -164,7 +167,7 @@ class PlanBuilder:
                 continue  # this subgraph never returns that type here
             sub = loc.sel.fragment(concrete, directives)
             sub_rep = rep.fragment(concrete) if rep is not None else None
-            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True),
+            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent),
                                          selection_set.selections, sub_rep)
         return used
 
@@ -172,10 +175,13 @@ class PlanBuilder:
         return type_name if self.sg.type_known_in(type_name, graph) else None
 
     # -- one field -----------------------------------------------------------------------------------
-    def plan_field(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
+    def plan_field(self, loc: Loc, node: FieldNode, rep: FetchSelection | None, chosen: bool = False) -> set[int]:
+        """Plan one field at `loc`. `chosen`: the jump already picked this fetch as the field's resolver."""
         t = loc.type_name
         s = loc.group.subgraph
         name = node.name.value
+        if chosen:
+            return self._add_local(loc, node, rep)
         if name == "__typename":
             if self.sg.is_abstract(t):
                 if self.sg.is_interface_object_in(t, s):
@@ -196,7 +202,7 @@ class PlanBuilder:
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
-                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True), node, sub_rep)
+                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent), node, sub_rep)
             return used
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
@@ -282,7 +288,7 @@ class PlanBuilder:
             path = loc.path + (key,) + ("@",) * _list_depth(field_def.type)
             provided = presence.provides if presence is not None and presence.provides is not None else \
                 self._provided(loc.provided, t, name)
-            child = Loc(loc.group, added.sub, child_type, path, provided)
+            child = Loc(loc.group, added.sub, child_type, path, provided, parent=(loc, node))
             if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
                 added.sub.add_field("__typename", "__typename")
                 if sub_rep is not None:
@@ -300,8 +306,8 @@ class PlanBuilder:
         fo = owner.fields.get(field_name)
         if fo is not None:
             for g in fo.resolvers():
-                if g == current:
-                    continue
+                if g == current and fo.presences[g].requires is None:
+                    continue  # (a field with @requires in this very subgraph needs its own entity fetch)
                 keys = owner.resolvable_keys_in(g)
                 if keys:
                     rtn = type_name if g in owner.interface_object_graphs else None
@@ -339,7 +345,7 @@ class PlanBuilder:
                 if best is None or score < best[0]:
                     best = (score, graph, entity_type, key, rtn, presence)
         if best is None:
-            return set()
+            return self._reroute_via_parent(loc, node, rep)
         _score, graph, entity_type, key, rtn, presence = best
         self._jump_stack.add(guard)
         try:
@@ -347,8 +353,38 @@ class PlanBuilder:
                                               presence.requires if presence is not None else None)
             if target is None:
                 return set()
-            child = Loc(target, target.selection, entity_type, loc.path)
-            return deps | self.plan_field(child, node, rep)
+            child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent)
+            return deps | self.plan_field(child, node, rep, chosen=True)
+        finally:
+            self._jump_stack.discard(guard)
+
+    def _reroute_via_parent(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
+        """No entity jump reaches the field (its type has no key there): fetch the parent field again
+        from a subgraph that resolves both, through the parent's own key or as a shared root field."""
+        if rep is not None or loc.parent is None:
+            return set()
+        parent_loc, parent_node = loc.parent
+        guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
+        if guard in self._jump_stack:
+            return set()
+        declared = get_named_type(self.schema.get_type(parent_loc.type_name).fields[parent_node.name.value].type).name
+        inner = node
+        if declared != loc.type_name:
+            inner = InlineFragmentNode(type_condition=NamedTypeNode(name=NameNode(value=loc.type_name)),
+                                       directives=(), selection_set=SelectionSetNode(selections=(node,)))
+        synthetic = FieldNode(alias=parent_node.alias, name=parent_node.name, arguments=parent_node.arguments,
+                              directives=parent_node.directives, selection_set=SelectionSetNode(selections=(inner,)))
+        self._jump_stack.add(guard)
+        try:
+            if parent_loc.group.entity_type is None and parent_loc.path == ():
+                owner = self.sg.types[parent_loc.type_name].fields[parent_node.name.value]
+                for g in owner.resolvers():
+                    if g == parent_loc.group.subgraph or self._is_local(g, loc.type_name, node.name.value, None) is None:
+                        continue
+                    group = self.index.get_or_create(g, (), None, "root", set())
+                    return self.plan_field(Loc(group, group.selection, parent_loc.type_name, ()), synthetic, None)
+                return set()
+            return self.jump(parent_loc, synthetic, None)
         finally:
             self._jump_stack.discard(guard)
 
@@ -376,7 +412,7 @@ class PlanBuilder:
             target.selection.add_field("__typename", "__typename")
             if rep is not None:
                 rep.add_field("__typename", "__typename")
-            child = Loc(target, target.selection, t, loc.path)
+            child = Loc(target, target.selection, t, loc.path, parent=loc.parent)
             used = deps | {target.id}
             for n in nodes:
                 used |= self.plan_selections(child, [n], rep)
@@ -393,12 +429,10 @@ class PlanBuilder:
         if not _covers(representation, key.selection):
             return None, set()
         key_fields = set(_top_fields(key.selection))
-        tag = ""
         if requires is not None:
             deps |= self.plan_selections(loc, requires.selections, representation)
-            tag = "requires:" + representation.print()
         deps.add(loc.group.id)
-        target = self.index.get_or_create(graph, loc.path, entity_type, tag, deps)
+        target = self.index.get_or_create(graph, loc.path, entity_type, "", deps, representation)
         if target.requires is None:
             target.requires = representation
         else:

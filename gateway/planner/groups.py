@@ -48,14 +48,37 @@ class GroupIndex:
         return self._by_key.get((subgraph, path, entity_type, tag), [])
 
     def get_or_create(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
-                      deps: set[int]) -> FetchGroup:
+                      deps: set[int], representation: FetchSelection | None = None) -> FetchGroup:
         for candidate in self.existing(subgraph, path, entity_type, tag):
-            # reuse only if none of the new dependencies already waits for this group
-            if not any(self.depends_on(d, candidate.id) for d in deps):
-                candidate.deps |= deps
-                return candidate
+            # reuse only if none of the new dependencies already waits for this group, and the
+            # representations agree (one response key per field name)
+            if any(self.depends_on(d, candidate.id) for d in deps):
+                continue
+            if representation is not None and candidate.requires is not None \
+                    and not compatible(candidate.requires, representation):
+                continue
+            candidate.deps |= deps
+            return candidate
         group = FetchGroup(id=len(self.groups), subgraph=subgraph, path=path, entity_type=entity_type, tag=tag,
                            deps=set(deps))
         self.groups.append(group)
         self._by_key.setdefault((subgraph, path, entity_type, tag), []).append(group)
         return group
+
+
+def compatible(a: FetchSelection, b: FetchSelection) -> bool:
+    """Whether two representation shapes can be merged: no field name read from two response keys."""
+    by_name = {f.name: f for f in a.fields.values()}
+    for f in b.fields.values():
+        other = by_name.get(f.name)
+        if other is None:
+            continue
+        if other.response_key != f.response_key:
+            return False
+        if f.sub is not None and other.sub is not None and not compatible(other.sub, f.sub):
+            return False
+    for key, frag in b.fragments.items():
+        mine = a.fragments.get(key)
+        if mine is not None and not compatible(mine.sub, frag.sub):
+            return False
+    return True
