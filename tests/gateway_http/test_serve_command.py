@@ -1,0 +1,123 @@
+"""`kyodo serve`: clear one-line errors for bad inputs, and a real server under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kyodo.cli import main
+from tests.gateway_http.conftest import requires_engine
+from tests.gateway_http.things_subgraph import things_supergraph
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_serve(capsys, *args: str) -> tuple[int, str]:
+    status = main(["serve", *args])
+    err = capsys.readouterr().err
+    return status, err
+
+
+def test_missing_supergraph_file(capsys, tmp_path):
+    status, err = run_serve(capsys, "--supergraph", str(tmp_path / "absent.graphql"))
+    assert status == 2
+    assert err.count("\n") == 1 and "absent.graphql" in err and "Traceback" not in err
+
+
+def test_supergraph_that_does_not_parse(capsys, tmp_path):
+    path = tmp_path / "broken.graphql"
+    path.write_text("type Query {", encoding="utf-8")
+    status, err = run_serve(capsys, "--supergraph", str(path))
+    assert status == 2
+    assert err.count("\n") == 1 and "broken.graphql" in err
+
+
+def test_schema_that_is_not_a_supergraph(capsys, tmp_path):
+    path = tmp_path / "plain.graphql"
+    path.write_text("type Query { a: Int }", encoding="utf-8")
+    status, err = run_serve(capsys, "--supergraph", str(path))
+    assert status == 2
+    assert err.startswith("kyodo serve: ") and err.count("\n") == 1
+
+
+def test_no_supergraph_given(capsys):
+    status, err = run_serve(capsys)
+    assert status == 2 and "--supergraph" in err
+
+
+def test_bad_settings_file(capsys, tmp_path):
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(things_supergraph("http://127.0.0.1:9/graphql"), encoding="utf-8")
+    config = tmp_path / "gateway.toml"
+    config.write_text("[limits]\nmax_dept = 3\n", encoding="utf-8")
+    status, err = run_serve(capsys, "--supergraph", str(supergraph), "--config", str(config))
+    assert status == 2 and "limits.max_dept" in err and err.count("\n") == 1
+
+
+def test_subgraphs_config_that_does_not_compose(capsys, tmp_path):
+    # Two subgraphs resolve the same non-shareable field: composition must refuse.
+    fed2 = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])\n'
+    entries = []
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.graphql").write_text(fed2 + "type Query { a: Int }", encoding="utf-8")
+        entries.append(f'[[subgraphs]]\nname = "{name}"\nurl = "http://127.0.0.1:9/{name}"\nsdl_file = "{name}.graphql"\n')
+    config = tmp_path / "subgraphs.toml"
+    config.write_text("\n".join(entries), encoding="utf-8")
+    status, err = run_serve(capsys, "--subgraphs", str(config))
+    assert status == 2
+    assert err.startswith("kyodo serve: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@requires_engine
+def test_serves_a_supergraph_under_uvicorn(tmp_path, things_server):
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(things_supergraph(things_server.url + "/graphql"), encoding="utf-8")
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[auth]\ncontext_key_file = "{tmp_path / "context-key.json"}"\n', encoding="utf-8")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kyodo.cli", "serve", "--supergraph", str(supergraph), "--config", str(config),
+         "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "kyodo serve did not become healthy"
+            time.sleep(0.1)
+        response = httpx.post(base + "/graphql", json={"query": "{ hello }"})
+        assert response.json() == {"data": {"hello": "hello world"}}
+        assert "server" not in response.headers
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert "Traceback" not in output
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert "Application shutdown complete" in output
+    assert process.returncode in (0, -signal.SIGTERM)
