@@ -187,3 +187,16 @@ def children_of(guardian_id: str) -> tuple[Person, ...]:
 def by_label(label: str) -> Person:
     """The person with roster label "household/key", e.g. "himeji-1/taro" (for tests and demos)."""
     return PEOPLE_BY_ID[pseudonymous_id("r", label)]
+
+
+def demo_card_serial(person_id: str, generation: int = 1) -> str:
+    """The certificate serial (hex) of a person's simulated My Number Card; `generation` 2 is the renewed card.
+
+    Only the dev IdP's card reader and the seeds use it; what any store keeps is `hash_serial` of it.
+    """
+    return hashlib.sha256(f"kyodo-demo-card/{generation}/{person_id}".encode()).hexdigest()[:16]
+
+
+def has_demo_card(person: Person, on: date = date(2026, 4, 1)) -> bool:
+    """Adults and school-age children hold a linked card in the demo data; infants do not."""
+    return person.age_on(on) >= 6

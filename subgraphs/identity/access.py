@@ -1,0 +1,59 @@
+"""Loading residents and applying the personal-data rule to them (identity's side of docs' rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal
+from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+
+from .models import Guardianship, Resident
+
+PLATFORM = "identity"
+MAX_ID_LENGTH = 64
+
+
+def check_id(value: str, what: str = "resident id") -> str:
+    text = str(value).strip()
+    if not text or len(text) > MAX_ID_LENGTH or not text.isascii() or not text.isprintable():
+        raise BadUserInput(f"{what} is malformed", field=what)
+    return text
+
+
+async def load_resident(session: AsyncSession, resident_id: str) -> Resident:
+    row = await session.get(Resident, check_id(resident_id))
+    if row is None:
+        raise NotFound("no such resident")
+    return row
+
+
+async def guardian_ids(session: AsyncSession, resident_id: str) -> tuple[str, ...]:
+    rows = await session.execute(select(Guardianship.guardian_id).where(Guardianship.child_id == resident_id))
+    return tuple(rows.scalars())
+
+
+async def subject_of(session: AsyncSession, resident: Resident) -> SubjectRef:
+    return SubjectRef(resident.id, resident.municipality_code, await guardian_ids(session, resident.id))
+
+
+async def authorize(ctx: RequestContext, session: AsyncSession, resident: Resident, *, fields: Iterable[str],
+                    purpose: str, write: bool = False) -> str:
+    """The rule from subgraphs.common.context, audited; returns "self", "guardian" or "staff"."""
+    return await authorize_personal(ctx, session, await subject_of(session, resident), PLATFORM,
+                                    fields=fields, purpose=purpose, write=write)
+
+
+def require_principal(ctx: RequestContext):  # noqa: ANN201 - Principal
+    if ctx.principal is None:
+        raise Unauthenticated("this needs a caller vouched for by the gateway")
+    return ctx.principal
+
+
+def require_role(ctx: RequestContext, *roles: str):  # noqa: ANN201
+    principal = require_principal(ctx)
+    if not principal.roles & set(roles):
+        raise Forbidden(f"only {' or '.join(roles)} callers may do this")
+    return principal

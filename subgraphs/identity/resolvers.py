@@ -1,0 +1,143 @@
+"""Root fields of the identity subgraph: each opens one transaction, applies the rule, audits."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from subgraphs.common import audit
+from subgraphs.common.municipality import MUNICIPALITIES
+
+from . import applications, cards, shelters, voting
+from .access import authorize, load_resident, require_principal
+from .graphql_types import (
+    EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality, OnlineApplication,
+    ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, ApplicationKind, CardLink,
+    selected_field_names,
+)
+from .models import Election as ElectionRow
+from .models import Resident as ResidentRow
+
+
+async def read_resident(info: Info, resident_id: str, purpose: str) -> Resident:
+    ctx = info.context
+    async with ctx.transaction() as session:
+        row = await load_resident(session, resident_id)
+        await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
+    return Resident.from_row(row)
+
+
+@strawberry.input(description="A tap at a shelter's reader")
+class ShelterCheckInInput:
+    shelter_id: strawberry.ID = strawberry.field(description='"{municipality code}:{local id}" of the shelter')
+    certificate_serial: str = strawberry.field(description="the card's certificate serial, as the reader read it")
+    companion_ids: list[strawberry.ID] = strawberry.field(default_factory=list,
+                                                          description="household members checking in together")
+    pets: int = 0
+    care_needs: list[str] = strawberry.field(default_factory=list, description="要配慮 categories of the card holder")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="the signed-in resident (null for callers who are not residents)")
+    async def me(self, info: Info) -> Optional[Resident]:
+        principal = require_principal(info.context)
+        if "resident" not in principal.roles and "guardian" not in principal.roles:
+            return None
+        async with info.context.transaction() as session:
+            if await session.get(ResidentRow, principal.subject) is None:
+                return None
+        return await read_resident(info, principal.subject, purpose="own record")
+
+    @strawberry.field(description="a resident, for themselves, their guardian or staff of their municipality")
+    async def resident(self, info: Info, id: strawberry.ID) -> Optional[Resident]:
+        return await read_resident(info, str(id), purpose="resident lookup")
+
+    @strawberry.field
+    def municipality(self, code: str) -> Optional[Municipality]:
+        from subgraphs.common.errors import BadUserInput
+        from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+
+        try:
+            normalize_code(code)
+        except InvalidMunicipalityCode as error:
+            raise BadUserInput(str(error), field="code") from None
+        return Municipality.from_code(code)
+
+    @strawberry.field
+    def municipalities(self) -> list[Municipality]:
+        return [Municipality.from_code(code) for code in MUNICIPALITIES]
+
+    @strawberry.field(description="early-voting declaration pilot elections (public)")
+    async def elections(self, info: Info) -> list[Election]:
+        async with info.context.transaction() as session:
+            rows = await session.execute(select(ElectionRow).order_by(ElectionRow.election_day))
+            return [Election.from_row(r) for r in rows.scalars()]
+
+    @strawberry.field(description="declaration counts per reason, for the election administration")
+    async def early_voting_tally(self, info: Info, election_id: strawberry.ID) -> EarlyVotingTally:
+        async with info.context.transaction() as session:
+            result = await voting.tally(info.context, session, str(election_id))
+        return EarlyVotingTally(election_id=strawberry.ID(result.election_id), total=result.total,
+                                by_reason=[ReasonCount(reason=VotingReason(r), count=c)
+                                           for r, c in sorted(result.by_reason.items())])
+
+    @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)")
+    async def identity_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
+                                 limit: int = 100) -> list[IdentityAuditEntry]:
+        async with info.context.transaction() as session:
+            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
+                                         limit=limit)
+            return [IdentityAuditEntry.from_row(r) for r in rows]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="link a My Number Card to a resident; a renewed card replaces the old link")
+    async def link_card(self, info: Info, resident_id: strawberry.ID, certificate_serial: str) -> CardLink:
+        async with info.context.transaction() as session:
+            row = await cards.link_card(info.context, session, str(resident_id), certificate_serial)
+        return CardLink.from_row(row)
+
+    @strawberry.mutation(description="a card reader reports a tap; signs the linked resident in")
+    async def card_tap_sign_in(self, info: Info, certificate_serial: str, pin_verified: bool = False) -> SignInRecord:
+        async with info.context.transaction() as session:
+            row = await cards.tap_sign_in(info.context, session, certificate_serial, pin_verified)
+        return SignInRecord.from_row(row)
+
+    @strawberry.mutation(description="check the card holder (and companions) in to a shelter")
+    async def shelter_check_in(self, info: Info, input: ShelterCheckInInput) -> list[ShelterStay]:
+        async with info.context.transaction() as session:
+            rows = await shelters.check_in(info.context, session, str(input.shelter_id), input.certificate_serial,
+                                           companion_ids=[str(c) for c in input.companion_ids], pets=input.pets,
+                                           care_needs=list(input.care_needs))
+        return [ShelterStay.from_row(r) for r in rows]
+
+    @strawberry.mutation(description="check the card holder's household out of a shelter")
+    async def shelter_check_out(self, info: Info, shelter_id: strawberry.ID, certificate_serial: str) -> list[ShelterStay]:
+        async with info.context.transaction() as session:
+            rows = await shelters.check_out(info.context, session, str(shelter_id), certificate_serial)
+        return [ShelterStay.from_row(r) for r in rows]
+
+    @strawberry.mutation(description="submit a one-stop online application (idempotent per key)")
+    async def submit_application(self, info: Info, kind: ApplicationKind,  # type: ignore[valid-type]
+                                 idempotency_key: str) -> OnlineApplication:
+        async with info.context.transaction() as session:
+            row = await applications.submit(info.context, session, kind.value, idempotency_key)
+        return OnlineApplication.from_row(row)
+
+    @strawberry.mutation(description="staff complete an application; this requests the currency grant once")
+    async def complete_application(self, info: Info, application_id: strawberry.ID) -> OnlineApplication:
+        async with info.context.transaction() as session:
+            row = await applications.complete(info.context, session, str(application_id))
+        return OnlineApplication.from_row(row)
+
+    @strawberry.mutation(description="期日前投票宣誓: only inside the window, once per eligible voter")
+    async def declare_early_voting(self, info: Info, election_id: strawberry.ID,
+                                   reason: VotingReason) -> EarlyVotingReceipt:  # type: ignore[valid-type]
+        async with info.context.transaction() as session:
+            receipt = await voting.declare(info.context, session, str(election_id), reason.value)
+        return EarlyVotingReceipt(election_id=strawberry.ID(receipt.election_id), declared_on=receipt.declared_on)

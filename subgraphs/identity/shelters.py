@@ -1,0 +1,144 @@
+"""Shelter check-in and check-out by card tap, and the live occupancy safety's `Shelter` shows.
+
+A tap checks in the card holder and any household members who came along, with special-care needs
+(要配慮) and companion animals. Checking in anywhere closes the person's open stay elsewhere
+("moved"), so one person is never counted in two shelters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.common import audit, co_use
+from subgraphs.common.context import RequestContext
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+
+from .access import PLATFORM, authorize, check_id, require_principal
+from .cards import resident_for_card
+from .clock import utc_now
+from .models import Resident, ShelterStay
+
+# 要配慮者 categories a shelter plans for (災害対策基本法 examples).
+CARE_NEEDS = ("高齢者", "障害者", "乳幼児", "妊産婦", "難病", "外国人", "その他")
+MAX_PETS = 20
+
+
+def parse_shelter_id(value: str) -> str:
+    """`"{code}:{localId}"` with a valid municipality code (5 or 6 digits); returns it with the 6-digit code."""
+    text = str(value).strip()
+    code, sep, local = text.partition(":")
+    local = local.strip()
+    if not sep or not local or len(local) > 64 or not local.isprintable():
+        raise BadUserInput('shelter id must look like "{municipality code}:{local id}"', field="shelterId")
+    try:
+        return f"{normalize_code(code)}:{local}"
+    except InvalidMunicipalityCode as error:
+        raise BadUserInput(f"shelter id has an invalid municipality code: {error}", field="shelterId") from None
+
+
+def check_care_needs(values: list[str]) -> list[str]:
+    unknown = [v for v in values if v not in CARE_NEEDS]
+    if unknown:
+        raise BadUserInput(f"unknown care needs {unknown}; known: {list(CARE_NEEDS)}", field="careNeeds")
+    return sorted(set(values))
+
+
+async def _open_stay(session: AsyncSession, resident_id: str) -> ShelterStay | None:
+    rows = await session.execute(select(ShelterStay).where(ShelterStay.resident_id == resident_id,
+                                                           ShelterStay.checked_out_at.is_(None)))
+    return rows.scalars().first()
+
+
+async def _authorize_tap(ctx: RequestContext, session: AsyncSession, holder: Resident, purpose: str,
+                         fields: list[str]) -> None:
+    """A shelter's reader (`device`) acts on the card holder's own tap; anyone else needs the usual rule."""
+    principal = require_principal(ctx)
+    if "device" in principal.roles:
+        await co_use.ensure_joined(session, PLATFORM, holder.municipality_code)
+        await audit.record(session, principal, holder.id, fields, purpose, "written",
+                           subject_municipality=holder.municipality_code, subgraph=PLATFORM)
+        await co_use.count_usage(session, PLATFORM, holder.municipality_code, records=1)
+        return
+    await authorize(ctx, session, holder, fields=fields, purpose=purpose, write=True)
+
+
+async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, serial: str, *,
+                   companion_ids: list[str], pets: int, care_needs: list[str]) -> list[ShelterStay]:
+    shelter_id = parse_shelter_id(shelter_id)
+    if not 0 <= pets <= MAX_PETS:
+        raise BadUserInput(f"pets must be between 0 and {MAX_PETS}", field="pets")
+    needs = check_care_needs(care_needs)
+    companions = [check_id(c, "companion id") for c in dict.fromkeys(companion_ids)]
+    holder = await resident_for_card(session, serial)
+    members: list[Resident] = [holder]
+    for companion_id in companions:
+        if companion_id == holder.id:
+            continue
+        member = await session.get(Resident, companion_id)
+        if member is None or member.household_id != holder.household_id:
+            raise BadUserInput("companions must belong to the card holder's household", field="companionIds")
+        members.append(member)
+    await _authorize_tap(ctx, session, holder, f"shelter check-in at {shelter_id}",
+                         ["shelterStay", "household", "careNeeds"])
+    now = utc_now()
+    stays: list[ShelterStay] = []
+    for member in members:
+        current = await _open_stay(session, member.id)
+        if current is not None and current.shelter_id == shelter_id:
+            stays.append(current)  # already here: a second tap changes nothing
+            continue
+        if current is not None:
+            current.checked_out_at, current.checkout_reason = now, "moved"
+        own_needs = set(json.loads(member.care_needs or "[]"))
+        if member.id == holder.id:
+            own_needs |= set(needs)
+        stay = ShelterStay(resident_id=member.id, household_id=member.household_id, shelter_id=shelter_id,
+                           checked_in_at=now, care_needs=json.dumps(sorted(own_needs), ensure_ascii=False),
+                           pets=pets if member.id == holder.id else 0)
+        session.add(stay)
+        stays.append(stay)
+    await session.flush()
+    return stays
+
+
+async def check_out(ctx: RequestContext, session: AsyncSession, shelter_id: str, serial: str) -> list[ShelterStay]:
+    """Check out the card holder and the household members who are at this shelter."""
+    shelter_id = parse_shelter_id(shelter_id)
+    holder = await resident_for_card(session, serial)
+    await _authorize_tap(ctx, session, holder, f"shelter check-out at {shelter_id}", ["shelterStay"])
+    rows = await session.execute(select(ShelterStay).where(ShelterStay.household_id == holder.household_id,
+                                                           ShelterStay.shelter_id == shelter_id,
+                                                           ShelterStay.checked_out_at.is_(None)))
+    stays = list(rows.scalars())
+    now = utc_now()
+    for stay in stays:
+        stay.checked_out_at, stay.checkout_reason = now, "left"
+    await session.flush()
+    return stays
+
+
+async def current_stay(session: AsyncSession, resident_id: str) -> ShelterStay | None:
+    return await _open_stay(session, resident_id)
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    persons: int
+    households: int
+    care_needs: int      # persons with at least one 要配慮 category
+    pets: int
+
+
+async def occupancy(session: AsyncSession, shelter_id: str) -> Occupancy:
+    """Counts only: no one's identity leaves through this."""
+    open_here = (ShelterStay.shelter_id == shelter_id, ShelterStay.checked_out_at.is_(None))
+    persons, households, pets = (await session.execute(
+        select(func.count(), func.count(func.distinct(ShelterStay.household_id)),
+               func.coalesce(func.sum(ShelterStay.pets), 0)).where(*open_here))).one()
+    care = (await session.execute(select(func.count()).where(*open_here, ShelterStay.care_needs != "[]"))).scalar_one()
+    return Occupancy(int(persons), int(households), int(care), int(pets))
