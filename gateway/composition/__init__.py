@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.composition.compose import compose
-from gateway.composition.config import compose_from_config
+from gateway.composition.config import compose_from_config, compose_from_config_async
 from gateway.composition.errors import CompositionError
 from gateway.composition.source import SubgraphSource
 
-__all__ = ["CompositionError", "SubgraphSource", "compose", "compose_from_config"]
+__all__ = ["CompositionError", "SubgraphSource", "compose", "compose_from_config", "compose_from_config_async"]

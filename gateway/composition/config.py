@@ -143,6 +143,11 @@ def run_sync(entries: list[SubgraphEntry]) -> str:
     return outcome["sdl"]
 
 
+async def compose_from_config_async(path: str) -> str:
+    """The same, for callers inside an event loop (never blocks the loop while fetching)."""
+    return await compose_entries(read_config(path))
+
+
 def compose_from_config(path: str) -> str:
     """Compose the subgraphs a TOML/JSON config lists (fetching SDLs over HTTP where needed)."""
     return run_sync(read_config(path))

@@ -8,9 +8,9 @@ leave interfaces, and fields (or value types) that other subgraphs also resolve 
 
 from __future__ import annotations
 
-from gateway.composition.federation_facts import FederationFacts
 from graphql import StringValueNode
 
+from gateway.composition.federation_facts import FederationFacts
 from gateway.composition.field_sets import FieldSetError, target_fields, walk_field_set
 from gateway.composition.model import Applied, Link, TypeDef
 from gateway.composition.subgraph import FEDERATION_IDENTITY, Subgraph

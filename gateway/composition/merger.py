@@ -8,8 +8,7 @@ Each element records which subgraphs define it with `@join__type`/`@join__field`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from graphql import print_ast
 
@@ -22,7 +21,6 @@ from gateway.composition.supergraph_model import (
 from gateway.composition.supergraph_specs import MERGED_DIRECTIVE_SPECS
 from gateway.composition.type_refs import is_non_null, is_strict_subtype, named_type
 
-T = TypeVar("T")
 BUILTIN_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
 NON_REPEATABLE_UNION_MERGED = {"requiresScopes", "policy"}
 EXECUTABLE_LOCATIONS = {"QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
@@ -666,8 +664,6 @@ class Merger:
             for d in applied or ():
                 if self.is_merged_directive(d):
                     by_name.setdefault(d.name, [])
-            for name in by_name:
-                pass
         out: list[SApplied] = []
         for name in by_name:
             apps = [[d for d in applied if d.name == name] for applied in per_source if applied]
@@ -830,5 +826,3 @@ def _all_applied(sg: Subgraph):
         for v in t.values.values():
             yield from v.directives
 
-
-_ = Callable  # typing helper kept for readers of the signatures above
