@@ -1,0 +1,1 @@
+"""Himeji's childcare platform as a Federation 2 subgraph: children, checkups, vaccinations, facilities."""
