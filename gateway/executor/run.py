@@ -19,6 +19,8 @@ from gateway.supergraph.model import Supergraph
 
 # extensions.code of the error added when a subgraph cannot be reached or answers with no GraphQL body
 SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
+# extensions.code when the supergraph offers no way to resolve a selected field
+PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
 
 class _Run:
@@ -161,6 +163,8 @@ def _coerced_variables(operation: OperationDefinitionNode, variables: dict | Non
 async def execute_plan(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode,
                        operation_name: str | None, variables: dict | None, fetcher: SubgraphFetcher) -> dict:
     operation = select_operation(document, operation_name)
+    if plan.errors:
+        return {"data": None, "errors": [{"message": m, "extensions": {"code": PLANNING_FAILED}} for m in plan.errors]}
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     values = _coerced_variables(operation, variables)
     run = _Run(supergraph, values, fetcher)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, print_ast
 
 from gateway.planner.assemble import assemble
-from gateway.planner.builder import PlanBuilder, collect_root_fields
+from gateway.planner.builder import PlanBuilder, UnplannableError, collect_root_fields
 from gateway.planner.nodes import QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
@@ -36,12 +36,19 @@ def build_plan(supergraph: Supergraph, document: DocumentNode, operation_name: s
         raise PlanningError(f"The schema has no {kind} type.")
     variable_definitions = {vd.variable.name.value: print_ast(vd) for vd in operation.variable_definitions or ()}
     root_fields = collect_root_fields(operation, fragments)
+    try:
+        return _plan(supergraph, fragments, kind, root_type.name, root_fields, variable_definitions)
+    except UnplannableError as error:
+        return QueryPlan(node=None, operation_kind=kind, errors=[str(error)])
+
+
+def _plan(supergraph, fragments, kind, root_type_name, root_fields, variable_definitions) -> QueryPlan:
     if kind == "mutation":
         # Mutation root fields run one after another, each with the fetches that complete it.
         steps = []
         for field in root_fields:
             builder = PlanBuilder(supergraph, fragments)
-            builder.plan_root_fields(root_type.name, [field])
+            builder.plan_root_fields(root_type_name, [field])
             node = assemble(builder.index.groups, kind, variable_definitions)
             if node is not None:
                 steps.append(node)
@@ -49,5 +56,5 @@ def build_plan(supergraph: Supergraph, document: DocumentNode, operation_name: s
             return QueryPlan(node=None, operation_kind=kind)
         return QueryPlan(node=steps[0] if len(steps) == 1 else Sequence(nodes=steps), operation_kind=kind)
     builder = PlanBuilder(supergraph, fragments)
-    builder.plan_root_fields(root_type.name, root_fields)
+    builder.plan_root_fields(root_type_name, root_fields)
     return QueryPlan(node=assemble(builder.index.groups, kind, variable_definitions), operation_kind=kind)

@@ -100,6 +100,10 @@ def _internal_key(node: FieldNode) -> str:
     return f"_kyodo_{node.name.value}_{digest}"
 
 
+class UnplannableError(Exception):
+    """No subgraph can resolve a selected field from where it is asked (an inconsistent supergraph)."""
+
+
 class PlanBuilder:
     def __init__(self, supergraph: Supergraph, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.sg = supergraph
@@ -120,11 +124,10 @@ class PlanBuilder:
             candidates = owner.resolvers() or list(owner.presences)
             if not candidates:
                 continue
-            existing = [g for g in candidates if self.index.existing(g, (), None, "root")]
-            if existing:
-                graph = existing[0]
-            else:
-                graph = min(candidates, key=lambda g: (self._cost(g, root_type, node, 0), self.sg.graph_order.index(g)))
+            graph = min(candidates, key=lambda g: (
+                self._cost(g, root_type, node, 0),
+                0 if self.index.existing(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
+                self.sg.graph_order.index(g)))
             group = self.index.get_or_create(graph, (), None, "root", set())
             self.plan_field(Loc(group, group.selection, root_type, ()), node, None)
 
@@ -196,6 +199,12 @@ class PlanBuilder:
             concrete_types = self.sg.possible_types_in(t, s)
             if not concrete_types:
                 return self.jump(loc, node, rep)
+            for concrete in concrete_types:
+                presence = self.sg.field_presence(concrete, name, s)
+                if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None:
+                    # the subgraph declares the interface field but cannot return it for this type
+                    raise UnplannableError(f"Cannot plan {t}.{name}: subgraph {self.sg.subgraphs[s].name} "
+                                           f"declares it external on {concrete}")
             used: set[int] = set()
             for concrete in concrete_types:
                 if self.schema.get_type(concrete) is None or name not in self.schema.get_type(concrete).fields:
@@ -231,9 +240,6 @@ class PlanBuilder:
         if presence is None:
             return None
         if presence.external:
-            # Federation 1 key fields are marked external but the subgraph can always return its own key.
-            if any(field_name in _top_fields(k.selection) for k in self.sg.types[type_name].keys_in(graph)):
-                return True
             return None
         if presence.used_overridden and not for_key:
             return None
@@ -460,25 +466,52 @@ class PlanBuilder:
                     return False
         return True
 
-    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int) -> int:
+    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int, provided=None) -> int:
         """How many fields under `node` the subgraph cannot resolve itself (a rough fetch count)."""
-        if depth > 6:
+        name = node.name.value
+        if depth > 6 or name.startswith("__"):
             return 0
-        if node.name.value.startswith("__"):
-            return 0
-        if self._is_local(graph, type_name, node.name.value, None) is None:
+        if self.sg.is_abstract(type_name) and not self.sg.is_interface_object_in(type_name, graph):
+            if not self._local_on_abstract(graph, type_name, name, provided):
+                for concrete in self.sg.possible_types_in(type_name, graph):
+                    presence = self.sg.field_presence(concrete, name, graph)
+                    if presence is not None and presence.external and self._provided(provided, concrete, name) is None:
+                        return 100  # planning through here fails (see UnplannableError)
+                return 1
+        elif self._is_local(graph, type_name, name, provided) is None:
             return 1
         if node.selection_set is None:
             return 0
-        gql = self.schema.get_type(type_name)
-        field_def = getattr(gql, "fields", {}).get(node.name.value)
+        field_def = getattr(self.schema.get_type(type_name), "fields", {}).get(name)
         if field_def is None:
             return 0
-        child = get_named_type(field_def.type).name
+        presence = self.sg.field_presence(type_name, name, graph)
+        child_provided = presence.provides if presence is not None and presence.provides is not None else \
+            self._provided(provided, type_name, name)
+        return self._selection_cost(graph, get_named_type(field_def.type).name, node.selection_set, depth + 1,
+                                    child_provided)
+
+    def _selection_cost(self, graph: str, type_name: str, selection_set: SelectionSetNode, depth: int,
+                        provided=None) -> int:
         total = 0
-        for s in node.selection_set.selections:
-            if isinstance(s, FieldNode) and not self.sg.is_abstract(child):
-                total += self._cost(graph, child, s, depth + 1)
+        for s in selection_set.selections:
+            if isinstance(s, FieldNode):
+                total += self._cost(graph, type_name, s, depth, provided)
+                continue
+            if isinstance(s, InlineFragmentNode):
+                cond = s.type_condition.name.value if s.type_condition else type_name
+                inner = s.selection_set
+            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
+                frag = self.fragments[s.name.value]
+                cond, inner = frag.type_condition.name.value, frag.selection_set
+            else:
+                continue
+            if cond != type_name and not self.sg.is_abstract(cond) and self.sg.is_abstract(type_name) \
+                    and cond not in self.sg.possible_types_in(type_name, graph):
+                total += len(inner.selections)  # this subgraph never returns that type here
+                continue
+            total += self._selection_cost(graph, cond if not self.sg.is_abstract(cond) else type_name, inner, depth,
+                                          provided)
         return total
 
 

@@ -83,6 +83,7 @@ PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition]
 class QueryPlan:
     node: PlanNode | None
     operation_kind: str = "query"
+    errors: list[str] = field(default_factory=list)  # set when no plan exists; the executor reports them
 
     def to_dict(self) -> dict:
         return {"kind": "QueryPlan", "node": self.node.to_dict() if self.node else None}
