@@ -110,6 +110,11 @@ def test_serves_a_supergraph_under_uvicorn(tmp_path, things_server):
         response = httpx.post(base + "/graphql", json={"query": "{ hello }"})
         assert response.json() == {"data": {"hello": "hello world"}}
         assert "server" not in response.headers
+        # The security stage is wired in: its context-token JWKS is served for subgraphs.
+        from gateway.security import CONTEXT_JWKS_PATH
+
+        jwks = httpx.get(base + CONTEXT_JWKS_PATH).json()
+        assert jwks["keys"] and all("d" not in key for key in jwks["keys"])
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -121,3 +126,16 @@ def test_serves_a_supergraph_under_uvicorn(tmp_path, things_server):
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert "Application shutdown complete" in output
     assert process.returncode in (0, -signal.SIGTERM)
+
+
+def test_subgraphs_config_is_composed_and_loaded(tmp_path, things_server):
+    import argparse
+
+    from gateway.http.command import load_supergraph_text, read_supergraph_sdl
+
+    config = tmp_path / "subgraphs.toml"
+    config.write_text(f'[[subgraphs]]\nname = "things"\nurl = "{things_server.url}/graphql"\n', encoding="utf-8")
+    args = argparse.Namespace(supergraph=None, subgraphs=str(config))
+    supergraph = load_supergraph_text(read_supergraph_sdl(args), str(config))
+    assert [info.url for info in supergraph.subgraphs.values()] == [f"{things_server.url}/graphql"]
+    assert supergraph.api_schema.query_type.fields.keys() >= {"hello", "thing", "receivedHeaders"}
