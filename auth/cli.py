@@ -1,9 +1,30 @@
-"""Subcommands of this package for the `kyodo` command (see kyodo/cli.py)."""
+"""Subcommands of this package for the `kyodo` command (see kyodo/cli.py): `kyodo idp`."""
 
 from __future__ import annotations
 
 import argparse
 
 
+def _idp(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from auth.idp.app import create_idp_app
+
+    issuer = args.issuer or f"http://{args.host}:{args.port}"
+    app = create_idp_app(issuer, audience=args.audience, state_dir=args.state_dir)
+    print(f"kyodo dev IdP at {issuer} (audience {args.audience}); discovery: {issuer}/.well-known/openid-configuration")
+    print("rotate the signing key: POST /admin/rotate-key with 'Authorization: Bearer $KYODO_IDP_ADMIN_TOKEN'"
+          " (a random token is used when the variable is unset)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands; each sets `func` to a callable taking the parsed args."""
+    idp = subparsers.add_parser("idp", help="run the dev identity provider (OIDC, demo residents and staff)")
+    idp.add_argument("--host", default="127.0.0.1")
+    idp.add_argument("--port", type=int, default=4400)
+    idp.add_argument("--issuer", default=None, help="issuer URL (default http://HOST:PORT)")
+    idp.add_argument("--audience", default="urn:kyodo:gateway", help="the 'aud' of issued access tokens")
+    idp.add_argument("--state-dir", default="var/idp", help="where the dev card authority is kept")
+    idp.set_defaults(func=_idp)

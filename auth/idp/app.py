@@ -1,0 +1,147 @@
+"""The dev IdP as a Starlette app: discovery, JWKS, /authorize (sign-in form), /token,
+/card/challenge for the card reader, and /admin/rotate-key to rotate the signing key live."""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+import time
+from pathlib import Path
+
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from auth.idp.card_certificates import CardAuthority, load_or_create_card_authority
+from auth.idp.card_links import roster_card_links
+from auth.idp.clients import CARD_TAP_GRANT, default_clients
+from auth.idp.directory import ACCOUNTS, SignedInUser, check_password, find_account
+from auth.idp.server import KyodoAuthorizationServer, oauth2_request
+from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
+
+DEFAULT_AUDIENCE = "urn:kyodo:gateway"
+DEFAULT_STATE_DIR = Path("var/idp")
+_OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+                 "code_challenge_method", "prompt")
+
+
+def discovery_document(issuer: str, server: KyodoAuthorizationServer) -> dict:
+    scopes = sorted({scope for client in server.clients.values() for scope in client.scopes})
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "jwks_uri": f"{issuer}/jwks",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", CARD_TAP_GRANT],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": scopes,
+        "claims_supported": ["sub", "name", "muni", "roles", "scope", "acr", "amr", "auth_time"],
+        "acr_values_supported": ["password", "card-tap"],
+    }
+
+
+def _login_page(params: dict[str, str], error: str | None = None) -> HTMLResponse:
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params.items()
+    )
+    options = "".join(
+        f'<option value="{html.escape(a.sub)}">{html.escape(a.name)} — {html.escape(",".join(a.roles))} '
+        f'({html.escape(a.municipality)})</option>'
+        for a in ACCOUNTS.values()
+    )
+    message = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+    body = (
+        "<!doctype html><html lang='ja'><meta charset='utf-8'><title>kyodo dev sign-in</title>"
+        "<h1>kyodo dev sign-in</h1><p>Development identity provider. Demo accounts only.</p>"
+        f"{message}<form method='post' action='authorize'>{hidden}"
+        f"<label>Account <select name='login'>{options}</select></label> "
+        "<label>Password <input type='password' name='password'></label> "
+        "<button type='submit'>Sign in</button></form></html>"
+    )
+    return HTMLResponse(body, status_code=400 if error else 200, headers={"Cache-Control": "no-store"})
+
+
+def create_idp_app(
+    issuer: str,
+    *,
+    audience: str = DEFAULT_AUDIENCE,
+    state_dir: str | Path = DEFAULT_STATE_DIR,
+    card_authority: CardAuthority | None = None,
+    admin_token: str | None = None,
+    access_token_lifetime: int = 300,
+) -> Starlette:
+    issuer = issuer.rstrip("/")
+    server = KyodoAuthorizationServer(
+        issuer=issuer,
+        audience=audience,
+        clients=default_clients(),
+        keys=SigningKeyRing(),
+        card_authority=card_authority or load_or_create_card_authority(state_dir),
+        card_links=roster_card_links(),
+        access_token_lifetime=access_token_lifetime,
+    )
+    admin = admin_token or os.environ.get("KYODO_IDP_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+
+    async def discovery(request: Request) -> JSONResponse:
+        return JSONResponse(discovery_document(issuer, server))
+
+    async def jwks(request: Request) -> JSONResponse:
+        return JSONResponse(server.keys.public_jwks(), headers={"Cache-Control": "public, max-age=60"})
+
+    async def authorize(request: Request) -> Response:
+        oauth_request = await oauth2_request(request)
+        if request.method == "GET":
+            try:
+                server.get_consent_grant(oauth_request, end_user=None)
+            except OAuth2Error as error:
+                return server.handle_error_response(oauth_request, error)
+            params = {k: v for k, v in oauth_request.payload.data.items() if k in _OAUTH_PARAMS}
+            return _login_page(params)
+        form = oauth_request.form
+        account = find_account(form.get("login", ""))
+        if not check_password(account, form.get("password", "")):
+            params = {k: v for k, v in oauth_request.payload.data.items() if k in _OAUTH_PARAMS}
+            return _login_page(params, "Unknown account or wrong password.")
+        user = SignedInUser(account, "password", ("pwd",), int(time.time()))
+        try:
+            grant = server.get_consent_grant(oauth_request, end_user=user)
+        except OAuth2Error as error:
+            return server.handle_error_response(oauth_request, error)
+        return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)
+
+    async def token(request: Request) -> Response:
+        return server.create_token_response(await oauth2_request(request))
+
+    async def card_challenge(request: Request) -> JSONResponse:
+        try:
+            challenge = server.store.new_challenge()
+        except OverflowError:
+            return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
+        return JSONResponse({"challenge": challenge, "expires_in": 60}, headers={"Cache-Control": "no-store"})
+
+    async def rotate_key(request: Request) -> JSONResponse:
+        supplied = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not secrets.compare_digest(supplied.encode(), admin.encode()):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        key = server.keys.rotate()
+        return JSONResponse({"kid": key.kid})
+
+    app = Starlette(routes=[
+        Route("/.well-known/openid-configuration", discovery),
+        Route("/.well-known/oauth-authorization-server", discovery),
+        Route("/jwks", jwks),
+        Route("/authorize", authorize, methods=["GET", "POST"]),
+        Route("/token", token, methods=["POST"]),
+        Route("/card/challenge", card_challenge, methods=["POST"]),
+        Route("/admin/rotate-key", rotate_key, methods=["POST"]),
+    ])
+    app.state.server = server
+    app.state.admin_token = admin
+    return app
