@@ -153,7 +153,9 @@ class PlanBuilder:
             loc.group.variables |= _variables_in(node.directives)
         t = loc.type_name
         s = loc.group.subgraph
-        if cond is None or cond == t or t in self.sg.possible_types(cond) and not self.sg.is_abstract(t):
+        if not self.sg.is_abstract(t) and cond is not None and cond != t and t not in self.sg.possible_types(cond):
+            return set()  # can never apply: the subgraph returns only `t` here
+        if cond is None or cond == t or not self.sg.is_abstract(t):
             # the fragment always applies here: keep its fields in place
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
@@ -294,7 +296,13 @@ class PlanBuilder:
             path = loc.path + (key,) + ("@",) * _list_depth(field_def.type)
             provided = presence.provides if presence is not None and presence.provides is not None else \
                 self._provided(loc.provided, t, name)
-            child = Loc(loc.group, added.sub, child_type, path, provided, parent=(loc, node))
+            view_type = child_type
+            if presence is not None and presence.type_in_graph:
+                # the subgraph declares a narrower type here (e.g. an object where the supergraph has a union)
+                narrowed = presence.type_in_graph.strip("[]! ")
+                if narrowed in self.sg.types and not self.sg.is_abstract(narrowed):
+                    view_type = narrowed
+            child = Loc(loc.group, added.sub, view_type, path, provided, parent=(loc, node))
             if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
                 added.sub.add_field("__typename", "__typename")
                 if sub_rep is not None:
@@ -477,7 +485,10 @@ class PlanBuilder:
                     presence = self.sg.field_presence(concrete, name, graph)
                     if presence is not None and presence.external and self._provided(provided, concrete, name) is None:
                         return 100  # planning through here fails (see UnplannableError)
-                return 1
+                concrete_types = self.sg.possible_types_in(type_name, graph)
+                if not concrete_types:
+                    return 1
+                return max(self._cost(graph, c, node, depth, provided) for c in concrete_types)
         elif self._is_local(graph, type_name, name, provided) is None:
             return 1
         if node.selection_set is None:
