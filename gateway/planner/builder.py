@@ -49,6 +49,8 @@ class Loc:
     provided: SelectionSetNode | None = None
     in_fragment: bool = False
     parent: tuple[Loc, FieldNode] | None = None  # the object holding this one, and the field leading here
+    # subgraphs that could equally be resolving this object (shareable paths); None = only `group`'s
+    could_be: frozenset[str] | None = None
 
 
 class _VariableCollector(Visitor):
@@ -129,7 +131,8 @@ class PlanBuilder:
                 0 if self.index.existing(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
                 self.sg.graph_order.index(g)))
             group = self.index.get_or_create(graph, (), None, "root", set())
-            self.plan_field(Loc(group, group.selection, root_type, ()), node, None)
+            shared = frozenset(candidates) if len(candidates) > 1 else None
+            self.plan_field(Loc(group, group.selection, root_type, (), could_be=shared), node, None)
 
     # -- selections ----------------------------------------------------------------------------------
     def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
@@ -160,19 +163,24 @@ class PlanBuilder:
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
             sub = loc.sel.fragment(self._valid_condition(t, s), directives)
-            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent),
+            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be),
                                         selection_set.selections, rep)
         # t is abstract and the fragment narrows it
         if self.sg.is_interface_object_in(t, s):
             return self.jump_to_real_abstract(loc, [node], selection_set, cond, rep)
         used: set[int] = set()
         known = set(self.sg.possible_types_in(t, s))
+        if loc.could_be and self.sg.types[t].kind == "union":
+            # Below shareable fields only the union members every candidate subgraph knows are safe
+            # to select (what Apollo and Hive routers do).
+            for other in loc.could_be:
+                known &= set(self.sg.possible_types_in(t, other))
         for concrete in self.sg.possible_types(cond):
             if concrete not in known:
                 continue  # this subgraph never returns that type here
             sub = loc.sel.fragment(concrete, directives)
             sub_rep = rep.fragment(concrete) if rep is not None else None
-            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent),
+            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be),
                                          selection_set.selections, sub_rep)
         return used
 
@@ -213,11 +221,25 @@ class PlanBuilder:
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
-                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent), node, sub_rep)
+                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be), node, sub_rep)
             return used
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
         return self.jump(loc, node, rep)
+
+    def _could_be_after(self, loc: Loc, field_name: str) -> frozenset[str] | None:
+        """Which subgraphs could resolve the value of `field_name` at `loc` (see Loc.could_be)."""
+        owner = self.sg.types.get(loc.type_name)
+        fo = owner.fields.get(field_name) if owner is not None else None
+        if fo is None:
+            return None
+        current = loc.group.subgraph
+        before = loc.could_be or frozenset({current})
+        out = {current}
+        for g in fo.resolvers():
+            if g in before or owner.resolvable_keys_in(g):
+                out.add(g)
+        return frozenset(out) if len(out) > 1 else None
 
     def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str):
         """The @provides sub-selection for `field_name` at this point, or None if not provided."""
@@ -302,7 +324,8 @@ class PlanBuilder:
                 narrowed = presence.type_in_graph.strip("[]! ")
                 if narrowed in self.sg.types and not self.sg.is_abstract(narrowed):
                     view_type = narrowed
-            child = Loc(loc.group, added.sub, view_type, path, provided, parent=(loc, node))
+            child = Loc(loc.group, added.sub, view_type, path, provided, parent=(loc, node),
+                        could_be=self._could_be_after(loc, name))
             if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
                 added.sub.add_field("__typename", "__typename")
                 if sub_rep is not None:
