@@ -48,7 +48,7 @@ def _parse_all(sources: list[SubgraphSource]) -> list[Subgraph]:
         try:
             subgraphs.append(parse_subgraph(source))
         except SubgraphParseError as err:
-            errors.append(str(err))
+            errors += err.messages
     if not sources:
         errors.append("No subgraphs to compose.")
     if errors:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from graphql import print_ast
 
+from gateway.composition.argument_mergers import MERGEABLE, merge_arguments
 from gateway.composition.federation_facts import FederationFacts
 from gateway.composition.model import Applied, ArgDef, DirectiveDef, EnumValueDef, FieldDef, TypeDef
 from gateway.composition.subgraph import Subgraph
@@ -22,7 +23,7 @@ from gateway.composition.supergraph_specs import MERGED_DIRECTIVE_SPECS
 from gateway.composition.type_refs import is_non_null, is_strict_subtype, named_type
 
 BUILTIN_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
-NON_REPEATABLE_UNION_MERGED = {"requiresScopes", "policy"}
+ACCESS_CONTROL = ("authenticated", "requiresScopes", "policy")
 EXECUTABLE_LOCATIONS = {"QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
                         "INLINE_FRAGMENT", "VARIABLE_DEFINITION"}
 KIND_LABEL = {"OBJECT": "Object Type", "INTERFACE": "Interface Type", "UNION": "Union Type", "ENUM": "Enum Type",
@@ -71,6 +72,7 @@ class Merger:
         self.used_merged_directives = self._used_merged_directives()
         self.composed = self._composed_directives()
         self.kinds: dict[str, str] = {}
+        self._access_control: dict[str, list[list[Applied]]] | None = None
 
     # -- setup ------------------------------------------------------------------------------------
     def _graph_enum_names(self) -> list[str]:
@@ -218,7 +220,8 @@ class Merger:
         self._check_extension_with_no_base(sources, dest)
         dest.description = merge_description([s.description if s else None for s in sources])
         self._add_join_type(sources, dest)
-        dest.directives += self._merge_applied([s.directives if s else None for s in sources])
+        extra = self._access_control_extra(dest.name) if dest.kind == "INTERFACE" else None
+        dest.directives += self._merge_applied([s.directives if s else None for s in sources], extra)
         if dest.kind == "UNION":
             for member in dest.members:
                 for i, s in enumerate(sources):
@@ -432,7 +435,8 @@ class Merger:
                                            f'field "{coordinate}"')
         if any(s is not None for s in without_external):
             dest.description = merge_description([s.description if s else None for s in without_external])
-            dest.directives += self._merge_applied([s.directives if s else None for s in without_external])
+            dest.directives += self._merge_applied([s.directives if s else None for s in without_external],
+                                                   self._access_control_extra(coordinate))
             self._merge_arguments([s.args if s else None for s in without_external], dest.args, coordinate)
         type_sources = without_external if any(s is not None for s in without_external) else sources
         all_types_equal = self._merge_type_reference([s.type if s else None for s in type_sources], dest, coordinate,
@@ -658,15 +662,22 @@ class Merger:
                                "would result in an empty type.")
 
     # -- directives -------------------------------------------------------------------------------
-    def _merge_applied(self, per_source: list[list[Applied] | None]) -> list[SApplied]:
+    def _merge_applied(self, per_source: list[list[Applied] | None],
+                       extra: dict[str, list[list[Applied]]] | None = None) -> list[SApplied]:
+        """Carry merged directives over; `extra` adds sources per directive name (access control inherited
+        by interfaces from their implementations)."""
         by_name: dict[str, list[list[Applied]]] = {}
         for applied in per_source:
             for d in applied or ():
                 if self.is_merged_directive(d):
                     by_name.setdefault(d.name, [])
+        for name, lists in (extra or {}).items():
+            if lists:
+                by_name.setdefault(name, [])
         out: list[SApplied] = []
         for name in by_name:
-            apps = [[d for d in applied if d.name == name] for applied in per_source if applied]
+            sources = [a for a in per_source if a] + list((extra or {}).get(name, []))
+            apps = [[d for d in applied if d.name == name] for applied in sources]
             apps = [a for a in apps if a]
             if self._is_repeatable(name):
                 out += _dedupe([SApplied(name, list(d.printed_args())) for a in apps for d in a])
@@ -681,12 +692,57 @@ class Merger:
                 else:
                     distinct.append(candidate)
                     counts.append(1)
-            if len(distinct) > 1 and name in NON_REPEATABLE_UNION_MERGED:
-                out.append(_union_nested_lists(name, [a[0] for a in apps]))
+            if len(distinct) > 1 and name in MERGEABLE:
+                out.append(SApplied(name, merge_arguments(name, [a[0] for a in apps])))
             else:
                 out.append(distinct[counts.index(max(counts))])
         # @inaccessible first, then the rest in first-seen order (Apollo's printing order)
         return sorted(out, key=lambda d: 0 if d.name == "inaccessible" else 1)
+
+    def _access_control_extra(self, key: str) -> dict[str, list[list[Applied]]]:
+        """Access-control directives an interface (or interface field) inherits from its implementations."""
+        if self._access_control is None:
+            self._access_control = self._collect_access_control()
+        return {name: self._access_control.get(f"{key}_{name}", []) for name in ACCESS_CONTROL}
+
+    def _collect_access_control(self) -> dict[str, list[list[Applied]]]:
+        itf_to_impl: dict[str, set[str]] = {}
+        impl_to_itf: dict[str, set[str]] = {}
+        for t in self.model.types.values():
+            if t.kind == "OBJECT":
+                for itf in t.interfaces:
+                    itf_to_impl.setdefault(itf, set()).add(t.name)
+                    impl_to_itf.setdefault(t.name, set()).add(itf)
+        found: dict[str, list[list[Applied]]] = {}
+
+        def add(key: str, directive: Applied) -> None:
+            found.setdefault(key, []).append([directive])
+
+        for i, sg in enumerate(self.subgraphs):
+            for t in sg.types.values():
+                if t.kind != "OBJECT":
+                    continue
+                for d in t.directives:
+                    if d.fed in ACCESS_CONTROL:
+                        for itf in impl_to_itf.get(t.name, ()):
+                            add(f"{itf}_{d.fed}", d)
+                for f in t.fields.values():
+                    if self.facts[i].is_external(t, f):
+                        continue
+                    for d in f.directives:
+                        if d.fed not in ACCESS_CONTROL:
+                            continue
+                        if sg.is_interface_object(t):
+                            others: set[str] = set()
+                            for impl in itf_to_impl.get(t.name, ()):
+                                add(f"{impl}.{f.name}_{d.fed}", d)
+                                others |= impl_to_itf.get(impl, set()) - {t.name}
+                            for itf in others:
+                                add(f"{itf}.{f.name}_{d.fed}", d)
+                        else:
+                            for itf in impl_to_itf.get(t.name, ()):
+                                add(f"{itf}.{f.name}_{d.fed}", d)
+        return found
 
     def _is_repeatable(self, name: str) -> bool:
         if name in ("tag",):
@@ -800,19 +856,6 @@ def _dedupe(applied: list[SApplied]) -> list[SApplied]:
             seen.add(a.key())
             out.append(a)
     return out
-
-
-def _union_nested_lists(name: str, applications: list[Applied]) -> SApplied:
-    """@requiresScopes/@policy applied differently in several subgraphs: keep every distinct alternative."""
-    arg = "scopes" if name == "requiresScopes" else "policies"
-    items: list[str] = []
-    for a in applications:
-        value = a.args.get(arg)
-        for inner in getattr(value, "values", ()) or ():
-            printed = print_ast(inner)
-            if printed not in items:
-                items.append(printed)
-    return SApplied(name, [(arg, "[" + ", ".join(items) + "]")])
 
 
 def _all_applied(sg: Subgraph):

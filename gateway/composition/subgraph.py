@@ -54,11 +54,23 @@ FEDERATION_TYPE_NAMES = {"_Any", "_Entity", "_Service", "_FieldSet", "FieldSet",
                          "federation__FieldSet", "federation__Any", "Scope", "Policy"}
 ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
+# Since which federation version each element may be imported (Apollo rejects anything else).
+FEDERATION_ELEMENT_SINCE: dict[str, tuple[int, int]] = {
+    "@key": (2, 0), "@external": (2, 0), "@requires": (2, 0), "@provides": (2, 0), "@extends": (2, 0),
+    "@shareable": (2, 0), "@override": (2, 0), "@tag": (2, 0), "@inaccessible": (2, 0), "FieldSet": (2, 0),
+    "@composeDirective": (2, 1), "@interfaceObject": (2, 3), "@authenticated": (2, 5), "@requiresScopes": (2, 5),
+    "Scope": (2, 5), "@policy": (2, 6), "Policy": (2, 6), "@context": (2, 8), "@fromContext": (2, 8),
+    "ContextFieldValue": (2, 8), "@cost": (2, 9), "@listSize": (2, 9), "@cacheTag": (2, 12),
+}
+LATEST_FEDERATION_VERSION = (2, 14)
+
 _URL_RE = re.compile(r"^(?P<identity>.+)/(?P<name>[A-Za-z_][A-Za-z0-9_-]*)/v(?P<major>\d+)\.(?P<minor>\d+)$")
 
 
 class SubgraphParseError(Exception):
-    pass
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
 
 
 @dataclass
@@ -166,11 +178,25 @@ class _Builder:
                             self.sg.federation_link = link
         fed = self.sg.federation_link
         if fed is not None:
+            self._check_federation_link(fed)
             for name in FEDERATION_DIRECTIVES:
                 self.fed_by_local[fed.local_directive_name(name)] = name
         else:
             for name in FED1_DIRECTIVES:
                 self.fed_by_local[name] = name
+
+    def _check_federation_link(self, fed: Link) -> None:
+        errors = []
+        if fed.version[0] != 2 or fed.version > LATEST_FEDERATION_VERSION:
+            errors.append(f'[{self.sg.name}] Invalid version v{fed.version[0]}.{fed.version[1]} for the federation '
+                          f"feature in @link direction on schema (the latest known is v2.{LATEST_FEDERATION_VERSION[1]}).")
+        for element in fed.imports:
+            since = FEDERATION_ELEMENT_SINCE.get(element)
+            if since is None or since > fed.version:
+                errors.append(f'[{self.sg.name}] Cannot import unknown element "{element}" from federation '
+                              f"v{fed.version[0]}.{fed.version[1]}.")
+        if errors:
+            raise SubgraphParseError(errors)
 
     def _applied(self, nodes, on_extension: bool) -> list[Applied]:
         out = []
@@ -192,7 +218,7 @@ class _Builder:
             t = TypeDef(name=name, kind=kind)
             self.sg.types[name] = t
         elif t.kind != kind:
-            raise SubgraphParseError(f'[{self.sg.name}] Type "{name}" is defined both as {t.kind} and {kind}')
+            raise SubgraphParseError([f'[{self.sg.name}] Type "{name}" is defined both as {t.kind} and {kind}'])
         if is_extension:
             t.has_extension = True
         else:
@@ -233,7 +259,7 @@ class _Builder:
         }
         found = kinds.get(type(node))
         if found is None:
-            raise SubgraphParseError(f"[{self.sg.name}] Unsupported definition in a subgraph schema: {node.kind}")
+            raise SubgraphParseError([f"[{self.sg.name}] Unsupported definition in a subgraph schema: {node.kind}"])
         kind, is_extension = found
         t = self._type(node.name.value, kind, node, is_extension)
         if kind in ("OBJECT", "INTERFACE"):
@@ -323,5 +349,5 @@ def parse_subgraph(source: SubgraphSource) -> Subgraph:
     try:
         document = parse(source.sdl)
     except GraphQLSyntaxError as err:
-        raise SubgraphParseError(f"[{source.name}] The SDL does not parse: {err.message}") from None
+        raise SubgraphParseError([f"[{source.name}] The SDL does not parse: {err.message}"]) from None
     return _Builder(source, document).build()
