@@ -195,6 +195,13 @@ class PlanBuilder:
         name = node.name.value
         if chosen:
             return self._add_local(loc, node, rep)
+        if rep is not None and loc.sel is loc.group.selection and loc.group.requires is not None \
+                and node.selection_set is None and not node.arguments:
+            known = loc.group.requires.fields.get(name)
+            if known is not None and known.name == name:
+                # already in this entity's representation: it sits in the merged object before this fetch runs
+                rep.add_field(known.response_key, name)
+                return set(loc.group.deps)
         if name == "__typename":
             if self.sg.is_abstract(t):
                 if self.sg.is_interface_object_in(t, s):
@@ -370,7 +377,7 @@ class PlanBuilder:
         guard = (s, t, name)
         if guard in self._jump_stack:
             return set()
-        best = None
+        options = []
         for graph, entity_type, keys, rtn in self._candidates(t, name, s):
             presence = self.sg.field_presence(entity_type, name, graph)
             needs_requires = presence is not None and presence.requires is not None
@@ -379,26 +386,25 @@ class PlanBuilder:
                 reuse = bool(self.index.existing(graph, loc.path, entity_type, ""))
                 score = (0 if key_local else 1, 1 if needs_requires else 0, 0 if reuse else 1,
                          self._cost(graph, entity_type, node, 0), self.sg.graph_order.index(graph))
-                if best is None or score < best[0]:
-                    best = (score, graph, entity_type, key, rtn, presence)
-        if best is None:
-            return self._reroute_via_parent(loc, node, rep)
-        _score, graph, entity_type, key, rtn, presence = best
+                options.append((score, len(options), graph, entity_type, key, rtn, presence))
+        options.sort(key=lambda o: (o[0], o[1]))
         self._jump_stack.add(guard)
         try:
-            target, deps = self._entity_group(loc, graph, entity_type, key, rtn,
-                                              presence.requires if presence is not None else None)
-            if target is None:
-                return set()
-            child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent)
-            return deps | self.plan_field(child, node, rep, chosen=True)
+            for _score, _n, graph, entity_type, key, rtn, presence in options:
+                target, deps = self._entity_group(loc, graph, entity_type, key, rtn,
+                                                  presence.requires if presence is not None else None)
+                if target is None:
+                    continue  # this key cannot be obtained from here; try the next way
+                child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent)
+                return deps | self.plan_field(child, node, rep, chosen=True)
         finally:
             self._jump_stack.discard(guard)
+        return self._reroute_via_parent(loc, node, rep)
 
     def _reroute_via_parent(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
         """No entity jump reaches the field (its type has no key there): fetch the parent field again
         from a subgraph that resolves both, through the parent's own key or as a shared root field."""
-        if rep is not None or loc.parent is None:
+        if loc.parent is None or (rep is not None and (node.selection_set is not None or node.arguments)):
             return set()
         parent_loc, parent_node = loc.parent
         guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
@@ -419,9 +425,15 @@ class PlanBuilder:
                     if g == parent_loc.group.subgraph or self._is_local(g, loc.type_name, node.name.value, None) is None:
                         continue
                     group = self.index.get_or_create(g, (), None, "root", set())
-                    return self.plan_field(Loc(group, group.selection, parent_loc.type_name, ()), synthetic, None)
-                return set()
-            return self.jump(parent_loc, synthetic, None)
+                    used = self.plan_field(Loc(group, group.selection, parent_loc.type_name, ()), synthetic, None)
+                    break
+                else:
+                    return set()
+            else:
+                used = self.jump(parent_loc, synthetic, None)
+            if used and rep is not None:
+                rep.add_field(node.name.value, node.name.value)  # a key field, now fetched beside its object
+            return used
         finally:
             self._jump_stack.discard(guard)
 
