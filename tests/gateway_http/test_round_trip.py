@@ -231,3 +231,15 @@ def test_metrics_record_subgraph_fetch_latency(make_client):
     counts = [line for line in text.splitlines() if line.startswith("kyodo_gateway_subgraph_fetch_duration_seconds_count")]
     assert counts and float(counts[0].rsplit(" ", 1)[1]) >= 1
     assert 'kyodo_gateway_requests_total{method="POST",status="200"} 1.0' in text
+
+
+def test_settings_override_the_subgraph_url(things_server):
+    from starlette.testclient import TestClient
+
+    from gateway.http import create_app
+
+    # The supergraph names a dead URL; the settings point the subgraph at the live one.
+    supergraph = load_supergraph(things_supergraph("http://127.0.0.1:9/graphql"))
+    settings = settings_from_mapping({"subgraphs": {"things": {"url": things_server.url + "/graphql"}}})
+    with TestClient(create_app(settings, supergraph)) as client:
+        assert client.post("/graphql", json={"query": "{ hello }"}).json() == {"data": {"hello": "hello world"}}
