@@ -399,7 +399,11 @@ class PlanBuilder:
                 return deps | self.plan_field(child, node, rep, chosen=True)
         finally:
             self._jump_stack.discard(guard)
-        return self._reroute_via_parent(loc, node, rep)
+        used = self._reroute_via_parent(loc, node, rep)
+        if not used and rep is None and not self._jump_stack:
+            raise UnplannableError(f"Cannot plan {t}.{name}: no subgraph can resolve it from "
+                                   f"{self.sg.subgraphs[s].name}")
+        return used
 
     def _reroute_via_parent(self, loc: Loc, node: FieldNode, rep: FetchSelection | None) -> set[int]:
         """No entity jump reaches the field (its type has no key there): fetch the parent field again
