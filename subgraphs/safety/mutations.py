@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Optional
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
@@ -154,7 +155,7 @@ class Mutation:
                                             flooding_observed=flooding_observed))
             try:
                 await session.flush()
-            except Exception:  # the unique (gauge, time) constraint: a repeated report
+            except IntegrityError:  # the unique (gauge, time) constraint: a repeated report
                 raise Conflict("an observation at this time already exists", field="observedAt") from None
             return await load_gauge(session, row.id)
 
