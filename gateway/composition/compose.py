@@ -59,14 +59,9 @@ def _parse_all(sources: list[SubgraphSource]) -> list[Subgraph]:
 def _upgrade_and_validate(subgraphs: list[Subgraph]) -> list[FederationFacts]:
     errors: list[str] = []
     if not all(sg.is_fed2 for sg in subgraphs):
+        # the upgrade of one subgraph reads the others as they were written
         originals = [copy.deepcopy(sg) for sg in subgraphs]
         original_facts = {sg.name: FederationFacts(sg) for sg in originals}
-        # fed1 rules need every subgraph's shape: validate key/requires/provides on the originals first
-        for sg in originals:
-            if not sg.is_fed2:
-                errors += validate_subgraph(sg, original_facts[sg.name])
-        if errors:
-            raise CompositionError(errors)
         for sg in subgraphs:
             if not sg.is_fed2:
                 errors += upgrade_fed1(sg, originals, original_facts)

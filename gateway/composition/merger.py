@@ -595,8 +595,9 @@ class Merger:
         seen = [p for p, ok in zip(printed, present) if ok]
         values = {p for p in seen if p is not None}
         if len(values) > 1:
-            self.errors.append(f"{label} has incompatible default values across subgraphs: it has "
-                               + " and ".join(sorted(values)))
+            described = [(f"default value {p}" if p is not None else "no default value") + f' in subgraph "{self.names[i]}"'
+                         for i, (p, ok) in enumerate(zip(printed, present)) if ok]
+            self.errors.append(f"{label} has incompatible default values across subgraphs: it has " + " but ".join(described))
             return None
         if values and None in seen:
             return None  # a default in only some subgraphs: the supergraph has none
