@@ -8,11 +8,17 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-.PHONY: install dev test
-install: $(VENV)/.installed
+# GraphiQL and its dependencies, fetched from the npm registry into var/playground (served locally: no CDN).
+var/playground/.complete: $(VENV)/.installed
+	$(VENV)/bin/python -m gateway.http.playground.fetch_assets
+	touch $@
 
-dev: $(VENV)/.installed
+.PHONY: install playground dev test
+install: $(VENV)/.installed
+playground: var/playground/.complete
+
+dev: install playground
 	$(VENV)/bin/kyodo dev
 
-test: $(VENV)/.installed
+test: install playground
 	$(VENV)/bin/pytest -q
