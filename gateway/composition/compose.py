@@ -53,7 +53,8 @@ def _parse_all(sources: list[SubgraphSource]) -> list[Subgraph]:
         errors.append("No subgraphs to compose.")
     if errors:
         raise CompositionError(errors)
-    return subgraphs
+    # Apollo works on subgraphs sorted by name; the same order gives the same join__ directive order.
+    return sorted(subgraphs, key=lambda sg: sg.name)
 
 
 def _upgrade_and_validate(subgraphs: list[Subgraph]) -> list[FederationFacts]:

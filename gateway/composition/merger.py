@@ -83,12 +83,12 @@ class Merger:
             out.append(s if len(same) == 1 else f"{s}_{same.index(i) + 1}")
         return out
 
-    def _used_merged_directives(self) -> set[str]:
-        used: set[str] = set()
+    def _used_merged_directives(self) -> list[str]:
+        """Merged federation directives some subgraph applies, in Apollo's order (subgraph, then spec order)."""
+        used: list[str] = []
         for sg in self.subgraphs:
-            for applied in _all_applied(sg):
-                if applied.fed in MERGED_DIRECTIVE_SPECS:
-                    used.add(applied.fed)
+            in_subgraph = {a.fed for a in _all_applied(sg) if a.fed in MERGED_DIRECTIVE_SPECS}
+            used += [name for name in MERGED_DIRECTIVE_SPECS if name in in_subgraph and name not in used]
         return used
 
     def _composed_directives(self) -> dict[str, DirectiveDef]:
@@ -486,16 +486,7 @@ class Merger:
                 args.append(("usedOverridden", "true"))
             if label is not None and self.join_minor >= 4:
                 args.append(("overrideLabel", gql_string(label)))
-            dest.directives.insert(self._join_field_position(dest), SApplied("join__field", args))
-
-    @staticmethod
-    def _join_field_position(dest: SField) -> int:
-        """join__field directives go before carried-over directives except @inaccessible, as Apollo prints them."""
-        position = 0
-        for idx, d in enumerate(dest.directives):
-            if d.name in ("join__field", "inaccessible"):
-                position = idx + 1
-        return position
+            dest.directives.append(SApplied("join__field", args))
 
     def _validate_field_sharing(self, sources: list[FieldDef | None], dest: SType, name: str,
                                 context: FieldContext) -> None:

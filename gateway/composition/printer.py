@@ -21,8 +21,20 @@ def _description(text: str | None, indent: str) -> list[str]:
     return [f'{indent}"""'] + [f"{indent}{line}" if line else "" for line in body.split("\n")] + [f'{indent}"""']
 
 
+def _ordered(applied: list[SApplied], type_level: bool = False) -> list[SApplied]:
+    """Apollo's order: join__ directives then @inaccessible on types, @inaccessible then join__ on fields
+    and values, and the other carried-over directives last."""
+    def group(d: SApplied) -> int:
+        if d.name == "inaccessible":
+            return 1 if type_level else 0
+        if d.name.startswith("join__"):
+            return 0 if type_level else 1
+        return 2
+    return sorted(applied, key=group)
+
+
 def _directives(applied: list[SApplied]) -> str:
-    return "".join(" " + d.print() for d in applied)
+    return "".join(" " + d.print() for d in _ordered(applied))
 
 
 def _args(args: dict[str, SArg]) -> str:
@@ -54,14 +66,14 @@ def print_type(t: SType) -> str:
     if t.interfaces:
         head += " implements " + " & ".join(t.interfaces)
     if t.kind == "SCALAR":
-        return "\n".join(lines + [head + _directives(t.directives)])
+        return "\n".join(lines + [head + "".join(" " + d.print() for d in _ordered(t.directives, True))])
     if t.kind == "UNION":
-        text = head + "".join("\n  " + d.print() for d in t.directives)
+        text = head + "".join("\n  " + d.print() for d in _ordered(t.directives, True))
         if t.members:
             text += ("\n =" if t.directives else " =") + " " + " | ".join(t.members)
         return "\n".join(lines + [text])
     if t.directives:
-        head += "\n" + "\n".join("  " + d.print() for d in t.directives) + "\n{"
+        head += "\n" + "\n".join("  " + d.print() for d in _ordered(t.directives, True)) + "\n{"
     else:
         head += " {"
     body: list[str] = []
@@ -72,7 +84,9 @@ def print_type(t: SType) -> str:
                 body.append("")
             body += desc + [f"  {v.name}" + _directives(v.directives)]
     else:
-        for f in t.fields.values():
+        for i, f in enumerate(t.fields.values()):
+            if f.description is not None and i:
+                body.append("")
             body += _field(f, t.kind == "INPUT_OBJECT")
     return "\n".join(lines + [head] + body + ["}"])
 

@@ -80,13 +80,13 @@ MERGED_DIRECTIVE_SPECS: dict[str, tuple[str, str, str | None, str]] = {
                  "directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], "
                  "requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION"),
 }
-SPEC_ORDER = ("tag", "inaccessible", "authenticated", "requiresScopes", "policy", "cost")
 
 
-def spec_links(used: set[str]) -> list[SApplied]:
-    """One `@link` per spec whose directives some subgraph applies."""
+def spec_links(used: list[str]) -> list[SApplied]:
+    """One `@link` per spec whose directives some subgraph applies, in order of first use."""
     links: list[SApplied] = []
-    for spec in SPEC_ORDER:
+    specs = list(dict.fromkeys(MERGED_DIRECTIVE_SPECS[name][0] for name in used))
+    for spec in specs:
         names = [n for n, (s, *_rest) in MERGED_DIRECTIVE_SPECS.items() if s == spec and n in used]
         if not names:
             continue

@@ -103,3 +103,10 @@ def test_semantic_diff_reports_a_changed_join_directive() -> None:
     changed = expected.replace('override: "a"', 'override: "b"', 1)
     assert changed != expected
     assert supergraph_differences(expected, changed) != []
+
+
+@pytest.mark.parametrize("case", VALID)
+def test_valid_case_prints_like_apollo(case: str) -> None:
+    """Beyond meaning, the text itself (order of types, directives, links) is Apollo's, so diffs stay readable."""
+    folder = CASES / "valid" / case
+    assert compose(load_case(folder)).rstrip("\n") == (folder / EXPECTED).read_text(encoding="utf-8").rstrip("\n")
