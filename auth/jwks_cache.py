@@ -45,6 +45,7 @@ class JwksCache:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
+        self._failed_at = float("-inf")
         self._lock = asyncio.Lock()
         self.fetch_count = 0  # observable for tests and metrics
 
@@ -111,16 +112,35 @@ class JwksCache:
         if self._keys is None or time.monotonic() - self._fetched_at > self.max_age:
             async with self._lock:
                 if self._keys is None or time.monotonic() - self._fetched_at > self.max_age:
-                    await self._refresh()
+                    await self._refresh_or_keep()
         assert self._keys is not None
         return self._keys
+
+    async def _refresh_or_keep(self) -> None:
+        """Refresh; on failure keep serving the keys we have, and do not retry within the cooldown
+        (an unreachable provider must not be hit once per incoming request)."""
+        if time.monotonic() - self._failed_at < self.refresh_cooldown:
+            if self._keys is not None:
+                return
+            raise KeyFetchError(f"the keys of {self.issuer} could not be fetched recently; retrying later")
+        try:
+            await self._refresh()
+        except KeyFetchError:
+            self._failed_at = time.monotonic()
+            if self._keys is None:
+                raise
 
     async def refresh_for_unknown_kid(self) -> bool:
         """Re-fetch once unless the last fetch was within the cooldown; True if re-fetched."""
         async with self._lock:
-            if time.monotonic() - self._fetched_at < self.refresh_cooldown:
+            now = time.monotonic()
+            if now - self._fetched_at < self.refresh_cooldown or now - self._failed_at < self.refresh_cooldown:
                 return False
-            await self._refresh()
+            try:
+                await self._refresh()
+            except KeyFetchError:
+                self._failed_at = time.monotonic()
+                return False  # keep the keys we have; the token's kid stays unknown
             return True
 
     @staticmethod

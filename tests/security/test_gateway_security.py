@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from auth.context_token import verify_context
 from auth.errors import AuthenticationError
 from gateway.security import GatewaySecurity, SecuritySettings, strip_internal_headers
+from tests.security.servers import serve_app
 from tests.security.token_issuer import AUDIENCE, LocalIssuer, new_rsa_key
 
 
@@ -209,3 +210,35 @@ async def test_context_headers_sign_per_subgraph_and_anonymous_gets_none(issuer,
 def test_client_sent_internal_headers_are_dropped():
     cleaned = strip_internal_headers({"Kyodo-Context": "forged", "kyodo-anything": "x", "Accept": "json"})
     assert cleaned == {"Accept": "json"}
+
+
+async def test_unreachable_issuer_is_not_hit_on_every_request(tmp_path):
+    hits = 0
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def broken(request):
+        nonlocal hits
+        hits += 1
+        return Response("down", status_code=503)
+
+    with serve_app(Starlette(routes=[Route("/jwks", broken)])) as url:
+        security = security_for(LocalIssuer(url=url), tmp_path, jwks_refresh_cooldown_seconds=3600)
+        security.resource_server.caches[url]._jwks_uri = url + "/jwks"
+        issuer = LocalIssuer(url=url)
+        for _ in range(3):
+            with pytest.raises(AuthenticationError) as caught:
+                await security.authenticate(FakeRequest(f"Bearer {issuer.token()}"))
+            assert caught.value.status == 503
+    assert hits == 1
+
+
+async def test_provider_outage_keeps_the_cached_keys(issuer, tmp_path):
+    security = security_for(issuer, tmp_path, jwks_refresh_cooldown_seconds=0.001, jwks_max_age_seconds=0.001)
+    assert await security.authenticate(FakeRequest(f"Bearer {issuer.token()}"))
+    cache = security.resource_server.caches[issuer.url]
+    cache._jwks_uri = issuer.url + "/gone"  # the provider's JWKS now fails (404)
+    principal = await security.authenticate(FakeRequest(f"Bearer {issuer.token()}"))
+    assert principal.subject == "res-282014-0001"
