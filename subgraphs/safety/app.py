@@ -14,5 +14,6 @@ from .schema import schema
 NAME = "safety"
 
 
-def create_app(*, database: Database | None = None, database_url: str | None = None, keys: Any = None) -> Starlette:
+def create_app(database_url: str | None = None, keys: Any = None, *, database: Database | None = None) -> Starlette:
+    """The safety subgraph app; `keys` are the gateway's public keys (default `$KYODO_GATEWAY_JWKS`)."""
     return create_subgraph_app(NAME, schema, database=database, database_url=database_url, keys=keys)

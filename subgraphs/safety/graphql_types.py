@@ -112,8 +112,12 @@ class EvacuationSpace(FacilityColumns):
         return cls.from_row(row) if row else None
 
 
-@strawberry.federation.type(keys=["id"], description="指定避難所 with its operating state")
+# No description here: the type is shared with identity (Shelter.occupancy), and differing
+# descriptions across subgraphs are a composition hint.
+@strawberry.federation.type(keys=["id"])
 class Shelter(FacilityColumns):
+    """指定避難所 with its operating state (the description lives in this comment, not the SDL)."""
+
     hazards: Hazards
     accepted_persons: Optional[str] = strawberry.field(description="受入対象者")
     capacity: Optional[int] = strawberry.field(description="想定収容人数")

@@ -52,7 +52,7 @@ class WatchTag:
         return self.recent[0] if self.recent else None
 
 
-@strawberry.federation.type(keys=["id"], description="a resident (owned by identity); safety adds watch tags")
+@strawberry.federation.type(keys=["id"])  # no description: identity owns the type
 class Resident:
     id: strawberry.ID
 
