@@ -3,7 +3,8 @@
     .venv/bin/python bench/audit/compare_composition.py [--server http://127.0.0.1:4200] [--suite NAME] [-v]
 
 Needs the audit subgraph server running (it serves /<suite>/subgraphs and Apollo's /<suite>/supergraph).
-Prints one line per suite and "matches: x/46"; exits 1 when any suite differs.
+Prints one line per suite and "matches: x/46" (and how many are also textually identical); exits 1 when
+any suite differs in meaning.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ def _get(url: str) -> str:
         return response.read().decode()
 
 
-def compare_suite(server: str, suite: str) -> list[str]:
+def compare_suite(server: str, suite: str) -> tuple[list[str], bool]:
+    """(differences in meaning, whether the text is also identical)."""
     subgraphs = [SubgraphSource(s["name"], s["url"], s["sdl"]) for s in json.loads(_get(f"{server}/{suite}/subgraphs"))]
     expected = _get(f"{server}/{suite}/supergraph")
     try:
         actual = compose(subgraphs)
     except CompositionError as err:
-        return [f"composition failed: {e}" for e in err.errors]
-    return supergraph_differences(expected, actual)
+        return [f"composition failed: {e}" for e in err.errors], False
+    return supergraph_differences(expected, actual), actual.rstrip("\n") == expected.rstrip("\n")
 
 
 def main() -> int:
@@ -42,17 +44,18 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every difference, not the first five")
     args = parser.parse_args()
     suites = args.suite or json.loads(_get(f"{args.server}/ids"))
-    matches = 0
+    matches = identical = 0
     for suite in suites:
-        diffs = compare_suite(args.server, suite)
+        diffs, same_text = compare_suite(args.server, suite)
         if not diffs:
             matches += 1
-            print(f"ok      {suite}")
+            identical += same_text
+            print(f"ok      {suite}" + ("" if same_text else "  (same meaning, different text)"))
             continue
         print(f"DIFFERS {suite} ({len(diffs)} differences)")
         for diff in diffs if args.verbose else diffs[:5]:
             print(f"          {diff}")
-    print(f"matches: {matches}/{len(suites)}")
+    print(f"matches: {matches}/{len(suites)} (textually identical: {identical}/{len(suites)})")
     return 0 if matches == len(suites) else 1
 
 
