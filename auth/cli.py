@@ -13,8 +13,10 @@ def _idp(args: argparse.Namespace) -> int:
     issuer = args.issuer or f"http://{args.host}:{args.port}"
     app = create_idp_app(issuer, audience=args.audience, state_dir=args.state_dir)
     print(f"kyodo dev IdP at {issuer} (audience {args.audience}); discovery: {issuer}/.well-known/openid-configuration")
-    print("rotate the signing key: POST /admin/rotate-key with 'Authorization: Bearer $KYODO_IDP_ADMIN_TOKEN'"
-          " (a random token is used when the variable is unset)")
+    import os
+
+    token_hint = "$KYODO_IDP_ADMIN_TOKEN" if os.environ.get("KYODO_IDP_ADMIN_TOKEN") else app.state.admin_token
+    print(f"rotate the signing key: curl -X POST -H 'Authorization: Bearer {token_hint}' {issuer}/admin/rotate-key")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
