@@ -26,6 +26,7 @@ from graphql import (
 )
 
 INVALID = object()  # a null that must propagate to the nearest nullable parent
+_ANSWERED = object()  # marks introspection root fields, whose values arrive already shaped
 
 
 class Projector:
@@ -99,6 +100,9 @@ class Projector:
             if name == "__typename":
                 result.append((key, name, None, ()))
                 continue
+            if name in ("__schema", "__type"):
+                result.append((key, name, _ANSWERED, ()))  # already completed by graphql-core
+                continue
             field_def = fields_map.get(name)
             if field_def is None:
                 continue
@@ -156,6 +160,9 @@ class Projector:
         for key, name, field_type, child_subs in self.collect(runtime, subs):
             if field_type is None:
                 out[key] = runtime
+                continue
+            if field_type is _ANSWERED:
+                out[key] = obj.get(key)
                 continue
             r = self.complete(field_type, obj.get(key), child_subs, path + [key], runtime, name)
             if r is INVALID:
