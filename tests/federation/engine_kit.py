@@ -65,9 +65,16 @@ class Subgraph:
     schema: GraphQLSchema | None = None
 
     def build(self) -> None:
-        entity_types = list(self.entities) or ["_Placeholder"]
+        from graphql import GraphQLObjectType
+
+        base = build_ast_schema(parse(_FEDERATION_PRELUDE + self.sdl + ("" if "type Query" in self.sdl
+                                                                         else "type Query { _unused: Int }")))
+        # interface entities resolve to their object types, which the union must list instead
+        entity_types = [n for n, t in base.type_map.items()
+                        if isinstance(t, GraphQLObjectType) and (n in self.entities or any(
+                            i.name in self.entities for i in t.interfaces))] or ["_Placeholder"]
         extra = f"union _Entity = {' | '.join(entity_types)}\n"
-        if not self.entities:
+        if entity_types == ["_Placeholder"]:
             extra += "type _Placeholder { _unused: Boolean }\n"
         verb = "extend type" if "type Query" in self.sdl else "type"
         extra += f"{verb} Query {{ _entities(representations: [_Any!]!): [_Entity]! _service: _Service! }}\n"
