@@ -88,7 +88,7 @@ def shelters(now: datetime) -> list[Shelter]:
         for n, (town, lat, lon) in enumerate(places, start=1):
             is_open = code == KAKOGAWA and n in (1, 2, 8)  # a flood watch has opened three in Kakogawa
             capacity = 120 + 40 * n
-            evacuees = {1: 40, 2: 150, 8: 200}.get(n, 0) if is_open else None
+            evacuees = {1: 40, 2: 170, 8: 200}.get(n, 0) if is_open else None
             rows.append(Shelter(
                 **_facility(code, f"S{n:03d}", f"{town}地区避難所(模擬)", town, lat, lon),
                 **_hazards(n + 1), accepted_persons="地区住民" if n % 3 else "地区住民、要配慮者",
