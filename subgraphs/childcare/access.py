@@ -1,0 +1,90 @@
+"""Loading children and applying the personal-data rule to them.
+
+A child's checkups and vaccinations are 要配慮個人情報. They go only to the child (as they grow), a guardian,
+or staff of the child's municipality holding `childcare:read` (`childcare:write` to record), where that
+municipality has joined the childcare platform; never to vendors or anonymous callers. Every decision is
+audited (subgraphs/common/audit.py) — a refusal in a transaction of its own, since the caller's rolls back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.childcare.models import Child, Guardianship
+from subgraphs.common import audit
+from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, relation
+from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+
+PLATFORM = "childcare"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def check_id(value: str, field: str = "childId") -> str:
+    text = str(value)
+    if not _ID.match(text):
+        raise BadUserInput(f"{field}: not a resident id", field=field)
+    return text
+
+
+async def guardian_ids(session: AsyncSession, child_id: str) -> tuple[str, ...]:
+    rows = await session.execute(select(Guardianship.guardian_id).where(Guardianship.child_id == child_id)
+                                 .order_by(Guardianship.guardian_id))
+    return tuple(rows.scalars())
+
+
+async def subject_of(session: AsyncSession, child: Child) -> SubjectRef:
+    return SubjectRef(child.id, child.municipality_code, await guardian_ids(session, child.id))
+
+
+async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) -> Child:
+    """The child row; a missing child is NOT_FOUND only for staff (others cannot tell absent from forbidden)."""
+    child = await session.get(Child, check_id(child_id))
+    if child is None:
+        principal = ctx.principal
+        if principal is None:
+            raise Unauthenticated("children's data needs a caller vouched for by the gateway")
+        if "staff" in principal.roles and f"{PLATFORM}:read" in principal.scopes:
+            raise NotFound("no such child on the childcare platform")
+        raise Forbidden("not allowed to see this child's data")
+    return child
+
+
+async def authorize_child(ctx: RequestContext, session: AsyncSession, child: Child, *, fields: Iterable[str],
+                          purpose: str, write: bool = False,
+                          allow: tuple[str, ...] = ("self", "guardian", "staff")) -> str:
+    """The caller's relation to the child if it is in `allow`; audited either way. Raises otherwise."""
+    fields = tuple(fields)
+    subject = await subject_of(session, child)
+    kind = relation(ctx.principal, subject, PLATFORM, write=write)
+    if kind not in allow:
+        await _record_refusal(ctx, session, subject, fields, purpose)
+        if ctx.principal is None:
+            raise Unauthenticated("children's data needs a caller vouched for by the gateway")
+        raise Forbidden("not allowed to see or change this child's data")
+    return await authorize_personal(ctx, session, subject, PLATFORM, fields=fields, purpose=purpose, write=write)
+
+
+async def _record_refusal(ctx: RequestContext, session: AsyncSession, subject: SubjectRef,
+                          fields: tuple[str, ...], purpose: str) -> None:
+    if ctx.database is None:
+        await audit.record(session, ctx.principal, subject.id, fields, purpose, "denied",
+                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+        return
+    async with ctx.database.transaction() as own:
+        await audit.record(own, ctx.principal, subject.id, fields, purpose, "denied",
+                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+
+
+def require_self_or_staff(ctx: RequestContext, resident_id: str) -> None:
+    """Listing a guardian's children: the guardian themselves, or staff (each child is then checked)."""
+    principal = ctx.principal
+    if principal is None:
+        raise Unauthenticated("children's data needs a caller vouched for by the gateway")
+    if "vendor" in principal.roles:
+        raise Forbidden("vendors never see personal data")
+    if principal.subject != resident_id and "staff" not in principal.roles:
+        raise Forbidden("only the guardian or staff may list a guardian's children")
