@@ -1,9 +1,250 @@
-"""Subcommands of this package for the `kyodo` command (see kyodo/cli.py)."""
+"""Subgraph subcommands of `kyodo` (see kyodo/cli.py):
+
+    kyodo subgraph NAME --port N [--host H] [--migrate]   run one subgraph (subgraphs/<name>/app.py: create_app())
+    kyodo migrate [NAME…]                                  Alembic upgrade to head (subgraphs/<name>/migrations/)
+    kyodo seed [NAME…]                                     migrate, then subgraphs/<name>/seed.py: seed(session)
+    kyodo import KIND FILE.csv                             open-data CSV import (evacuation_space, aed, preschool)
+    kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
+    kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
+
+Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `sqlite+aiosqlite:///var/<name>.sqlite`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+SUBGRAPHS = ("childcare", "safety", "currency", "identity")
+IMPORT_KINDS = {"evacuation_space": "safety", "aed": "safety", "preschool": "childcare"}
+SUBGRAPHS_DIR = Path(__file__).resolve().parent
+
+
+def _missing_part(name: str, part: str) -> str | None:
+    """None if subgraphs/<name>/<part> exists (a module or a directory), else a message saying so."""
+    if (SUBGRAPHS_DIR / name / f"{part}.py").exists() or (SUBGRAPHS_DIR / name / part).is_dir():
+        return None
+    return f"subgraph {name} has no {part} yet (subgraphs/{name}/{part}); skipped"
+
+
+def _subgraph_name(value: str) -> str:
+    if value not in SUBGRAPHS:
+        raise argparse.ArgumentTypeError(f"unknown subgraph {value!r}; choose from {', '.join(SUBGRAPHS)}")
+    return value
+
+
+def _names(requested: list[str]) -> list[str]:
+    return list(dict.fromkeys(requested)) or list(SUBGRAPHS)
+
+
+# --- kyodo subgraph -------------------------------------------------------------------------------------
+
+def _subgraph(args: argparse.Namespace) -> int:
+    missing = _missing_part(args.name, "app")
+    if missing:
+        print(f"kyodo subgraph: {missing}", file=sys.stderr)
+        return 2
+    if args.migrate:
+        code = _migrate_names([args.name])
+        if code:
+            return code
+    import uvicorn
+
+    app = importlib.import_module(f"subgraphs.{args.name}.app").create_app()
+    print(f"kyodo subgraph {args.name} at http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                server_header=False)
+    return 0
+
+
+# --- kyodo migrate / seed -------------------------------------------------------------------------------
+
+def _migrate_names(names: list[str]) -> int:
+    from subgraphs.common.db import default_url, upgrade
+
+    for name in names:
+        missing = _missing_part(name, "migrations")
+        if missing:
+            print(missing)
+            continue
+        try:
+            upgrade(name)
+        except Exception as error:  # noqa: BLE001 - one line per failure, not a traceback
+            print(f"kyodo migrate: {name}: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+        print(f"{name}: migrated to head ({_display_url(default_url(name))})")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    return _migrate_names(_names(args.names))
+
+
+async def _seed_one(name: str) -> None:
+    from subgraphs.common.db import Database
+
+    seed = importlib.import_module(f"subgraphs.{name}.seed").seed
+    database = Database.for_subgraph(name)
+    try:
+        async with database.transaction() as session:
+            await seed(session)
+    finally:
+        await database.dispose()
+
+
+def _seed_names(names: list[str]) -> int:
+    code = _migrate_names(names)
+    if code:
+        return code
+    for name in names:
+        missing = _missing_part(name, "seed") or _missing_part(name, "migrations")
+        if missing:
+            print(missing)
+            continue
+        try:
+            asyncio.run(_seed_one(name))
+        except Exception as error:  # noqa: BLE001
+            print(f"kyodo seed: {name}: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+        print(f"{name}: seeded")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    return _seed_names(_names(args.names))
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- kyodo import ---------------------------------------------------------------------------------------
+
+def _import(args: argparse.Namespace) -> int:
+    subgraph = IMPORT_KINDS[args.kind]
+    try:
+        importer = importlib.import_module(f"subgraphs.{subgraph}.importer")
+    except ModuleNotFoundError:
+        print(f"kyodo import: the {subgraph} importer is not available", file=sys.stderr)
+        return 2
+    code = _migrate_names([subgraph])
+    if code:
+        return code
+    file_error = getattr(importer, "ImportFileError", None)
+    try:
+        report = asyncio.run(importer.import_csv(args.kind, args.file))
+    except Exception as error:  # noqa: BLE001
+        if file_error is not None and isinstance(error, file_error):
+            print(f"kyodo import: {error}", file=sys.stderr)
+            return 2
+        print(f"kyodo import: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(report.summary() if hasattr(report, "summary") else report)
+    return 1 if getattr(report, "errors", None) else 0
+
+
+# --- kyodo audit verify ---------------------------------------------------------------------------------
+
+async def _verify_one(name: str) -> tuple[str, list]:
+    """("ok"|"broken"|"absent"|"error: …", breaks) for one subgraph's audit chain."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.engine import make_url
+
+    from subgraphs.common import audit
+    from subgraphs.common.db import Database, default_url
+
+    url = default_url(name)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return "absent", []
+    database = Database(name, url)
+    try:
+        async with database.engine.connect() as connection:
+            has_table = await connection.run_sync(lambda c: sa_inspect(c).has_table("audit_record"))
+        if not has_table:
+            return "absent", []
+        async with database.sessions() as session:
+            breaks = await audit.find_breaks(session)
+        return ("broken" if breaks else "ok"), breaks
+    except Exception as error:  # noqa: BLE001
+        return f"error: {type(error).__name__}: {error}", []
+    finally:
+        await database.dispose()
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
+    status = 0
+    for name in names:
+        state, breaks = asyncio.run(_verify_one(name))
+        if state == "ok":
+            print(f"{name}: audit chain intact")
+        elif state == "absent":
+            print(f"{name}: no audit log yet (database not migrated)")
+        elif state == "broken":
+            status = 1
+            for item in breaks:
+                print(f"{name}: audit record {item.record_id} {item.reason}")
+        else:
+            status = max(status, 2)
+            print(f"{name}: cannot verify: {state[7:]}", file=sys.stderr)
+    return status
+
+
+# --- kyodo dev ------------------------------------------------------------------------------------------
+
+def _dev(args: argparse.Namespace) -> int:
+    from subgraphs.common.dev_stack import DevPorts, DevStack
+
+    ports = DevPorts.from_args(args)
+    code = _seed_names([n for n in SUBGRAPHS if not _missing_part(n, "app")])
+    if code:
+        return code
+    return DevStack(host=args.host, ports=ports, with_gateway=not args.no_gateway, with_idp=not args.no_idp).run()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands; each sets `func` to a callable taking the parsed args."""
+    subgraph = subparsers.add_parser("subgraph", help="run one municipal subgraph (uvicorn)")
+    subgraph.add_argument("name", choices=SUBGRAPHS)
+    subgraph.add_argument("--host", default="127.0.0.1")
+    subgraph.add_argument("--port", type=int, required=True)
+    subgraph.add_argument("--migrate", action="store_true", help="apply the Alembic migrations first")
+    subgraph.add_argument("--log-level", default="info")
+    subgraph.set_defaults(func=_subgraph)
+
+    migrate = subparsers.add_parser("migrate", help="upgrade subgraph databases to the newest schema")
+    migrate.add_argument("names", nargs="*", type=_subgraph_name, metavar="NAME", default=[],
+                         help=f"any of {', '.join(SUBGRAPHS)} (default: all)")
+    migrate.set_defaults(func=_migrate)
+
+    seed = subparsers.add_parser("seed", help="migrate, then load the deterministic synthetic data")
+    seed.add_argument("names", nargs="*", type=_subgraph_name, metavar="NAME", default=[],
+                      help=f"any of {', '.join(SUBGRAPHS)} (default: all)")
+    seed.set_defaults(func=_seed)
+
+    importer = subparsers.add_parser("import", help="import a Digital Agency open-data CSV")
+    importer.add_argument("kind", choices=sorted(IMPORT_KINDS))
+    importer.add_argument("file", metavar="FILE.csv")
+    importer.set_defaults(func=_import)
+
+    audit = subparsers.add_parser("audit", help="the tamper-evident audit logs")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser("verify", help="verify the hash chains; exit 1 and name broken records")
+    verify.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
+    verify.set_defaults(func=_audit_verify)
+
+    dev = subparsers.add_parser("dev", help="migrate + seed, then run the four subgraphs, the dev IdP and the gateway")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--gateway-port", type=int, default=4000)
+    dev.add_argument("--idp-port", type=int, default=4400)
+    dev.add_argument("--subgraph-port", action="append", default=[], metavar="NAME=PORT",
+                     help="override a subgraph's port (defaults 4101-4104); repeatable")
+    dev.add_argument("--no-gateway", action="store_true")
+    dev.add_argument("--no-idp", action="store_true")
+    dev.set_defaults(func=_dev)

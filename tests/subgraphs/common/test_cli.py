@@ -1,0 +1,139 @@
+"""The subgraph commands: migrate/seed, audit verify naming a tampered record, import dispatch, and `kyodo dev`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, update
+
+from kyodo.cli import main
+from subgraphs.common import audit
+from subgraphs.common.audit import AuditRecord
+from subgraphs.common.db import Database
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def identity_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'identity.sqlite'}"
+    monkeypatch.setenv("KYODO_IDENTITY_DATABASE_URL", url)
+    return url
+
+
+def _write_audit(url: str, count: int) -> None:
+    async def write() -> None:
+        database = Database("identity", url)
+        for n in range(count):
+            async with database.transaction() as session:
+                await audit.record(session, "s-staff", f"r-{n}", ["name"], "test", "permitted", subgraph="identity")
+        await database.dispose()
+
+    asyncio.run(write())
+
+
+def _tamper(url: str, statement) -> None:  # noqa: ANN001
+    async def run() -> None:
+        database = Database("identity", url)
+        async with database.transaction() as session:
+            await session.execute(statement)
+        await database.dispose()
+
+    asyncio.run(run())
+
+
+def test_seed_is_repeatable_and_audit_verify_names_an_edited_record(identity_url, capsys):
+    assert main(["seed", "identity"]) == 0
+    assert main(["seed", "identity"]) == 0
+    assert "identity: seeded" in capsys.readouterr().out
+    _write_audit(identity_url, 4)
+    assert main(["audit", "verify", "--subgraph", "identity"]) == 0
+    assert "identity: audit chain intact" in capsys.readouterr().out
+    _tamper(identity_url, update(AuditRecord).where(AuditRecord.id == 3).values(purpose="nothing to see"))
+    assert main(["audit", "verify", "--subgraph", "identity"]) == 1
+    assert "identity: audit record 3 edited" in capsys.readouterr().out
+
+
+def test_audit_verify_names_a_deleted_record(identity_url, capsys):
+    assert main(["migrate", "identity"]) == 0
+    _write_audit(identity_url, 3)
+    _tamper(identity_url, delete(AuditRecord).where(AuditRecord.id == 2))
+    assert main(["audit", "verify", "--subgraph", "identity"]) == 1
+    assert "identity: audit record 2 deleted" in capsys.readouterr().out
+
+
+def test_unknown_names_and_kinds_are_usage_errors():
+    for argv in (["seed", "nowhere"], ["migrate", "x"], ["import", "cats", "f.csv"], ["subgraph", "bank", "--port", "1"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+
+
+def test_import_of_a_missing_file_is_one_clear_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KYODO_SAFETY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'safety.sqlite'}")
+    if not (REPO / "subgraphs" / "safety" / "importer.py").exists():
+        pytest.skip("safety importer not present")
+    assert main(["import", "aed", str(tmp_path / "missing.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.csv" in err and "Traceback" not in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(url: str, query: str) -> dict:
+    request = urllib.request.Request(url, data=json.dumps({"query": query}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())
+
+
+def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
+    ports = {name: _free_port() for name in ("gateway", "idp", "childcare", "safety", "currency", "identity")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KYODO_")}
+    argv = [sys.executable, "-m", "kyodo", "dev", "--gateway-port", str(ports["gateway"]), "--idp-port",
+            str(ports["idp"])] + [f"--subgraph-port={n}={ports[n]}" for n in ("childcare", "safety", "currency", "identity")]
+    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "kyodo dev: ready" in line:
+                break
+        assert any("kyodo dev: ready" in line for line in lines), "".join(lines[-30:])
+        identity = f"http://127.0.0.1:{ports['identity']}/graphql"
+        assert _post(identity, '{ municipality(code: "28222") { name } }') == {"data": {"municipality": {"name": "養父市"}}}
+        if any(line.strip().startswith("gateway") for line in lines):
+            body = _post(f"http://127.0.0.1:{ports['gateway']}/graphql",
+                         "{ municipalities { code name } shelters { id occupancy { persons } } }")
+            assert {"code": "282227", "name": "養父市"} in body["data"]["municipalities"]
+            assert all(s["occupancy"]["persons"] == 0 for s in body["data"]["shelters"])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 0
+    for name, port in ports.items():
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listening on {port}"
