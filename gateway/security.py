@@ -9,6 +9,7 @@ clock_skew_seconds = 30
 max_token_bytes = 8192
 jwks_refresh_cooldown_seconds = 30                  # at most one unknown-kid re-fetch per issuer per this
 jwks_max_age_seconds = 3600
+policy_hook = "mypackage.policies:decide"          # @policy decisions: decide(principal, name) -> bool
 
 [[auth.issuers]]
 issuer = "http://127.0.0.1:4400"
@@ -24,10 +25,11 @@ present but unacceptable is an `AuthenticationError`, never a silent downgrade t
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from joserfc.jwk import ECKey
 
@@ -47,6 +49,19 @@ CONTEXT_REUSE_MIN_REMAINING = LIFETIME_SECONDS // 2
 CONTEXT_CACHE_SIZE = 4096
 
 
+def load_policy_hook(reference: str) -> Callable[[Principal | None, str], bool] | None:
+    """Import "package.module:function" (the @policy decider); None when not configured."""
+    if not reference:
+        return None
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"policy_hook must look like 'package.module:function', not {reference!r}")
+    hook = getattr(importlib.import_module(module_name), attribute, None)
+    if not callable(hook):
+        raise ValueError(f"policy_hook {reference!r} is not a callable")
+    return hook
+
+
 def is_internal_header(name: str) -> bool:
     return name.lower().startswith(INTERNAL_HEADER_PREFIX)
 
@@ -64,6 +79,8 @@ class SecuritySettings:
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
     jwks_refresh_cooldown_seconds: float = 30.0
     jwks_max_age_seconds: float = 3600.0
+    # "module:function" deciding @policy names; empty means every policy is denied.
+    policy_hook: str = ""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> SecuritySettings:
@@ -111,6 +128,7 @@ class GatewaySecurity:
         )
         self.signing_key = signing_key or load_or_create_signing_key(self.settings.context_key_file)
         self._contexts = _ContextCache()
+        self.policy_hook = load_policy_hook(self.settings.policy_hook)
 
     async def authenticate(self, request: Any) -> Principal | None:
         """The caller's Principal, None when no credentials were sent; AuthenticationError otherwise."""

@@ -242,3 +242,18 @@ async def test_provider_outage_keeps_the_cached_keys(issuer, tmp_path):
     cache._jwks_uri = issuer.url + "/gone"  # the provider's JWKS now fails (404)
     principal = await security.authenticate(FakeRequest(f"Bearer {issuer.token()}"))
     assert principal.subject == "res-282014-0001"
+
+
+def allow_case_workers(principal, policy):
+    return policy == "case-worker" and principal is not None and "staff" in principal.roles
+
+
+def test_policy_hook_is_loaded_from_settings(tmp_path):
+    security = GatewaySecurity({
+        "context_key_file": str(tmp_path / "k.json"),
+        "policy_hook": "tests.security.test_gateway_security:allow_case_workers",
+    })
+    assert security.policy_hook is allow_case_workers
+    with pytest.raises(ValueError, match="package.module:function"):
+        GatewaySecurity({"context_key_file": str(tmp_path / "k.json"), "policy_hook": "nocolon"})
+    assert GatewaySecurity({"context_key_file": str(tmp_path / "k.json")}).policy_hook is None
