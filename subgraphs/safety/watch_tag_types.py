@@ -8,6 +8,8 @@ from typing import Any, Optional
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.common.errors import BadUserInput
+
 from . import watch_tags
 from .access import require_staff
 from .models import TagDetection as TagDetectionRow
@@ -45,7 +47,9 @@ class WatchTag:
 
     @strawberry.field(description="passage history, newest first")
     def detections(self, limit: int = 50) -> list[TagDetection]:
-        return self.recent[: max(0, min(limit, MAX_HISTORY))]
+        if not 0 < limit <= MAX_HISTORY:
+            raise BadUserInput(f"limit must be 1..{MAX_HISTORY}", field="limit")
+        return self.recent[:limit]
 
     @strawberry.field
     def last_seen(self) -> Optional[TagDetection]:

@@ -44,8 +44,14 @@ async def test_guardian_sees_own_tags_history_and_the_read_is_audited(post, seed
     phone = next(d for d in first if d["source"] == "CITIZEN_PHONE")
     assert phone["detectorName"] is None and phone["placeName"] == "加古川町寺家町"
     assert tags[0]["lastSeen"]["source"] == first[0]["source"]
+    limited = await post(HISTORY.replace("detections {", "detections(limit: 1) {"), _history_of(MAKOTO.id),
+                         principal=resident_principal(MAKOTO))
+    assert len(limited["data"]["_entities"][0]["watchTags"][0]["detections"]) == 1
+    bad = await post(HISTORY.replace("detections {", "detections(limit: 0) {"), _history_of(MAKOTO.id),
+                     principal=resident_principal(MAKOTO))
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     records = await _audit(seeded_db)
-    assert len(records) == before + 1
+    assert len(records) == before + 3  # one record per read
     assert (records[-1].actor, records[-1].subject, records[-1].result) == (MAKOTO.id, MAKOTO.id, "permitted")
     async with seeded_db.transaction() as session:
         assert await verify_chain(session) == []
