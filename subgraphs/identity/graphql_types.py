@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 import strawberry
+from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.common.audit import AuditRecord
@@ -277,8 +278,6 @@ class Resident:
 
     @strawberry.field
     async def card_links(self, info: Info) -> list[CardLink]:
-        from sqlalchemy import select
-
         async with info.context.transaction() as session:
             rows = await session.execute(select(CardLinkRow).where(CardLinkRow.resident_id == str(self.id))
                                          .order_by(CardLinkRow.linked_at, CardLinkRow.id))
@@ -286,8 +285,6 @@ class Resident:
 
     @strawberry.field
     async def applications(self, info: Info) -> list[OnlineApplication]:
-        from sqlalchemy import select
-
         async with info.context.transaction() as session:
             rows = await session.execute(select(ApplicationRow).where(ApplicationRow.resident_id == str(self.id))
                                          .order_by(ApplicationRow.submitted_at))
@@ -295,8 +292,6 @@ class Resident:
 
     @strawberry.field(description="recent card sign-ins, newest first")
     async def sign_ins(self, info: Info, limit: int = 10) -> list[SignInRecord]:
-        from sqlalchemy import select
-
         async with info.context.transaction() as session:
             rows = await session.execute(select(SignInRow).where(SignInRow.resident_id == str(self.id))
                                          .order_by(SignInRow.at.desc()).limit(max(1, min(limit, 100))))

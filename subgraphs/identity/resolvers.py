@@ -9,14 +9,14 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.common import audit
-from subgraphs.common.municipality import MUNICIPALITIES
+from subgraphs.common.errors import BadUserInput
+from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, shelters, voting
 from .access import authorize, load_resident, require_principal
 from .graphql_types import (
-    EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality, OnlineApplication,
-    ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, ApplicationKind, CardLink,
-    selected_field_names,
+    ApplicationKind, CardLink, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
+    OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, selected_field_names,
 )
 from .models import Election as ElectionRow
 from .models import Resident as ResidentRow
@@ -58,9 +58,6 @@ class Query:
 
     @strawberry.field
     def municipality(self, code: str) -> Optional[Municipality]:
-        from subgraphs.common.errors import BadUserInput
-        from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
-
         try:
             normalize_code(code)
         except InvalidMunicipalityCode as error:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, KyodoError, NotFound
+from subgraphs.common.errors import BadUserInput, Forbidden, KyodoError, NotFound
 
 from .access import authorize, check_id, load_resident, require_principal
 from .clock import today_in_japan
