@@ -11,6 +11,7 @@ from gateway.composition.fed1_upgrade import upgrade_fed1
 from gateway.composition.federation_facts import FederationFacts
 from gateway.composition.merger import Merger
 from gateway.composition.printer import print_supergraph
+from gateway.composition.satisfiability import Satisfiability
 from gateway.composition.source import SubgraphSource
 from gateway.composition.subgraph import Subgraph, SubgraphParseError, parse_subgraph
 from gateway.composition.subgraph_validation import validate_subgraph
@@ -83,6 +84,9 @@ def compose(subgraphs: list[SubgraphSource]) -> str:
     model = merger.merge()
     if merger.errors:
         raise CompositionError(merger.errors)
+    unsatisfiable = Satisfiability(parsed, facts, model).check()
+    if unsatisfiable:
+        raise CompositionError(unsatisfiable)
 
     model.links = [
         SApplied("link", [("url", gql_string("https://specs.apollo.dev/link/v1.0"))]),

@@ -68,6 +68,7 @@ INVALID = {
     "unknown_type": ["[a]", '"Person"', '"Household.members"'],
     "enum_both_mismatch": ['Enum type "Level"', '"EXTREME"', 'subgraph "a"', '"Query.alerts(level:)"'],
     "required_argument_missing": ['"Query.stations(prefecture:)"', 'subgraph "a"', 'subgraph "b"'],
+    "unreachable_field": ['"Household.memberCount"', 'subgraph "a"', 'subgraph "b"', "@key"],
 }
 
 
