@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from . import river_levels, sensor_health, vacancy
+from .entity_loaders import load_row
 from .hazards import HAZARD_LABELS, HazardFlags
 from .models import Aed as AedRow
 from .models import EvacuationSpace as EvacuationSpaceRow
@@ -89,9 +90,6 @@ class FacilityColumns:
     note: Optional[str] = strawberry.field(description="備考")
 
 
-async def _load(info: Info, model: type, key: str) -> Any:
-    async with info.context.transaction() as session:
-        return await session.get(model, str(key))
 
 
 @strawberry.federation.type(keys=["id"], description="指定緊急避難場所 (national open data)")
@@ -108,7 +106,7 @@ class EvacuationSpace(FacilityColumns):
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[EvacuationSpace]:
-        row = await _load(info, EvacuationSpaceRow, id)
+        row = await load_row(info, EvacuationSpaceRow, id)
         return cls.from_row(row) if row else None
 
 
@@ -146,7 +144,7 @@ class Shelter(FacilityColumns):
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[Shelter]:
-        row = await _load(info, ShelterRow, id)
+        row = await load_row(info, ShelterRow, id)
         return cls.from_row(row) if row else None
 
 
@@ -167,7 +165,7 @@ class Aed(FacilityColumns):
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[Aed]:
-        row = await _load(info, AedRow, id)
+        row = await load_row(info, AedRow, id)
         return cls.from_row(row) if row else None
 
 
@@ -197,7 +195,7 @@ class FloodSensor:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[FloodSensor]:
-        row = await _load(info, FloodSensorRow, id)
+        row = await load_row(info, FloodSensorRow, id)
         return cls.from_row(row) if row else None
 
 

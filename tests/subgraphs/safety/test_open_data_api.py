@@ -62,3 +62,24 @@ async def test_bad_municipality_code_is_a_coded_error(post):
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     body = await post('{ shelters(limit: 0) { id } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_many_entity_references_are_one_query_per_type(seeded_db, make_post):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, *args):  # noqa: ANN001, ANN002
+        if "safety_shelter" in statement:
+            statements.append(statement)
+
+    event.listen(seeded_db.engine.sync_engine, "before_cursor_execute", remember)
+    try:
+        post = make_post(seeded_db)
+        ids = [f"{KAKOGAWA}:S{n:03d}" for n in range(1, 11)]
+        body = await post("query($r: [_Any!]!) { _entities(representations: $r) { ... on Shelter { id } } }",
+                          {"r": [{"__typename": "Shelter", "id": i} for i in ids]})
+    finally:
+        event.remove(seeded_db.engine.sync_engine, "before_cursor_execute", remember)
+    assert [e["id"] for e in body["data"]["_entities"]] == ids
+    assert len(statements) == 1
