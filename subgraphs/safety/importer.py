@@ -104,6 +104,8 @@ def parse_rows(kind: str, text: str, report: ImportReport) -> list[ParsedRow]:
     mapping: HeaderMapping = map_headers(kind, headers)
     if mapping.missing:
         raise ImportFileError(f"required columns missing: {', '.join(mapping.missing)} (headers: {headers})")
+    if not mapping.kind_specific:
+        raise ImportFileError(f"no column of a {kind} dataset found (headers: {headers}); is this another dataset?")
     code_index = next(i for i, f in mapping.field_by_index.items() if f == "code")
     report.header_generation = "current" if normalize_header(headers[code_index]) == _CURRENT_CODE_HEADER else "legacy"
     report.ignored_columns = mapping.unknown

@@ -60,6 +60,12 @@ COLUMNS_BY_KIND: dict[str, dict[str, tuple[str, ...]]] = {
 
 REQUIRED_FIELDS = ("code", "local_id", "name")
 
+# Columns only a file of that kind has; a file with none of them is probably another dataset.
+KIND_SPECIFIC_FIELDS: dict[str, frozenset[str]] = {
+    "evacuation_space": frozenset(EVACUATION_SPACE_COLUMNS),
+    "aed": frozenset(AED_COLUMNS),
+}
+
 
 def normalize_header(header: str) -> str:
     text = unicodedata.normalize("NFKC", header).replace("\ufeff", "")
@@ -70,6 +76,7 @@ def normalize_header(header: str) -> str:
 class HeaderMapping:
     field_by_index: dict[int, str]  # CSV column index -> field name
     missing: tuple[str, ...]  # required fields with no column
+    kind_specific: tuple[str, ...]  # fields present that only this kind of dataset has
     unknown: tuple[str, ...]  # headers that map to nothing (ignored)
     duplicated: tuple[str, ...]  # fields named by more than one column
 
@@ -95,4 +102,5 @@ def map_headers(kind: str, headers: list[str]) -> HeaderMapping:
         field_by_index[index] = field
     present = set(field_by_index.values())
     missing = tuple(f for f in REQUIRED_FIELDS if f not in present)
-    return HeaderMapping(field_by_index, missing, tuple(unknown), tuple(duplicated))
+    kind_specific = tuple(f for f in field_by_index.values() if f in KIND_SPECIFIC_FIELDS[kind])
+    return HeaderMapping(field_by_index, missing, kind_specific, tuple(unknown), tuple(duplicated))

@@ -147,6 +147,9 @@ async def test_unusable_files_are_refused_before_anything_is_written(safety_db, 
     undecodable.write_bytes(b"\x80\x81\xff\xfe\x00")
     with pytest.raises(ImportFileError, match="neither UTF-8 nor Shift_JIS"):
         await import_csv("aed", str(undecodable), database=safety_db)
+    evacuation_file = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8")
+    with pytest.raises(ImportFileError, match="no column of a aed dataset"):
+        await import_csv("aed", evacuation_file, database=safety_db)
     with pytest.raises(ImportFileError, match="unknown kind"):
         await import_csv("preschool", missing, database=safety_db)
     with pytest.raises(ImportFileError, match="cannot read"):

@@ -42,6 +42,8 @@ def test_missing_required_and_unknown_columns_are_reported() -> None:
     mapping = map_headers("aed", ["ID", "設置位置", "謎の列"])
     assert mapping.missing == ("code", "name")
     assert mapping.unknown == ("謎の列",)
+    assert mapping.kind_specific == ("location_in_facility",)
+    assert map_headers("aed", LEGACY_EVACUATION_HEADERS).kind_specific == ()
 
 
 def test_unknown_kind_is_refused() -> None:
