@@ -37,6 +37,30 @@ def validate_known_types(sg: Subgraph) -> list[str]:
     return errors
 
 
+BUILTIN_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf", "include", "skip", "link"}
+
+
+def validate_known_directives(sg: Subgraph) -> list[str]:
+    """Every applied directive must be federation's, built in, or defined in the subgraph."""
+    errors: list[str] = []
+
+    def check(applied: list[Applied], where: str) -> None:
+        for d in applied:
+            if d.fed is None and d.name not in BUILTIN_DIRECTIVES and d.name not in sg.directive_defs:
+                errors.append(f'[{sg.name}] Unknown directive "@{d.name}" on {where}.')
+
+    check(sg.schema_directives, "the schema")
+    for t in sg.types.values():
+        check(t.directives, f'type "{t.name}"')
+        for f in t.fields.values():
+            check(f.directives, f'field "{t.name}.{f.name}"')
+            for a in f.args.values():
+                check(a.directives, f'argument "{t.name}.{f.name}({a.name}:)"')
+        for v in t.values.values():
+            check(v.directives, f'enum value "{t.name}.{v.name}"')
+    return errors
+
+
 def _check_field_set(sg: Subgraph, facts: FederationFacts, directive: Applied, where: str, parent: str,
                      must_be_external: bool, allow_arguments: bool) -> list[str]:
     fields = directive.string_arg("fields")
@@ -114,7 +138,7 @@ def _validate_field(sg: Subgraph, facts: FederationFacts, t: TypeDef, f: FieldDe
 
 
 def validate_subgraph(sg: Subgraph, facts: FederationFacts) -> list[str]:
-    errors = validate_known_types(sg)
+    errors = validate_known_types(sg) + validate_known_directives(sg)
     if errors:
         return errors
     return validate_federation_directives(sg, facts)
