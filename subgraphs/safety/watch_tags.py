@@ -110,11 +110,11 @@ async def record_detection(session: AsyncSession, principal: Any | None, report:
     if report.detector_id is None:
         source = DetectorKind.CITIZEN_PHONE.value  # principal deliberately unused: the phone stays anonymous
     else:
+        if principal is None:
+            raise Unauthenticated("a fixed detector reports with its own credentials")
         detector = await session.get(TagDetector, report.detector_id)
         if detector is None:
             raise NotFound("unknown detector", field="detectorId")
-        if principal is None:
-            raise Unauthenticated("a fixed detector reports with its own credentials")
         if "device" not in principal.roles or principal.subject != detector.id:
             raise Forbidden("a detector can report only as itself")
         source = detector.kind

@@ -107,6 +107,9 @@ async def test_staff_get_counts_only(post):
         refused = await post(query, principal=principal)
         assert refused["data"] is None or refused["data"]["watchTagStats"] is None
         assert refused["errors"][0]["extensions"]["code"] == code
+    # 多可町's staff asking about their own town: it has not joined the safety platform
+    not_joined = await post(query.replace("282103", "283657"), principal=staff_principal(TAKA_STAFF))
+    assert not_joined["errors"][0]["extensions"]["code"] == "PLATFORM_NOT_JOINED"
 
 
 REPORT = """mutation($input: TagDetectionInput!) { reportTagDetection(input: $input) { received } }"""
