@@ -6,6 +6,7 @@ from typing import Optional
 
 import strawberry
 from sqlalchemy import select
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.common import audit
@@ -20,6 +21,9 @@ from .graphql_types import (
 )
 from .models import Election as ElectionRow
 from .models import Resident as ResidentRow
+
+# Also enforced by the gateway before planning (@authenticated); the subgraph checks again regardless.
+AUTHENTICATED = [Authenticated()]
 
 
 async def read_resident(info: Info, resident_id: str, purpose: str) -> Resident:
@@ -42,7 +46,7 @@ class ShelterCheckInInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="the signed-in resident (null for callers who are not residents)")
+    @strawberry.field(description="the signed-in resident (null for callers who are not residents)", directives=AUTHENTICATED)
     async def me(self, info: Info) -> Optional[Resident]:
         principal = require_principal(info.context)
         if "resident" not in principal.roles and "guardian" not in principal.roles:
@@ -52,7 +56,7 @@ class Query:
                 return None
         return await read_resident(info, principal.subject, purpose="own record")
 
-    @strawberry.field(description="a resident, for themselves, their guardian or staff of their municipality")
+    @strawberry.field(description="a resident, for themselves, their guardian or staff of their municipality", directives=AUTHENTICATED)
     async def resident(self, info: Info, id: strawberry.ID) -> Optional[Resident]:
         return await read_resident(info, str(id), purpose="resident lookup")
 
@@ -74,7 +78,7 @@ class Query:
             rows = await session.execute(select(ElectionRow).order_by(ElectionRow.election_day))
             return [Election.from_row(r) for r in rows.scalars()]
 
-    @strawberry.field(description="declaration counts per reason, for the election administration")
+    @strawberry.field(description="declaration counts per reason, for the election administration", directives=AUTHENTICATED)
     async def early_voting_tally(self, info: Info, election_id: strawberry.ID) -> EarlyVotingTally:
         async with info.context.transaction() as session:
             result = await voting.tally(info.context, session, str(election_id))
@@ -82,7 +86,7 @@ class Query:
                                 by_reason=[ReasonCount(reason=VotingReason(r), count=c)
                                            for r, c in sorted(result.by_reason.items())])
 
-    @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)")
+    @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)", directives=AUTHENTICATED)
     async def identity_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[IdentityAuditEntry]:
         async with info.context.transaction() as session:
@@ -93,19 +97,19 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="link a My Number Card to a resident; a renewed card replaces the old link")
+    @strawberry.mutation(description="link a My Number Card to a resident; a renewed card replaces the old link", directives=AUTHENTICATED)
     async def link_card(self, info: Info, resident_id: strawberry.ID, certificate_serial: str) -> CardLink:
         async with info.context.transaction() as session:
             row = await cards.link_card(info.context, session, str(resident_id), certificate_serial)
         return CardLink.from_row(row)
 
-    @strawberry.mutation(description="a card reader reports a tap; signs the linked resident in")
+    @strawberry.mutation(description="a card reader reports a tap; signs the linked resident in", directives=AUTHENTICATED)
     async def card_tap_sign_in(self, info: Info, certificate_serial: str, pin_verified: bool = False) -> SignInRecord:
         async with info.context.transaction() as session:
             row = await cards.tap_sign_in(info.context, session, certificate_serial, pin_verified)
         return SignInRecord.from_row(row)
 
-    @strawberry.mutation(description="check the card holder (and companions) in to a shelter")
+    @strawberry.mutation(description="check the card holder (and companions) in to a shelter", directives=AUTHENTICATED)
     async def shelter_check_in(self, info: Info, input: ShelterCheckInInput) -> list[ShelterStay]:
         async with info.context.transaction() as session:
             rows = await shelters.check_in(info.context, session, str(input.shelter_id), input.certificate_serial,
@@ -113,26 +117,26 @@ class Mutation:
                                            care_needs=list(input.care_needs))
         return [ShelterStay.from_row(r) for r in rows]
 
-    @strawberry.mutation(description="check the card holder's household out of a shelter")
+    @strawberry.mutation(description="check the card holder's household out of a shelter", directives=AUTHENTICATED)
     async def shelter_check_out(self, info: Info, shelter_id: strawberry.ID, certificate_serial: str) -> list[ShelterStay]:
         async with info.context.transaction() as session:
             rows = await shelters.check_out(info.context, session, str(shelter_id), certificate_serial)
         return [ShelterStay.from_row(r) for r in rows]
 
-    @strawberry.mutation(description="submit a one-stop online application (idempotent per key)")
+    @strawberry.mutation(description="submit a one-stop online application (idempotent per key)", directives=AUTHENTICATED)
     async def submit_application(self, info: Info, kind: ApplicationKind,  # type: ignore[valid-type]
                                  idempotency_key: str) -> OnlineApplication:
         async with info.context.transaction() as session:
             row = await applications.submit(info.context, session, kind.value, idempotency_key)
         return OnlineApplication.from_row(row)
 
-    @strawberry.mutation(description="staff complete an application; this requests the currency grant once")
+    @strawberry.mutation(description="staff complete an application; this requests the currency grant once", directives=AUTHENTICATED)
     async def complete_application(self, info: Info, application_id: strawberry.ID) -> OnlineApplication:
         async with info.context.transaction() as session:
             row = await applications.complete(info.context, session, str(application_id))
         return OnlineApplication.from_row(row)
 
-    @strawberry.mutation(description="期日前投票宣誓: only inside the window, once per eligible voter")
+    @strawberry.mutation(description="期日前投票宣誓: only inside the window, once per eligible voter", directives=AUTHENTICATED)
     async def declare_early_voting(self, info: Info, election_id: strawberry.ID,
                                    reason: VotingReason) -> EarlyVotingReceipt:  # type: ignore[valid-type]
         async with info.context.transaction() as session:
