@@ -3,6 +3,10 @@
 Walks the client's selection (aliases, fragments, @skip/@include), drops the key and @requires
 fields the client did not ask for, answers __typename, and applies GraphQL null propagation: a null
 in a non-null position nulls the nearest nullable parent, with an error at that path.
+
+The walk is driven by compiled `FieldShape`s (one per response key and runtime type), built once per
+operation and @skip/@include outcome and kept on the plan, so a cached plan projects without looking
+at the AST or the schema's type wrappers again.
 """
 
 from __future__ import annotations
@@ -26,20 +30,54 @@ from graphql import (
 )
 
 INVALID = object()  # a null that must propagate to the nearest nullable parent
-_ANSWERED = object()  # marks introspection root fields, whose values arrive already shaped
+
+# FieldShape.kind
+TYPENAME, LEAF, ENUM, OBJECT, ABSTRACT, ANSWERED = range(6)
 
 
-class Projector:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 variables: dict, errors: list[dict], error_paths: set[tuple]) -> None:
+class FieldShape:
+    """How to complete one response key: its type's wrappers, its kind and its sub-selections."""
+
+    __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "non_null", "named", "subs",
+                 "enum_values", "children")
+
+    def __init__(self, key: str, name: str, parent: str, kind: int, levels: tuple, named: str,
+                 subs: tuple, enum_values: frozenset | None) -> None:
+        self.key = key
+        self.name = name
+        self.parent = parent
+        self.kind = kind
+        self.levels = levels  # ((is_list, non_null), ...) outermost first; the last is the named type
+        self.simple = kind == LEAF and len(levels) == 1  # a scalar, not in a list: the hot path
+        self.non_null = levels[0][1] if levels else False
+        self.named = named
+        self.subs = subs
+        self.enum_values = enum_values
+        self.children: dict[str, list[FieldShape]] = {}  # runtime type -> its fields (filled lazily)
+
+
+def _levels(gql_type) -> tuple:
+    levels = []
+    while True:
+        non_null = isinstance(gql_type, GraphQLNonNull)
+        if non_null:
+            gql_type = gql_type.of_type
+        if isinstance(gql_type, GraphQLList):
+            levels.append((True, non_null))
+            gql_type = gql_type.of_type
+        else:
+            levels.append((False, non_null))
+            return tuple(levels), gql_type
+
+
+class ShapeCompiler:
+    """Collects fields (fragments, @skip/@include) into FieldShapes for one variables outcome."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
-        self.errors = errors
-        self.error_paths = error_paths
-        self._collected: dict[tuple, list] = {}
 
-    # -- field collection (cached per selection sets and runtime type) --------------------------------
     def _included(self, node) -> bool:
         for d in node.directives or ():
             name = d.name.value
@@ -62,11 +100,7 @@ class Projector:
             return False
         return self.schema.is_sub_type(cond_type, runtime_type)  # type: ignore[arg-type]
 
-    def collect(self, runtime: str, selection_sets: tuple[SelectionSetNode, ...]) -> list:
-        cache_key = (runtime, *map(id, selection_sets))
-        cached = self._collected.get(cache_key)
-        if cached is not None:
-            return cached
+    def fields(self, runtime: str, selection_sets: tuple[SelectionSetNode, ...]) -> list[FieldShape]:
         parent = self.schema.get_type(runtime)
         grouped: dict[str, list] = {}
 
@@ -78,8 +112,7 @@ class Projector:
                     key = s.alias.value if s.alias else s.name.value
                     entry = grouped.get(key)
                     if entry is None:
-                        grouped[key] = [s, []]
-                        entry = grouped[key]
+                        entry = grouped[key] = [s, []]
                     if s.selection_set is not None:
                         entry[1].append(s.selection_set)
                 elif isinstance(s, InlineFragmentNode):
@@ -94,78 +127,138 @@ class Projector:
         for ss in selection_sets:
             walk(ss)
         fields_map = getattr(parent, "fields", {})
-        result = []
+        result: list[FieldShape] = []
         for key, (node, subs) in grouped.items():
             name = node.name.value
             if name == "__typename":
-                result.append((key, name, None, ()))
+                result.append(FieldShape(key, name, runtime, TYPENAME, ((False, True),), runtime, (), None))
                 continue
             if name in ("__schema", "__type"):
-                result.append((key, name, _ANSWERED, ()))  # already completed by graphql-core
+                result.append(FieldShape(key, name, runtime, ANSWERED, ((False, False),), name, (), None))
                 continue
             field_def = fields_map.get(name)
             if field_def is None:
                 continue
-            result.append((key, name, field_def.type, tuple(subs)))
-        self._collected[cache_key] = result
+            levels, named = _levels(field_def.type)
+            if is_leaf_type(named):
+                kind = ENUM if isinstance(named, GraphQLEnumType) else LEAF
+                enum_values = frozenset(named.values) if kind == ENUM else None
+            else:
+                kind = ABSTRACT if is_abstract_type(named) else OBJECT
+                enum_values = None
+            result.append(FieldShape(key, name, runtime, kind, levels, named.name, tuple(subs), enum_values))
         return result
 
-    # -- completion ----------------------------------------------------------------------------------
-    def _null_error(self, path: list, message: str) -> None:
-        key = tuple(path)
+
+def _materialize(path) -> list:
+    out = []
+    while path is not None:
+        path, key = path
+        out.append(key)
+    out.reverse()
+    return out
+
+
+class Projector:
+    def __init__(self, compiler: ShapeCompiler, errors: list[dict], error_paths: set[tuple]) -> None:
+        self.compiler = compiler
+        self.schema = compiler.schema
+        self.errors = errors
+        self.error_paths = error_paths
+
+    def _null_error(self, path, message: str) -> None:
+        as_list = _materialize(path)
+        key = tuple(as_list)
         if key in self.error_paths:
             return
         self.error_paths.add(key)
-        self.errors.append({"message": message, "path": list(path)})
+        self.errors.append({"message": message, "path": as_list})
 
-    def complete(self, gql_type, value: Any, subs: tuple, path: list, parent_name: str = "", field_name: str = ""):
-        if isinstance(gql_type, GraphQLNonNull):
-            result = self.complete(gql_type.of_type, value, subs, path, parent_name, field_name)
-            if result is None:
-                self._null_error(path, f"Cannot return null for non-nullable field {parent_name}.{field_name}.")
-                return INVALID
-            return result
-        if value is None:
-            return None
-        if isinstance(gql_type, GraphQLList):
-            if not isinstance(value, list):
-                self._null_error(path, f"Expected a list for field {parent_name}.{field_name}.")
-                return None
-            item_type = gql_type.of_type
-            out = []
-            for i, item in enumerate(value):
-                r = self.complete(item_type, item, subs, path + [i], parent_name, field_name)
-                if r is INVALID:
-                    return None if not isinstance(gql_type, GraphQLNonNull) else INVALID
-                out.append(r)
-            return out
-        if is_leaf_type(gql_type):
-            if isinstance(gql_type, GraphQLEnumType) and isinstance(value, str) and value not in gql_type.values:
-                self._null_error(path, f"Enum \"{gql_type.name}\" cannot represent value: \"{value}\"")
-                return None
-            return value
-        if not isinstance(value, dict):
-            return None
-        if is_abstract_type(gql_type):
-            runtime = value.get("__typename") or gql_type.name
-            if self.schema.get_type(runtime) is None:
-                return None  # a type hidden from the API schema (@inaccessible)
-        else:
-            runtime = gql_type.name
-        r = self.project_object(runtime, value, subs, path)
-        return None if r is INVALID else r
+    def children(self, shape: FieldShape, runtime: str) -> list[FieldShape]:
+        found = shape.children.get(runtime)
+        if found is None:
+            found = shape.children[runtime] = self.compiler.fields(runtime, shape.subs)
+        return found
 
-    def project_object(self, runtime: str, obj: dict, subs: tuple, path: list):
+    def project_object(self, fields: list[FieldShape], runtime: str, obj: dict, path):
         out: dict = {}
-        for key, name, field_type, child_subs in self.collect(runtime, subs):
-            if field_type is None:
+        for shape in fields:
+            key = shape.key
+            value = obj.get(key)
+            if shape.simple:
+                if value is None and shape.non_null:
+                    self._null_error((path, key), f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
+                    return INVALID
+                out[key] = value
+                continue
+            kind = shape.kind
+            if kind == TYPENAME:
                 out[key] = runtime
                 continue
-            if field_type is _ANSWERED:
-                out[key] = obj.get(key)
+            if kind == ANSWERED:
+                out[key] = value
                 continue
-            r = self.complete(field_type, obj.get(key), child_subs, path + [key], runtime, name)
+            r = self.complete(shape, 0, value, (path, key))
             if r is INVALID:
                 return INVALID
             out[key] = r
         return out
+
+    def complete(self, shape: FieldShape, level: int, value: Any, path):
+        is_list, non_null = shape.levels[level]
+        if value is None:
+            if non_null:
+                self._null_error(path, f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
+                return INVALID
+            return None
+        if is_list:
+            if type(value) is not list:
+                self._null_error(path, f"Expected a list for field {shape.parent}.{shape.name}.")
+                return INVALID if non_null else None
+            out = []
+            nxt = level + 1
+            append = out.append
+            for i, item in enumerate(value):
+                r = self.complete(shape, nxt, item, (path, i))
+                if r is INVALID:
+                    return INVALID if non_null else None
+                append(r)
+            return out
+        kind = shape.kind
+        if kind == LEAF:
+            return value
+        if kind == ENUM:
+            if isinstance(value, str) and value not in shape.enum_values:
+                self._null_error(path, f'Enum "{shape.named}" cannot represent value: "{value}"')
+                return INVALID if non_null else None
+            return value
+        if type(value) is not dict:
+            return INVALID if non_null else None
+        if kind == OBJECT:
+            runtime = shape.named
+        else:
+            runtime = value.get("__typename") or shape.named
+            if self.schema.get_type(runtime) is None:
+                # a type hidden from the API schema (@inaccessible)
+                return INVALID if non_null else None
+        r = self.project_object(self.children(shape, runtime), runtime, value, path)
+        if r is INVALID:
+            return INVALID if non_null else None
+        return r
+
+
+def skip_include_variables(document) -> tuple[str, ...]:
+    """Names of the variables that @skip/@include read anywhere in the document."""
+    from graphql import Visitor, visit
+
+    names: set[str] = set()
+
+    class _Collect(Visitor):
+        def enter_directive(self, node, *_args):
+            if node.name.value in ("skip", "include"):
+                for a in node.arguments or ():
+                    if a.value.kind == "variable":
+                        names.add(a.value.name.value)
+
+    visit(document, _Collect())
+    return tuple(sorted(names))

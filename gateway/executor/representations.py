@@ -7,31 +7,41 @@ from typing import Callable
 from gateway.planner.fetch_selection import FetchSelection
 
 
-def objects_at(data, path: list[str]) -> list[tuple[dict, list]]:
-    """Every object at a Flatten path, with its concrete response path (list indices filled in)."""
-    found: list[tuple[dict, list]] = []
-
-    def walk(value, i: int, at: list) -> None:
-        if value is None:
-            return
-        if i == len(path):
-            if isinstance(value, dict):
-                found.append((value, at))
-            elif isinstance(value, list):  # a list the path did not mark (defensive)
-                for j, item in enumerate(value):
-                    walk(item, i, at + [j])
-            return
-        segment = path[i]
+def objects_at(data, path: list[str]) -> list[tuple[dict, tuple | None]]:
+    """Every object at a Flatten path, with its response path as a chain of (parent, key) pairs."""
+    level: list = [(data, None)]
+    for segment in path:
+        following: list = []
+        append = following.append
         if segment == "@":
-            if isinstance(value, list):
-                for j, item in enumerate(value):
-                    walk(item, i + 1, at + [j])
-            return
-        if isinstance(value, dict):
-            walk(value.get(segment), i + 1, at + [segment])
-
-    walk(data, 0, [])
+            for value, at in level:
+                if type(value) is list:
+                    for i, item in enumerate(value):
+                        if item is not None:
+                            append((item, (at, i)))
+        else:
+            for value, at in level:
+                if type(value) is dict:
+                    child = value.get(segment)
+                    if child is not None:
+                        append((child, (at, segment)))
+        level = following
+    found: list = []
+    for value, at in level:
+        if type(value) is dict:
+            found.append((value, at))
+        elif type(value) is list:  # a list the path did not mark (defensive)
+            found.extend((item, (at, i)) for i, item in enumerate(value) if type(item) is dict)
     return found
+
+
+def path_list(chain) -> list:
+    out = []
+    while chain is not None:
+        chain, key = chain
+        out.append(key)
+    out.reverse()
+    return out
 
 
 def build_representation(obj: dict, selection: FetchSelection, applies: Callable[[str | None, str | None], bool]) -> dict:

@@ -10,8 +10,8 @@ from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNod
 
 from gateway.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from gateway.executor.merge import apply_renames, deep_merge
-from gateway.executor.projection import INVALID, Projector
-from gateway.executor.representations import build_representation, objects_at
+from gateway.executor.projection import INVALID, Projector, ShapeCompiler, skip_include_variables
+from gateway.executor.representations import build_representation, objects_at, path_list
 from gateway.introspection import introspection_data
 from gateway.planner.build import select_operation
 from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, QueryPlan, Sequence
@@ -107,21 +107,38 @@ class _Run:
             return
         representations: list[dict] = []
         targets: list[list[dict]] = []
-        target_paths: list[list] = []
-        index: dict[bytes, int] = {}
+        target_paths: list = []
+        index: dict = {}
         accepted = fetch.accepted_types
+        flat = fetch.flat_requires
+        fixed_typename = fetch.representation_typename
+        key_fields = fetch.key_fields
         for obj, at in found:
             typename = obj.get("__typename")
             if accepted and typename is not None and typename not in accepted:
                 continue
-            rep = build_representation(obj, fetch.requires, self._applies) if fetch.requires is not None else {}
-            if fetch.representation_typename is not None:
-                rep["__typename"] = fetch.representation_typename
+            if flat is not None:
+                rep = {name: obj[key] for key, name in flat if key in obj}
+            elif fetch.requires is not None:
+                rep = build_representation(obj, fetch.requires, self._applies)
+            else:
+                rep = {}
+            if fixed_typename is not None:
+                rep["__typename"] = fixed_typename
             elif "__typename" not in rep:
                 rep["__typename"] = fetch.entity_type
-            if any(rep.get(k) is None for k in fetch.key_fields):
+            missing_key = False
+            for k in key_fields:
+                if rep.get(k) is None:
+                    missing_key = True
+                    break
+            if missing_key:
                 continue  # an entity without its key cannot be fetched
-            token = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
+            try:
+                token: object = tuple(rep.values())
+                hash(token)
+            except TypeError:  # nested values: compare by their JSON text
+                token = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
             i = index.get(token)
             if i is None:
                 index[token] = len(representations)
@@ -137,15 +154,17 @@ class _Run:
         response = await self._call(fetch, variables)
         if response is None:
             return
-        self._subgraph_errors(fetch, response, target_paths)
+        if response.get("errors"):
+            self._subgraph_errors(fetch, response, [path_list(p) for p in target_paths])
         data = response.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if not isinstance(entities, list):
             return
+        renames = fetch.has_renames and fetch.selection is not None
         for i, entity in enumerate(entities[: len(targets)]):
-            if not isinstance(entity, dict):
+            if type(entity) is not dict:
                 continue
-            if fetch.has_renames and fetch.selection is not None:
+            if renames:
                 apply_renames(entity, fetch.selection)
             for obj in targets[i]:
                 deep_merge(obj, entity)
@@ -175,10 +194,29 @@ async def execute_plan(plan: QueryPlan, supergraph: Supergraph, document: Docume
         run.data.update(intro_data)
         run.errors.extend(intro_errors)
     error_paths = {tuple(e["path"]) for e in run.errors if isinstance(e.get("path"), list)}
-    projector = Projector(supergraph.api_schema, fragments, values, run.errors, error_paths)
     root_type = supergraph.api_schema.get_root_type(operation.operation)
-    data = projector.project_object(root_type.name, run.data, (operation.selection_set,), [])
+    compiler, root_fields = _shapes(plan, supergraph, document, operation, fragments, values, root_type.name)
+    projector = Projector(compiler, run.errors, error_paths)
+    data = projector.project_object(root_fields, root_type.name, run.data, None)
     result: dict = {"data": None if data is INVALID else data}
     if run.errors:
         result["errors"] = run.errors
     return result
+
+
+def _shapes(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode,
+            fragments: dict, values: dict, root_name: str):
+    """Compiled response shapes for this operation and @skip/@include outcome, memoised on the plan."""
+    cache = plan.cache
+    if cache.get("document") is not document or cache.get("operation") is not operation:
+        cache.clear()
+        cache["document"] = document
+        cache["operation"] = operation
+        cache["condition_variables"] = skip_include_variables(document)
+        cache["shapes"] = {}
+    signature = tuple(bool(values.get(v)) for v in cache["condition_variables"])
+    shapes = cache["shapes"].get(signature)
+    if shapes is None:
+        compiler = ShapeCompiler(supergraph.api_schema, fragments, values)
+        shapes = cache["shapes"][signature] = (compiler, compiler.fields(root_name, (operation.selection_set,)))
+    return shapes

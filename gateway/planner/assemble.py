@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.planner.fetch_selection import flat_fields
 from gateway.planner.groups import FetchGroup
 from gateway.planner.nodes import Fetch, Flatten, Parallel, PlanNode, Sequence
 
@@ -31,6 +32,7 @@ def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions
         selection=group.selection,
         has_renames=group.selection.has_renames(),
         key_fields=frozenset(group.key_fields),
+        flat_requires=flat_fields(group.requires),
         id=group.id,
     )
 

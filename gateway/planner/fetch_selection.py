@@ -105,6 +105,15 @@ class FetchSelection:
         return " ".join(parts)
 
 
+def flat_fields(selection: FetchSelection | None) -> tuple[tuple[str, str], ...] | None:
+    """(response key, name) pairs if the representation is flat (no nesting, no fragments), else None."""
+    if selection is None or selection.fragments:
+        return None
+    if any(f.sub is not None for f in selection.fields.values()):
+        return None
+    return tuple((f.response_key, f.name) for f in selection.fields.values())
+
+
 def _wrap(inner: str, indent: int, pretty: bool) -> str:
     if pretty:
         return "\n" + inner + "\n" + "  " * indent

@@ -21,6 +21,7 @@ class Fetch:
     selection: FetchSelection | None = None  # what the fetch selects (under `... on entity_type` for entities)
     has_renames: bool = False
     key_fields: frozenset[str] = frozenset()  # representation fields that must be non-null to send it
+    flat_requires: tuple[tuple[str, str], ...] | None = None  # (response key, name) when `requires` is flat
     id: int = 0
 
     def to_dict(self) -> dict:
@@ -84,6 +85,8 @@ class QueryPlan:
     node: PlanNode | None
     operation_kind: str = "query"
     errors: list[str] = field(default_factory=list)  # set when no plan exists; the executor reports them
+    # the executor's per-plan memo (compiled response shapes); not part of the plan's data
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"kind": "QueryPlan", "node": self.node.to_dict() if self.node else None}
