@@ -17,6 +17,8 @@ signature verifies, except the `iss` claim used only to pick which issuer's keys
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -35,6 +37,10 @@ from auth.jwt_checks import (
 from auth.principal import ClaimMapping, Principal, principal_from_claims
 
 DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
+# A verified token is remembered this long (never past its exp), so a client reusing its token
+# does not pay a signature verification per request. Bounded in entries.
+VERIFIED_CACHE_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 4096
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 )
@@ -90,6 +96,7 @@ class ResourceServer:
         self.leeway = leeway
         self.max_token_bytes = max_token_bytes
         self._session: aiohttp.ClientSession | None = None
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self.caches = {
             name: JwksCache(
                 name,
@@ -112,6 +119,21 @@ class ResourceServer:
             self._session = None
 
     async def validate(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            if remembered[0] > now:
+                return remembered[1]
+            del self._verified[token]
+        principal, claims = await self._validate(token)
+        expiry = min(now + VERIFIED_CACHE_SECONDS, float(claims["exp"]))
+        if expiry > now:
+            self._verified[token] = (expiry, principal)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _validate(self, token: str) -> tuple[Principal, dict[str, Any]]:
         obj = parse_compact(token, self.max_token_bytes)
         header = obj.headers()
         alg = header["alg"]
@@ -126,7 +148,7 @@ class ResourceServer:
         claims = verify_signature(obj, key, alg)
         validate_claims(claims, issuer=issuer.issuer, audiences=issuer.audiences, leeway=self.leeway)
         try:
-            return principal_from_claims(claims, issuer.claims, issuer.issuer)
+            return principal_from_claims(claims, issuer.claims, issuer.issuer), claims
         except ValueError as error:
             raise AuthenticationError(str(error)) from None
 

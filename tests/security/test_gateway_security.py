@@ -257,3 +257,15 @@ def test_policy_hook_is_loaded_from_settings(tmp_path):
     with pytest.raises(ValueError, match="package.module:function"):
         GatewaySecurity({"context_key_file": str(tmp_path / "k.json"), "policy_hook": "nocolon"})
     assert GatewaySecurity({"context_key_file": str(tmp_path / "k.json")}).policy_hook is None
+
+
+async def test_a_remembered_token_still_expires(issuer, tmp_path, monkeypatch):
+    security = security_for(issuer, tmp_path)
+    token = issuer.token(exp=int(time.time()) + 2)
+    assert await security.authenticate(FakeRequest(f"Bearer {token}"))
+    assert await security.authenticate(FakeRequest(f"Bearer {token}"))  # served from the cache
+    later = time.time() + 120
+    monkeypatch.setattr("auth.resource_server.time.time", lambda: later)
+    monkeypatch.setattr("joserfc._rfc7519.claims._generate_now", lambda: int(later))
+    with pytest.raises(AuthenticationError, match="expired"):
+        await security.authenticate(FakeRequest(f"Bearer {token}"))
