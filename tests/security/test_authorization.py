@@ -141,3 +141,24 @@ def test_works_from_a_supergraph_object_too():
 def test_introspection_and_typename_are_always_allowed(principal):
     result = run("{ __typename __schema { queryType { name } } }", principal)
     assert result.errors == []
+
+
+HAND_WRITTEN = build_ast_schema(parse('''
+directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+scalar Secret @requiresScopes(scopes: [["secret:read"]])
+enum Level @authenticated { LOW HIGH }
+interface Account @authenticated { id: ID! }
+type User implements Account { id: ID! name: String }
+type Query { secret: Secret  level: Level  account: Account  user: User  open: String }
+'''))
+
+
+def test_scalar_enum_and_interface_requirements_without_any_link():
+    query = "{ secret level account { id } user { name } open }"
+    result = authorize(HAND_WRITTEN, parse(query), None, None)
+    assert paths(result) == [["secret"], ["level"], ["account"]]  # in document order
+    assert print_ast(result.document).split() == "{ user { name } open }".split()
+    signed_in = authorize(HAND_WRITTEN, parse(query), None, who())
+    assert paths(signed_in) == [["secret"]]
+    assert paths(authorize(HAND_WRITTEN, parse(query), None, who("secret:read"))) == []

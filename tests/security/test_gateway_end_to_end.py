@@ -132,6 +132,13 @@ async def test_gateway_serves_its_context_jwks(stack):
     assert served == json.loads(jwks_file.read_text())
 
 
+async def test_a_subgraph_can_verify_with_the_jwks_url(stack):
+    issuer, log, gateway_url, _ = stack
+    await post(gateway_url, "{ whoami }", issuer.token(sub="res-url-check"))
+    url = gateway_url + "/.well-known/kyodo-context-jwks.json"
+    assert verify_context(log.contexts[-1], "people", url).subject == "res-url-check"
+
+
 async def test_unauthorized_field_is_never_asked_for_and_comes_back_null(stack):
     _, log, gateway_url, _ = stack
     response = await post(gateway_url, "{ shelters { name occupancy } }")
