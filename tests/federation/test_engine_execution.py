@@ -164,3 +164,26 @@ async def test_introspection_mixed_with_ordinary_fields() -> None:
     names = {f["name"] for f in data["__type"]["fields"]}
     assert names == {"id", "name", "points", "balance"}  # @inaccessible `secret` is hidden
     assert all("__schema" not in r["query"] for s in subs for r in s.received)
+
+
+async def test_root_fields_under_a_variable_condition_are_not_fetched_when_false() -> None:
+    from gateway.planner import Condition
+
+    query = """
+    query ($withMoney: Boolean!) {
+      residents { name }
+      rich: residents @include(if: $withMoney) { points }
+    }
+    """
+    subs = subgraphs()
+    async with gateway_for(subs, SUPERGRAPH) as gw:
+        plan = gw.plan(query)
+        without = await gw.execute(query, {"withMoney": False})
+        calls_without = len(subs[1].received)
+        with_money = await gw.execute(query, {"withMoney": True})
+    conditions = [n for n in plan.node.nodes if isinstance(n, Condition)]
+    assert [c.variable for c in conditions] == ["withMoney"]
+    assert without == {"data": {"residents": [{"name": "Hana"}, {"name": "Sora"}]}}
+    assert calls_without == 0
+    assert with_money["data"]["rich"] == [{"points": 120}, {"points": None}]
+    assert len(subs[1].received) == 1
