@@ -37,3 +37,32 @@ async def tap_card(
         },
         auth=(READER_CLIENT_ID, reader_secret),
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m auth.idp.card_reader --issuer URL --resident ID`: tap a demo card, print the tokens."""
+    import argparse
+    import asyncio
+    import json
+
+    from auth.idp.card_certificates import demo_card_for, load_or_create_card_authority
+
+    parser = argparse.ArgumentParser(prog="python -m auth.idp.card_reader", description=main.__doc__)
+    parser.add_argument("--issuer", default="http://127.0.0.1:4400")
+    parser.add_argument("--resident", required=True, help="roster id of the card holder (e.g. r-…)")
+    parser.add_argument("--generation", type=int, default=1, help="2 = a renewed card (not yet re-linked)")
+    parser.add_argument("--state-dir", default="var/idp", help="the IdP's state dir (holds the dev card authority)")
+    args = parser.parse_args(argv)
+    card = demo_card_for(load_or_create_card_authority(args.state_dir), args.resident, args.generation)
+
+    async def run() -> httpx.Response:
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await tap_card(client, args.issuer.rstrip("/"), card)
+
+    response = asyncio.run(run())
+    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+    return 0 if response.status_code == 200 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
