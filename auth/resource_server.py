@@ -16,6 +16,7 @@ signature verifies, except the `iss` claim used only to pick which issuer's keys
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import OrderedDict
@@ -96,7 +97,7 @@ class ResourceServer:
         self.leeway = leeway
         self.max_token_bytes = max_token_bytes
         self._session: aiohttp.ClientSession | None = None
-        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
         self.caches = {
             name: JwksCache(
                 name,
@@ -120,15 +121,17 @@ class ResourceServer:
 
     async def validate(self, token: str) -> Principal:
         now = time.time()
-        remembered = self._verified.get(token)
+        # keyed by digest: bounded memory whatever the token size
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        remembered = self._verified.get(digest)
         if remembered is not None:
             if remembered[0] > now:
                 return remembered[1]
-            del self._verified[token]
+            del self._verified[digest]
         principal, claims = await self._validate(token)
         expiry = min(now + VERIFIED_CACHE_SECONDS, float(claims["exp"]))
         if expiry > now:
-            self._verified[token] = (expiry, principal)
+            self._verified[digest] = (expiry, principal)
             if len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         return principal
