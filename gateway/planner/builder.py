@@ -452,8 +452,11 @@ class PlanBuilder:
             return set()
         options = [g for g in self.sg.graph_order
                    if g != s and g in owner.graphs and g not in owner.interface_object_graphs
-                   and owner.resolvable_keys_in(g)]
+                   and owner.resolvable_keys_in(g) and self.sg.possible_types_in(t, g)]
         if not options:
+            if rep is None and not self._jump_stack:
+                raise UnplannableError(f"Cannot plan the concrete type of {t}: no subgraph that "
+                                       f"{self.sg.subgraphs[s].name} can reach knows its implementations")
             return set()
         graph = options[0]
         key = owner.resolvable_keys_in(graph)[0]
