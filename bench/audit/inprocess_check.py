@@ -1,7 +1,8 @@
 """Run the federation gateway audit's cases in-process: plan + execute each query, compare as the audit does.
 
-Usage: python bench/audit/inprocess_check.py [SUITE ...] [--base http://127.0.0.1:4200] [-v]
-Needs the audit's subgraph server running (it serves /<suite>/supergraph and /<suite>/tests).
+Usage: python bench/audit/inprocess_check.py [SUITE ...] [--base URL] [-v]
+Needs the audit's subgraph server running (it serves /<suite>/supergraph and /<suite>/tests); the
+base URL defaults to $AUDIT_BASE, else http://127.0.0.1:4200.
 Comparison mirrors the audit's src/test.ts: deep equality of
 {data: data ?? null, errors: <bool if expected.errors is a boolean, else null>}.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +52,12 @@ async def gateway_answer(supergraph, fetcher, query: str) -> dict:
         return {"errors": [e.formatted for e in errors]}
     plan = build_plan(supergraph, document, None)
     return await execute_plan(plan, supergraph, document, None, {}, fetcher)
+
+
+async def subgraphs_answer(session: aiohttp.ClientSession, base: str) -> bool:
+    """Whether the audit server's subgraphs execute queries (a broken install answers 500 to all)."""
+    async with session.post(f"{base}/simple-entity-call/email", json={"query": "{ __typename }"}) as r:
+        return r.status == 200
 
 
 def comparable(expected: dict, received: dict) -> tuple[dict, dict]:
@@ -93,12 +101,16 @@ async def run_suite(session: aiohttp.ClientSession, base: str, suite: str, verbo
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("suites", nargs="*")
-    parser.add_argument("--base", default="http://127.0.0.1:4200")
+    parser.add_argument("--base", default=os.environ.get("AUDIT_BASE", "http://127.0.0.1:4200"))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     suites = args.suites or SUITES
     total_passed = total = 0
     async with aiohttp.ClientSession() as session:
+        if not await subgraphs_answer(session, args.base):
+            print(f"The audit subgraphs at {args.base} do not answer GraphQL (HTTP 500 on a trivial query):"
+                  " every case would fail for reasons outside kyodo. See bench/audit/README.md.", file=sys.stderr)
+            return 2
         for suite in suites:
             passed, count, failures = await run_suite(session, args.base, suite, args.verbose)
             total_passed += passed
