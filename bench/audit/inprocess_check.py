@@ -69,11 +69,28 @@ def comparable(expected: dict, received: dict) -> tuple[dict, dict]:
     return want, got
 
 
-async def run_suite(session: aiohttp.ClientSession, base: str, suite: str, verbose: bool) -> tuple[int, int, list]:
-    async with session.get(f"{base}/{suite}/supergraph") as r:
-        sdl = await r.text()
+async def supergraph_text(session: aiohttp.ClientSession, base: str, suite: str, compose: bool) -> str:
+    """The audit's supergraph (composed by Apollo), or kyodo's own composition of the suite's subgraphs."""
+    if not compose:
+        async with session.get(f"{base}/{suite}/supergraph") as r:
+            return await r.text()
+    from gateway.composition.compose import compose as compose_subgraphs
+    from gateway.composition.source import SubgraphSource
+
+    async with session.get(f"{base}/{suite}/subgraphs") as r:
+        listed = json.loads(await r.text())
+    return compose_subgraphs([SubgraphSource(s["name"], s["url"], s["sdl"]) for s in listed])
+
+
+async def run_suite(session: aiohttp.ClientSession, base: str, suite: str, verbose: bool,
+                    compose: bool = False) -> tuple[int, int, list]:
     async with session.get(f"{base}/{suite}/tests") as r:
         cases = json.loads(await r.text())
+    try:
+        sdl = await supergraph_text(session, base, suite, compose)
+    except Exception as error:  # noqa: BLE001 - a composition failure fails the whole suite
+        print(f"{suite}: no supergraph: {error}")
+        return 0, len(cases), [(i, c["query"], None, None) for i, c in enumerate(cases)]
     supergraph = load_supergraph(sdl)
     fetcher = HttpSubgraphFetcher(session, {k: v.url for k, v in supergraph.subgraphs.items()})
     passed = 0
@@ -103,6 +120,8 @@ async def main() -> int:
     parser.add_argument("suites", nargs="*")
     parser.add_argument("--base", default=os.environ.get("AUDIT_BASE", "http://127.0.0.1:4200"))
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--compose", action="store_true",
+                        help="compose each suite's subgraphs with kyodo instead of using the audit's supergraph")
     args = parser.parse_args()
     suites = args.suites or SUITES
     total_passed = total = 0
@@ -112,7 +131,7 @@ async def main() -> int:
                   " every case would fail for reasons outside kyodo. See bench/audit/README.md.", file=sys.stderr)
             return 2
         for suite in suites:
-            passed, count, failures = await run_suite(session, args.base, suite, args.verbose)
+            passed, count, failures = await run_suite(session, args.base, suite, args.verbose, args.compose)
             total_passed += passed
             total += count
             mark = "" if passed == count else "   <-- failing: " + ", ".join(str(f[0]) for f in failures)
