@@ -51,6 +51,9 @@ class Loc:
     parent: tuple[Loc, FieldNode] | None = None  # the object holding this one, and the field leading here
     # subgraphs that could equally be resolving this object (shareable paths); None = only `group`'s
     could_be: frozenset[str] | None = None
+    # the client's response keys on this object (key -> field name), so key and @requires fields
+    # the planner adds never take a key the client uses for another field
+    client_keys: dict[str, str] | None = None
 
 
 class _VariableCollector(Visitor):
@@ -116,6 +119,7 @@ class PlanBuilder:
 
     # -- entry ---------------------------------------------------------------------------------------
     def plan_root_fields(self, root_type: str, fields: list[FieldNode]) -> None:
+        self._root_keys = {(f.alias.value if f.alias else f.name.value): f.name.value for f in fields}
         for node in fields:
             name = node.name.value
             if name in ("__typename", "__schema", "__type"):
@@ -132,7 +136,8 @@ class PlanBuilder:
                 self.sg.graph_order.index(g)))
             group = self.index.get_or_create(graph, (), None, "root", set())
             shared = frozenset(candidates) if len(candidates) > 1 else None
-            self.plan_field(Loc(group, group.selection, root_type, (), could_be=shared), node, None)
+            self.plan_field(Loc(group, group.selection, root_type, (), could_be=shared,
+                                client_keys=self._root_keys), node, None)
 
     # -- selections ----------------------------------------------------------------------------------
     def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
@@ -163,7 +168,7 @@ class PlanBuilder:
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
             sub = loc.sel.fragment(self._valid_condition(t, s), directives)
-            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be),
+            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be, loc.client_keys),
                                         selection_set.selections, rep)
         # t is abstract and the fragment narrows it
         if self.sg.is_interface_object_in(t, s):
@@ -180,7 +185,7 @@ class PlanBuilder:
                 continue  # this subgraph never returns that type here
             sub = loc.sel.fragment(concrete, directives)
             sub_rep = rep.fragment(concrete) if rep is not None else None
-            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be),
+            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys),
                                          selection_set.selections, sub_rep)
         return used
 
@@ -228,11 +233,22 @@ class PlanBuilder:
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
-                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be), node, sub_rep)
+                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys), node, sub_rep)
             return used
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
         return self.jump(loc, node, rep)
+
+    def _client_keys(self, selection_set: SelectionSetNode, out: dict[str, str] | None = None) -> dict[str, str]:
+        out = {} if out is None else out
+        for s in selection_set.selections:
+            if isinstance(s, FieldNode):
+                out.setdefault(s.alias.value if s.alias else s.name.value, s.name.value)
+            elif isinstance(s, InlineFragmentNode):
+                self._client_keys(s.selection_set, out)
+            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
+                self._client_keys(self.fragments[s.name.value].selection_set, out)
+        return out
 
     def _could_be_after(self, loc: Loc, field_name: str) -> frozenset[str] | None:
         """Which subgraphs could resolve the value of `field_name` at `loc` (see Loc.could_be)."""
@@ -298,6 +314,8 @@ class PlanBuilder:
         args = _args_text(node)
         if rep is not None:
             key = _internal_key(node)
+            if loc.client_keys is not None and loc.client_keys.get(key, name) != name:
+                key = f"_kyodo_{name}"  # the client uses this key for another field
             directives = ""
         else:
             key = node.alias.value if node.alias else name
@@ -332,7 +350,8 @@ class PlanBuilder:
                 if narrowed in self.sg.types and not self.sg.is_abstract(narrowed):
                     view_type = narrowed
             child = Loc(loc.group, added.sub, view_type, path, provided, parent=(loc, node),
-                        could_be=self._could_be_after(loc, name))
+                        could_be=self._could_be_after(loc, name),
+                        client_keys=self._client_keys(node.selection_set) if rep is None else None)
             if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
                 added.sub.add_field("__typename", "__typename")
                 if sub_rep is not None:
@@ -395,7 +414,8 @@ class PlanBuilder:
                                                   presence.requires if presence is not None else None)
                 if target is None:
                     continue  # this key cannot be obtained from here; try the next way
-                child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent)
+                child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent,
+                            client_keys=loc.client_keys)
                 return deps | self.plan_field(child, node, rep, chosen=True)
         finally:
             self._jump_stack.discard(guard)
@@ -468,7 +488,7 @@ class PlanBuilder:
             target.selection.add_field("__typename", "__typename")
             if rep is not None:
                 rep.add_field("__typename", "__typename")
-            child = Loc(target, target.selection, t, loc.path, parent=loc.parent)
+            child = Loc(target, target.selection, t, loc.path, parent=loc.parent, client_keys=loc.client_keys)
             used = deps | {target.id}
             for n in nodes:
                 used |= self.plan_selections(child, [n], rep)
@@ -573,10 +593,8 @@ def _top_fields(selection: SelectionSetNode) -> list[str]:
 
 
 def _covers(representation: FetchSelection, key: SelectionSetNode) -> bool:
-    for name in _top_fields(key):
-        if name not in representation.fields:
-            return False
-    return True
+    present = {f.name for f in representation.fields.values()}
+    return all(name in present for name in _top_fields(key))
 
 
 def collect_root_fields(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:

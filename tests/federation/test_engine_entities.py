@@ -128,3 +128,14 @@ async def test_missing_entity_gives_null_not_crash() -> None:
     async with gateway_for(subs, SUPERGRAPH) as gw:
         result = await gw.execute("{ me { id name } }")
     assert result["data"] == {"me": {"id": "ghost", "name": None}}
+
+
+async def test_client_alias_never_collides_with_a_key_field() -> None:
+    # `upc` is the key the planner needs for the reviews jump; the client uses `upc` for the name
+    subs = subgraphs()
+    async with gateway_for(subs, SUPERGRAPH) as gw:
+        result = await gw.execute("{ topProducts { upc: name reviews { id: body } } }")
+    assert "errors" not in result, result
+    assert result["data"]["topProducts"][1] == {"upc": "Kotatsu", "reviews": [{"id": "warm"}, {"id": "big"}]}
+    reps = subs[2].entity_calls()[0]["variables"]["representations"]
+    assert reps[0] == {"__typename": "Product", "upc": "p1"}
