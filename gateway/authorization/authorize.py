@@ -15,11 +15,18 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from graphql import DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+)
 from graphql.language import get_location
 
 from auth.principal import Principal
-from gateway.authorization.pruning import Path, Pruner, prune_operation
+from gateway.authorization.pruning import Path, Position, Pruner, RemovedPath, prune_operation
 from gateway.authorization.requirements import Requirement, SchemaRequirements, read_requirements
 
 UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
@@ -34,7 +41,8 @@ _requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = 
 class AuthorizationResult:
     document: DocumentNode | None            # None: no root field is left to plan
     errors: list[dict] = field(default_factory=list)
-    removed_paths: tuple[Path, ...] = ()
+    # where the response needs a null in place of a removed field (`null_removed_fields`)
+    removed_paths: tuple[RemovedPath, ...] = ()
     # What distinguishes this pruning from another one of the same document (plan cache key);
     # None when nothing was removed.
     signature: tuple | None = None
@@ -132,20 +140,24 @@ def authorize(
         return AuthorizationResult(document)
     errors: list[dict] = []
     seen: set[Path] = set()
-    for path, node in pruner.removed:
-        if path not in seen:
-            seen.add(path)
-            errors.append(_error(path, node))
-    removed = tuple(sorted(seen))
-    return AuthorizationResult(pruned, errors, removed, _signature(pruner.removed))
+    fill: dict[Path, RemovedPath] = {}
+    for position, node in pruner.removed:
+        if position.keys not in seen:
+            seen.add(position.keys)
+            errors.append(_error(position.keys, node))
+        if isinstance(node, FieldNode):
+            fill.setdefault(position.keys, position.removed())
+    for position in pruner.vanished:
+        fill.setdefault(position.keys, position.removed())
+    return AuthorizationResult(pruned, errors, tuple(fill.values()), _signature(pruner.removed))
 
 
-def _signature(removed: list[tuple[Path, Any]]) -> tuple | None:
+def _signature(removed: list[tuple[Position, Any]]) -> tuple | None:
     """Which nodes were removed, by path and source offset (two fragments may share a path)."""
     marks = []
-    for path, node in removed:
+    for position, node in removed:
         loc = getattr(node, "loc", None)
         if loc is None:
             return None  # a document built without locations: let the pipeline print it instead
-        marks.append((path, loc.start))
+        marks.append((position.keys, loc.start))
     return tuple(sorted(set(marks)))

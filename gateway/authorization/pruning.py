@@ -35,22 +35,44 @@ Path = tuple[str, ...]
 LIST_MARKER = "@"
 
 
+class RemovedPath(tuple):
+    """A response path (a tuple of keys, "@" for list items) that also knows, for each step,
+    whether the value there may be null, so a removed non-null field can null its nearest
+    nullable ancestor, as GraphQL's null propagation would."""
+
+    nullable: tuple[bool, ...]
+
+    def __new__(cls, keys: Path, nullable: tuple[bool, ...]) -> RemovedPath:
+        path = super().__new__(cls, keys)
+        path.nullable = nullable
+        return path
+
+
+@dataclass(frozen=True)
+class Position:
+    keys: Path = ()
+    nullable: tuple[bool, ...] = ()
+
+    def field(self, key: str, type_) -> tuple[Position, Position]:
+        """(where the field's value sits, where its objects sit: one "@" per list level)."""
+        here = Position(self.keys + (key,), self.nullable + (not isinstance(type_, GraphQLNonNull),))
+        inner = here
+        while True:
+            if isinstance(type_, GraphQLNonNull):
+                type_ = type_.of_type
+            if not isinstance(type_, GraphQLList):
+                return here, inner
+            type_ = type_.of_type
+            inner = Position(inner.keys + (LIST_MARKER,), inner.nullable + (not isinstance(type_, GraphQLNonNull),))
+
+    def removed(self) -> RemovedPath:
+        return RemovedPath(self.keys, self.nullable)
+
+
 def replace(node: Node, **changes) -> Node:
     values = {key: getattr(node, key) for key in node.keys}
     values.update(changes)
     return type(node)(**values)
-
-
-def _list_depth(type_) -> int:
-    depth = 0
-    while True:
-        if isinstance(type_, GraphQLNonNull):
-            type_ = type_.of_type
-        elif isinstance(type_, GraphQLList):
-            depth += 1
-            type_ = type_.of_type
-        else:
-            return depth
 
 
 @dataclass
@@ -59,14 +81,16 @@ class Pruner:
     requirements: SchemaRequirements
     allowed: Callable[[Requirement], bool]
     fragments: dict[str, FragmentDefinitionNode]
-    removed: list[tuple[Path, FieldNode | Node]] = field(default_factory=list)
+    removed: list[tuple[Position, FieldNode | Node]] = field(default_factory=list)
+    # fields dropped because every field under them was removed (no error of their own)
+    vanished: list[Position] = field(default_factory=list)
     used_fragments: set[str] = field(default_factory=set)
     _visiting: set[str] = field(default_factory=set)
 
-    def _deny(self, path: Path, node: Node) -> None:
+    def _deny(self, path: Position, node: Node) -> None:
         self.removed.append((path, node))
 
-    def selection_set(self, parent: GraphQLNamedType, selection_set: SelectionSetNode, path: Path) -> SelectionSetNode | None:
+    def selection_set(self, parent: GraphQLNamedType, selection_set: SelectionSetNode, path: Position) -> SelectionSetNode | None:
         """The pruned selection set, the same object if untouched, None if nothing is left."""
         kept = []
         changed = False
@@ -87,7 +111,7 @@ class Pruner:
             return parent
         return self.schema.get_type(condition.name.value)
 
-    def _selection(self, parent: GraphQLNamedType, selection: Node, path: Path) -> Node | None:
+    def _selection(self, parent: GraphQLNamedType, selection: Node, path: Position) -> Node | None:
         if isinstance(selection, FieldNode):
             return self._field(parent, selection, path)
         if isinstance(selection, InlineFragmentNode):
@@ -132,23 +156,23 @@ class Pruner:
             )
         return selection
 
-    def _field(self, parent: GraphQLNamedType, node: FieldNode, path: Path) -> FieldNode | None:
+    def _field(self, parent: GraphQLNamedType, node: FieldNode, path: Position) -> FieldNode | None:
         name = node.name.value
         key = node.alias.value if node.alias else name
-        here = path + (key,)
         if name.startswith("__"):
             return node  # __typename and introspection are always readable
         definition = (getattr(parent, "fields", None) or {}).get(name)
         if definition is None:
             return node
+        here, child_path = path.field(key, definition.type)
         if not self.allowed(self.requirements.field_requirement(parent, name)):
             self._deny(here, node)
             return None
         if node.selection_set is None:
             return node
-        child_path = here + (LIST_MARKER,) * _list_depth(definition.type)
         pruned = self.selection_set(get_named_type(definition.type), node.selection_set, child_path)
         if pruned is None:
+            self.vanished.append(here)
             return None
         return node if pruned is node.selection_set else replace(node, selection_set=pruned)
 
@@ -160,7 +184,7 @@ def prune_operation(
     pruner: Pruner,
 ) -> DocumentNode | None:
     """The document with `operation` pruned; None when no root field is left."""
-    pruned = pruner.selection_set(root, operation.selection_set, ())
+    pruned = pruner.selection_set(root, operation.selection_set, Position())
     if pruned is None:
         return None
     if pruned is operation.selection_set:

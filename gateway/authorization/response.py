@@ -1,38 +1,58 @@
 """Put the removed fields back into a response as nulls.
 
-The plan is built from the pruned document, so its result lacks the removed fields. If the
-response is shaped from the client's original operation, a missing field already reads as null
-and this is not needed; otherwise the HTTP stage calls `null_removed_fields(data, result.removed_paths)`.
+The plan is built from the pruned document, so its result lacks the removed fields; the
+pipeline calls `null_removed_fields(data, result.removed_paths)` after execution. A removed
+field that the schema declares non-null cannot be null, so, as GraphQL's null propagation would,
+its nearest nullable ancestor becomes null instead (all of `data` if there is none).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from gateway.authorization.pruning import LIST_MARKER, Path
 
 
-def _fill(value: Any, path: Path) -> None:
-    if not path or value is None:
-        return
+def _fill(value: Any, path: Path, nullable: Sequence[bool]) -> bool:
+    """Fill below `value`; True when `value` itself must become null."""
     head, rest = path[0], path[1:]
     if head == LIST_MARKER:
-        if isinstance(value, list):
-            for item in value:
-                _fill(item, rest)
-        return
+        if not isinstance(value, list):
+            return False
+        for index, item in enumerate(value):
+            if item is not None and rest and _fill(item, rest, nullable[1:]):
+                if nullable[0]:
+                    value[index] = None
+                else:
+                    return True
+        return False
     if not isinstance(value, dict):
-        return
+        return False
     if not rest:
-        value.setdefault(head, None)
-    else:
-        _fill(value.get(head), rest)
+        if head in value:
+            return False  # another selection of the same key was kept and answered
+        if nullable[0]:
+            value[head] = None
+            return False
+        return True
+    child = value.get(head)
+    if child is None or not _fill(child, rest, nullable[1:]):
+        return False
+    if nullable[0]:
+        value[head] = None
+        return False
+    return True
 
 
 def null_removed_fields(data: dict | None, removed_paths: Iterable[Path]) -> dict | None:
-    """Adds `key: null` for each removed path whose parent object is present; returns `data`."""
+    """Adds `key: null` for each removed path whose parent object is present (with null
+    propagation for non-null fields); returns `data`, or None when the null reaches the root."""
     if data is None:
         return None
     for path in removed_paths:
-        _fill(data, tuple(path))
+        if not path:
+            continue
+        nullable = getattr(path, "nullable", None) or (True,) * len(path)
+        if _fill(data, tuple(path), nullable):
+            return None
     return data

@@ -162,3 +162,32 @@ def test_scalar_enum_and_interface_requirements_without_any_link():
     signed_in = authorize(HAND_WRITTEN, parse(query), None, who())
     assert paths(signed_in) == [["secret"]]
     assert paths(authorize(HAND_WRITTEN, parse(query), None, who("secret:read"))) == []
+
+
+def test_a_parent_left_empty_comes_back_null_too():
+    result = run("{ me { birthDate } shelters { id } }", who())
+    data = null_removed_fields({"shelters": [{"id": "s1"}]}, result.removed_paths)
+    assert data == {"me": None, "shelters": [{"id": "s1"}]}
+
+
+def test_removed_non_null_field_nulls_its_nearest_nullable_ancestor():
+    # Query.residents is [Resident!]!: nothing above it may be null, so all of data is
+    result = run("{ residents { id } shelters { id } }", who())
+    assert null_removed_fields({"shelters": [{"id": "s1"}]}, result.removed_paths) is None
+    # Resident.birthDate is nullable: only it becomes null
+    result = run("{ me { id birthDate } }", who())
+    assert null_removed_fields({"me": {"id": "r"}}, result.removed_paths) == {"me": {"id": "r", "birthDate": None}}
+
+
+def test_propagation_inside_lists_stops_at_a_nullable_item():
+    from gateway.authorization.pruning import RemovedPath
+
+    # items nullable: only the item becomes null
+    path = RemovedPath(("list", "@", "secret"), (False, True, False))
+    assert null_removed_fields({"list": [{"a": 1}, None]}, [path]) == {"list": [None, None]}
+    # items non-null, list nullable: the list becomes null
+    path = RemovedPath(("list", "@", "secret"), (True, False, False))
+    assert null_removed_fields({"list": [{"a": 1}], "b": 2}, [path]) == {"list": None, "b": 2}
+    # a key another selection kept is left alone
+    path = RemovedPath(("x",), (True,))
+    assert null_removed_fields({"x": 5}, [path]) == {"x": 5}

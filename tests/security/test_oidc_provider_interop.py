@@ -119,8 +119,12 @@ async def test_oidc_provider_token_without_the_scope_is_pruned(interop_stack):
     issuer, _, gateway_url = interop_stack
     token = await client_credentials_token(issuer, scope="childcare:read")
     body = (await ask(gateway_url, "{ whoami residents { id } }", token)).json()
-    assert body["data"]["whoami"] == "kyodo-interop"
+    # residents is [Resident!]!: its removal nulls the nearest nullable ancestor, here all of data
+    assert body["data"] is None
+    assert body["errors"][0]["path"] == ["residents"]
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    kept = (await ask(gateway_url, "{ whoami me { id municipality } }", token)).json()
+    assert kept == {"data": {"whoami": "kyodo-interop", "me": {"id": "kyodo-interop", "municipality": "282103"}}}
 
 
 async def test_tampered_oidc_provider_token_is_refused_before_any_subgraph(interop_stack):
