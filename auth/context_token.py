@@ -72,7 +72,7 @@ def _resolve_keys(keys: VerificationKeys) -> tuple[KeySet, PublicKeySource | Non
     source = keys if isinstance(keys, PublicKeySource) else public_key_source(keys)
     try:
         return source.keys(), source
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, JoseError) as error:
         # Misconfiguration on the subgraph's side: refuse, and say where the keys were expected.
         raise AuthenticationError(f"the gateway's public keys could not be loaded from {source.source}: {error}") from None
 

@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 CONTEXT_ALGORITHM = "ES256"
@@ -108,25 +109,35 @@ class PublicKeySource:
 
     source: str
     _keys: KeySet | None = None
-    _loaded_at: float = field(default=0.0)
+    _loaded_at: float = field(default=float("-inf"))
+    _failed_at: float = field(default=float("-inf"))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keys(self) -> KeySet:
         if self._keys is None:
+            if time.monotonic() - self._failed_at < RELOAD_INTERVAL_SECONDS:
+                # a URL source must not block every request while the gateway is unreachable
+                raise OSError("loading failed moments ago; retrying later")
             self._load()
         assert self._keys is not None
         return self._keys
 
     def reload_for_unknown_kid(self) -> bool:
         """Returns True if the keys were re-read (the caller then retries once)."""
-        if time.monotonic() - self._loaded_at < RELOAD_INTERVAL_SECONDS:
+        now = time.monotonic()
+        if now - self._loaded_at < RELOAD_INTERVAL_SECONDS or now - self._failed_at < RELOAD_INTERVAL_SECONDS:
             return False
         self._load()
         return True
 
     def _load(self) -> None:
         with self._lock:
-            self._keys = import_public_keys(_read_source(self.source))
+            try:
+                keys = import_public_keys(_read_source(self.source))
+            except (OSError, ValueError, JoseError):
+                self._failed_at = time.monotonic()
+                raise
+            self._keys = keys
             self._loaded_at = time.monotonic()
 
 

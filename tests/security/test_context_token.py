@@ -113,3 +113,20 @@ def test_missing_key_source_is_a_clear_refusal(tmp_path, key):
     token = sign_context(RESIDENT, "identity", key)
     with pytest.raises(AuthenticationError, match="could not be loaded"):
         verify_context(token, "identity", str(tmp_path / "absent.json"))
+
+
+def test_failed_key_source_is_not_retried_on_every_call(tmp_path, key):
+    token = sign_context(RESIDENT, "identity", key)
+    missing = tmp_path / "later.json"
+    with pytest.raises(AuthenticationError, match="could not be loaded"):
+        verify_context(token, "identity", str(missing))
+    missing.write_text(json.dumps(public_jwks(key)))
+    with pytest.raises(AuthenticationError, match="retrying later"):
+        verify_context(token, "identity", str(missing))  # within the back-off: not re-read
+
+
+def test_malformed_jwks_file_is_a_clear_refusal(tmp_path, key):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"keys": [{"kty": "EC", "crv": "P-256"}]}))
+    with pytest.raises(AuthenticationError, match="could not be loaded"):
+        verify_context(sign_context(RESIDENT, "identity", key), "identity", str(bad))
