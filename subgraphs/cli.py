@@ -5,6 +5,7 @@
     kyodo seed [NAME…]                                     migrate, then subgraphs/<name>/seed.py: seed(session)
     kyodo import KIND FILE.csv                             open-data CSV import (evacuation_space, aed, preschool)
     kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
+    kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
     kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
 
 Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `sqlite+aiosqlite:///var/<name>.sqlite`.
@@ -196,6 +197,43 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return status
 
 
+# --- kyodo usage ---------------------------------------------------------------------------------------
+
+async def _usage_rows(name: str, period: str | None) -> list:
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.engine import make_url
+
+    from subgraphs.common import co_use
+    from subgraphs.common.db import Database, default_url
+
+    url = default_url(name)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return []
+    database = Database(name, url)
+    try:
+        async with database.engine.connect() as connection:
+            if not await connection.run_sync(lambda c: sa_inspect(c).has_table("co_use_usage")):
+                return []
+        async with database.sessions() as session:
+            return await co_use.usage_report(session, period=period)
+    finally:
+        await database.dispose()
+
+
+def _usage(args: argparse.Namespace) -> int:
+    from subgraphs.common.municipality import MUNICIPALITIES
+
+    names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
+    print(f"{'subgraph':<10} {'platform':<10} {'period':<8} {'municipality':<14} {'accesses':>9} {'records':>9}")
+    for name in names:
+        for row in asyncio.run(_usage_rows(name, args.period)):
+            known = MUNICIPALITIES.get(row.municipality_code)
+            label = f"{row.municipality_code} {known.name if known else ''}".strip()
+            print(f"{name:<10} {row.platform:<10} {row.period:<8} {label:<14} {row.requests:>9} {row.records:>9}")
+    return 0
+
+
 # --- kyodo dev ------------------------------------------------------------------------------------------
 
 def _dev(args: argparse.Namespace) -> int:
@@ -238,6 +276,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = audit_commands.add_parser("verify", help="verify the hash chains; exit 1 and name broken records")
     verify.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
     verify.set_defaults(func=_audit_verify)
+
+    usage = subparsers.add_parser("usage", help="co-use counters per municipality and platform (cost sharing)")
+    usage.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
+    usage.add_argument("--period", default=None, metavar="YYYY-MM")
+    usage.set_defaults(func=_usage)
 
     dev = subparsers.add_parser("dev", help="migrate + seed, then run the four subgraphs, the dev IdP and the gateway")
     dev.add_argument("--host", default="127.0.0.1")

@@ -137,3 +137,22 @@ def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
     for name, port in ports.items():
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listening on {port}"
+
+
+def test_usage_report_lists_counters_per_municipality(identity_url, capsys):
+    from subgraphs.common import co_use
+
+    assert main(["migrate", "identity"]) == 0
+
+    async def count() -> None:
+        database = Database("identity", identity_url)
+        async with database.transaction() as session:
+            await co_use.count_usage(session, "identity", "282014", records=3, period="2026-11")
+            await co_use.count_usage(session, "identity", "282014", records=2, period="2026-11")
+        await database.dispose()
+
+    asyncio.run(count())
+    capsys.readouterr()
+    assert main(["usage", "--subgraph", "identity", "--period", "2026-11"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["identity", "identity", "2026-11", "282014", "姫路市", "2", "5"]]
