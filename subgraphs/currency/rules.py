@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_RULES_PATH = Path(__file__).parent / "data" / "earning_rules.toml"
+RULES_ENV = "KYODO_CURRENCY_RULES"   # a city's own rules file replaces the default
 FISCAL_YEAR_END = "fiscal-year-end"
 _DAYS = re.compile(r"^(\d+)d$")
 
@@ -90,3 +92,9 @@ def parse_rules(data: dict) -> EarningRules:
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> EarningRules:
     with open(path, "rb") as handle:
         return parse_rules(tomllib.load(handle))
+
+
+def current_rules() -> EarningRules:
+    """The rules in force: `$KYODO_CURRENCY_RULES` if set, else the bundled data/earning_rules.toml."""
+    configured = os.environ.get(RULES_ENV)
+    return load_rules(Path(configured) if configured else DEFAULT_RULES_PATH)
