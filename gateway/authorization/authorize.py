@@ -11,6 +11,7 @@ accident.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -35,6 +36,11 @@ UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
 PolicyHook = Callable[[Principal | None, str], bool]
 
 _requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = weakref.WeakKeyDictionary()
+# Per validated document (the document cache hands out the same object for the same text): the
+# outcome for each (schema, operation, signed in?, scopes). Only outcomes that consulted no @policy
+# are kept, since a policy hook may decide on anything about the principal.
+_outcomes: "weakref.WeakKeyDictionary[DocumentNode, dict[tuple, AuthorizationResult]]" = weakref.WeakKeyDictionary()
+OUTCOMES_PER_DOCUMENT = 32
 
 
 @dataclass
@@ -73,6 +79,10 @@ class _Decider:
         self.scopes = principal.scopes if principal is not None else frozenset()
         self.policy_hook = policy_hook
         self._policies: dict[str, bool] = {}
+
+    @property
+    def consulted_policies(self) -> bool:
+        return bool(self._policies)
 
     def _policy(self, name: str) -> bool:
         if name not in self._policies:
@@ -132,12 +142,34 @@ def authorize(
         }[operation.operation]
     if root is None:
         return AuthorizationResult(document)
+    cache_key = (id(schema), operation_name, principal is None, principal.scopes if principal else frozenset())
+    per_document = _outcomes.get(document)
+    if per_document is not None and cache_key in per_document:
+        return _copy(per_document[cache_key])
+    result = _authorize(schema, requirements, document, operation, root, principal, policy_hook)
+    if not result[1]:
+        if per_document is None:
+            per_document = _outcomes.setdefault(document, {})
+        if len(per_document) >= OUTCOMES_PER_DOCUMENT:
+            per_document.pop(next(iter(per_document)))
+        per_document[cache_key] = result[0]
+        return _copy(result[0])
+    return result[0]
+
+
+def _copy(result: AuthorizationResult) -> AuthorizationResult:
+    """Callers may extend or edit the errors; the cached outcome must not change."""
+    return AuthorizationResult(result.document, copy.deepcopy(result.errors), result.removed_paths, result.signature)
+
+
+def _authorize(schema, requirements, document, operation, root, principal, policy_hook) -> tuple[AuthorizationResult, bool]:
+    """(outcome, whether a policy was consulted)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     decider = _Decider(principal, policy_hook)
     pruner = Pruner(schema, requirements, decider.allowed, fragments)
     pruned = prune_operation(document, operation, root, pruner)
     if not pruner.removed:
-        return AuthorizationResult(document)
+        return AuthorizationResult(document), decider.consulted_policies
     errors: list[dict] = []
     seen: set[Path] = set()
     fill: dict[Path, RemovedPath] = {}
@@ -149,7 +181,8 @@ def authorize(
             fill.setdefault(position.keys, position.removed())
     for position in pruner.vanished:
         fill.setdefault(position.keys, position.removed())
-    return AuthorizationResult(pruned, errors, tuple(fill.values()), _signature(pruner.removed))
+    outcome = AuthorizationResult(pruned, errors, tuple(fill.values()), _signature(pruner.removed))
+    return outcome, decider.consulted_policies
 
 
 def _signature(removed: list[tuple[Position, Any]]) -> tuple | None:

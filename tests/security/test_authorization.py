@@ -191,3 +191,18 @@ def test_propagation_inside_lists_stops_at_a_nullable_item():
     # a key another selection kept is left alone
     path = RemovedPath(("x",), (True,))
     assert null_removed_fields({"x": 5}, [path]) == {"x": 5}
+
+
+def test_outcomes_are_reused_per_document_but_never_across_principals():
+    document = parse("{ me { name birthDate } shelters { occupancy } }")
+    anonymous = authorize(SCHEMA, document, None, None)
+    anonymous.errors[0]["path"].append("mutated by a caller")
+    again = authorize(SCHEMA, document, None, None)
+    assert paths(again) == [["me"], ["shelters", "@", "occupancy"]]
+    assert paths(authorize(SCHEMA, document, None, who())) == [["me", "birthDate"]]
+    assert paths(authorize(SCHEMA, document, None, who("identity:read"))) == []
+    hook_calls = []
+    notes = parse("{ me { notes } }")
+    for _ in range(2):
+        authorize(SCHEMA, notes, None, who(), lambda principal, policy: hook_calls.append(policy) or True)
+    assert hook_calls == ["case-worker", "case-worker"]  # policy outcomes are decided per request
