@@ -16,8 +16,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from cross_web import HTTPException
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 from subgraphs.common.context import request_context
 from subgraphs.common.db import Database
@@ -37,6 +39,18 @@ class SubgraphGraphQL(GraphQL):
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
         return request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
                                response=response)
+
+    async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
+        """Malformed HTTP requests get a 4xx with a GraphQL error body (strawberry answers in plain text)."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            if not isinstance(request, Request):
+                raise
+            code = "BAD_REQUEST" if error.status_code == 400 else "NOT_FOUND" if error.status_code == 404 \
+                else "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
+            return JSONResponse({"errors": [{"message": error.reason, "extensions": {"code": code}}]},
+                                status_code=error.status_code)
 
 
 def create_subgraph_app(name: str, schema: Any, *, database: Database | None = None, keys: Any = None,

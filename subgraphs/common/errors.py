@@ -23,6 +23,7 @@ CONFLICT = "CONFLICT"
 PLATFORM_NOT_JOINED = "PLATFORM_NOT_JOINED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 
 
 class KyodoError(Exception):
@@ -74,7 +75,12 @@ def _client_error(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error
     # No path: the request itself was bad (syntax, unknown field, wrong variable type).
-    code = BAD_USER_INPUT if "Variable" in error.message or "value" in error.message.lower() else GRAPHQL_VALIDATION_FAILED
+    if error.message.startswith("Syntax Error"):
+        code = GRAPHQL_PARSE_FAILED
+    elif "Variable" in error.message or "value" in error.message.lower():
+        code = BAD_USER_INPUT
+    else:
+        code = GRAPHQL_VALIDATION_FAILED
     return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path,
                         None, {**(error.extensions or {}), "code": code})
 

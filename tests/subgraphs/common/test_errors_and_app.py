@@ -51,3 +51,21 @@ async def test_health_reports_the_database(tmp_path):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://subgraph") as client:
         response = await client.get("/health")
     assert response.status_code == 200 and response.json() == {"status": "ok", "subgraph": "test"}
+
+
+async def test_malformed_http_requests_get_a_graphql_error_body(tmp_path):
+    app = create_subgraph_app("test", schema, database_url=f"sqlite+aiosqlite:///{tmp_path}/t.sqlite")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://subgraph") as client:
+        cases = [
+            client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"}),
+            client.post("/graphql", json={"query": 5}),
+            client.post("/graphql", json={"query": "{ picky(n: 1) }", "variables": "x"}),
+            client.post("/graphql", content=b"x", headers={"content-type": "text/plain"}),
+        ]
+        for pending in cases:
+            response = await pending
+            assert response.status_code == 400
+            body = response.json()
+            assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST" and body["errors"][0]["message"]
+        syntax = (await client.post("/graphql", json={"query": "{ picky(n: 1) "})).json()
+    assert syntax["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
