@@ -11,7 +11,6 @@ accident.
 
 from __future__ import annotations
 
-import copy
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -39,7 +38,8 @@ _requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = 
 # Per validated document (the document cache hands out the same object for the same text): the
 # outcome for each (schema, operation, signed in?, scopes). Only outcomes that consulted no @policy
 # are kept, since a policy hook may decide on anything about the principal.
-_outcomes: "weakref.WeakKeyDictionary[DocumentNode, dict[tuple, AuthorizationResult]]" = weakref.WeakKeyDictionary()
+# Keyed by identity: graphql-core AST nodes hash structurally (a walk of the whole tree).
+_outcomes: dict[int, tuple[weakref.ref, dict[tuple, AuthorizationResult]]] = {}
 OUTCOMES_PER_DOCUMENT = 32
 
 
@@ -143,13 +143,13 @@ def authorize(
     if root is None:
         return AuthorizationResult(document)
     cache_key = (id(schema), operation_name, principal is None, principal.scopes if principal else frozenset())
-    per_document = _outcomes.get(document)
+    per_document = _outcomes_of(document)
     if per_document is not None and cache_key in per_document:
         return _copy(per_document[cache_key])
     result = _authorize(schema, requirements, document, operation, root, principal, policy_hook)
     if not result[1]:
         if per_document is None:
-            per_document = _outcomes.setdefault(document, {})
+            per_document = _remember(document)
         if len(per_document) >= OUTCOMES_PER_DOCUMENT:
             per_document.pop(next(iter(per_document)))
         per_document[cache_key] = result[0]
@@ -157,9 +157,34 @@ def authorize(
     return result[0]
 
 
+def _outcomes_of(document: DocumentNode) -> dict[tuple, AuthorizationResult] | None:
+    entry = _outcomes.get(id(document))
+    if entry is None or entry[0]() is not document:
+        return None
+    return entry[1]
+
+
+def _remember(document: DocumentNode) -> dict[tuple, AuthorizationResult]:
+    key = id(document)
+    outcomes: dict[tuple, AuthorizationResult] = {}
+    _outcomes[key] = (weakref.ref(document, lambda _ref, key=key: _forget(key, _ref)), outcomes)
+    return outcomes
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    entry = _outcomes.get(key)
+    if entry is not None and entry[0] is ref:
+        del _outcomes[key]
+
+
 def _copy(result: AuthorizationResult) -> AuthorizationResult:
     """Callers may extend or edit the errors; the cached outcome must not change."""
-    return AuthorizationResult(result.document, copy.deepcopy(result.errors), result.removed_paths, result.signature)
+    errors = [
+        {**error, "path": list(error["path"]), "extensions": dict(error["extensions"]),
+         **({"locations": [dict(loc) for loc in error["locations"]]} if "locations" in error else {})}
+        for error in result.errors
+    ]
+    return AuthorizationResult(result.document, errors, result.removed_paths, result.signature)
 
 
 def _authorize(schema, requirements, document, operation, root, principal, policy_hook) -> tuple[AuthorizationResult, bool]:

@@ -206,3 +206,17 @@ def test_outcomes_are_reused_per_document_but_never_across_principals():
     for _ in range(2):
         authorize(SCHEMA, notes, None, who(), lambda principal, policy: hook_calls.append(policy) or True)
     assert hook_calls == ["case-worker", "case-worker"]  # policy outcomes are decided per request
+
+
+def test_remembered_outcomes_go_with_their_document():
+    import gc
+    import sys
+
+    module = sys.modules["gateway.authorization.authorize"]
+    document = parse("{ me { name } }")
+    authorize(SCHEMA, document, None, None)
+    assert id(document) in module._outcomes
+    key = id(document)
+    del document
+    gc.collect()
+    assert key not in module._outcomes
