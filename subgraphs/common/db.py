@@ -111,8 +111,7 @@ def alembic_config(name: str, url: str):  # -> alembic.config.Config
     return config
 
 
-async def upgrade_async(name: str, url: str | None = None, revision: str = "head") -> None:
-    """Run the subgraph's Alembic migrations up to `revision` on an async engine (usable inside a running loop)."""
+async def _run_alembic(name: str, url: str | None, action: str, revision: str) -> None:
     from alembic import command
 
     url = url or default_url(name)
@@ -122,11 +121,21 @@ async def upgrade_async(name: str, url: str | None = None, revision: str = "head
             def _run(sync_connection) -> None:  # noqa: ANN001
                 config = alembic_config(name, url)
                 config.attributes["connection"] = sync_connection
-                command.upgrade(config, revision)
+                getattr(command, action)(config, revision)
 
             await connection.run_sync(_run)
     finally:
         await engine.dispose()
+
+
+async def upgrade_async(name: str, url: str | None = None, revision: str = "head") -> None:
+    """Run the subgraph's Alembic migrations up to `revision` on an async engine (usable inside a running loop)."""
+    await _run_alembic(name, url, "upgrade", revision)
+
+
+async def downgrade_async(name: str, url: str | None = None, revision: str = "base") -> None:
+    """Undo migrations down to `revision` (default: an empty database)."""
+    await _run_alembic(name, url, "downgrade", revision)
 
 
 def upgrade(name: str, url: str | None = None, revision: str = "head") -> None:

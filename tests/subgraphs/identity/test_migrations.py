@@ -1,0 +1,34 @@
+"""identity's Alembic migrations run up and down on each backend, and an upgrade keeps the data."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, inspect, select
+
+from subgraphs.common.db import Database, downgrade_async, upgrade_async
+from subgraphs.common.roster import ROSTER
+from subgraphs.identity.models import Resident
+from subgraphs.identity.seed import seed
+
+
+async def _tables(database: Database) -> set[str]:
+    async with database.engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def test_upgrade_downgrade_upgrade(database_url):
+    await upgrade_async("identity", database_url)
+    database = Database("identity", database_url)
+    try:
+        tables = await _tables(database)
+        assert {"identity_resident", "identity_card_link", "audit_record", "co_use_membership"} <= tables
+        async with database.transaction() as session:
+            await seed(session)
+        await upgrade_async("identity", database_url)   # already at head: a no-op that keeps the data
+        async with database.sessions() as session:
+            assert (await session.execute(select(func.count()).select_from(Resident))).scalar_one() == len(ROSTER)
+        await downgrade_async("identity", database_url)
+        assert await _tables(database) <= {"alembic_version"}
+        await upgrade_async("identity", database_url)
+        assert await _tables(database) == tables
+    finally:
+        await database.dispose()
