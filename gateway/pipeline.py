@@ -135,7 +135,10 @@ class Pipeline:
                 outcome = await outcome
             errors.extend(outcome.errors)
             if outcome.document is None:
-                return {"data": None, "errors": errors}
+                # Every root field was refused: they read as null, as Apollo Router answers.
+                from gateway.authorization import null_removed_fields
+
+                return {"data": null_removed_fields({}, getattr(outcome, "removed_paths", ())), "errors": errors}
             signature = _authorization_signature(outcome, document)
             removed_paths = getattr(outcome, "removed_paths", ())
             document = outcome.document

@@ -62,7 +62,7 @@ def load_supergraph_text(sdl: str, origin: str) -> Any:
 def build_app(settings: Settings, supergraph: Any) -> Starlette:
     """The production app: the security engineer's authenticator and context token, and the
     authorization stage, each wired in when its module is present."""
-    authenticator = context_headers = authorizer = None
+    authenticator = context_headers = authorizer = policy_hook = None
     extra_routes: list[Any] = []
     closers: list[Any] = []
     security_module = _optional("gateway.security")
@@ -70,6 +70,7 @@ def build_app(settings: Settings, supergraph: Any) -> Starlette:
         security = security_module.GatewaySecurity(settings)
         authenticator = security.authenticate
         context_headers = security.context_headers
+        policy_hook = security.policy_hook
         from starlette.routing import Route
 
         extra_routes.append(Route(security_module.CONTEXT_JWKS_PATH, security.jwks_endpoint, methods=["GET"]))
@@ -81,7 +82,8 @@ def build_app(settings: Settings, supergraph: Any) -> Starlette:
         authorize = authorization.authorize
 
         def authorizer(supergraph: Any, document: Any, operation_name: Any, principal: Any) -> Any:
-            return authorize(supergraph, document, operation_name, principal, None)
+            # @policy decisions come from the hook named in [auth] policy_hook; without one, policies deny.
+            return authorize(supergraph, document, operation_name, principal, policy_hook)
     return create_app(
         settings,
         supergraph,

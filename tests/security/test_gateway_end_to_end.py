@@ -158,6 +158,7 @@ async def test_scoped_root_field_without_scope_calls_no_subgraph(stack):
     assert body["errors"][0]["path"] == ["residents"]
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     assert log.count == calls_before
+    assert body["data"] is None  # residents is non-null, so its refusal nulls the whole response
     granted = await post(gateway_url, "{ residents { id } }", issuer.token(scope="identity:read"))
     assert granted.json() == {"data": {"residents": [{"id": "r-1"}]}}
 
@@ -168,3 +169,13 @@ async def test_key_rotation_at_the_provider_needs_no_gateway_restart(stack):
     new_key = issuer.rotate()
     response = await post(gateway_url, "{ whoami }", issuer.token(key=new_key, sub="res-after-rotation"))
     assert response.json() == {"data": {"whoami": "res-after-rotation"}}
+
+
+async def test_anonymous_refused_nullable_root_field_reads_null(stack):
+    _, log, gateway_url, _ = stack
+    calls_before = log.count
+    body = (await post(gateway_url, "{ me { id } }")).json()
+    assert body["data"] == {"me": None}
+    assert body["errors"][0]["path"] == ["me"]
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
+    assert log.count == calls_before
