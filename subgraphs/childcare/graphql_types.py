@@ -49,7 +49,7 @@ def selected_field_names(info: Info) -> list[str]:
     return sorted(set(names)) or ["id"]
 
 
-@strawberry.federation.type(keys=["code"], description="A municipality; identity owns its name")
+@strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")
 class Municipality:
     code: strawberry.ID
 
@@ -130,7 +130,7 @@ class LearningRecord:
                    recorded_on=row.recorded_on)
 
 
-@strawberry.federation.type(keys=["id"], description="A resident; identity owns the person, childcare adds children")
+@strawberry.federation.type(keys=["id"], description="A resident; identity issues the pseudonymous id")
 class Resident:
     id: strawberry.ID
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.childcare import records
+from subgraphs.childcare.audit_log import ChildcareAuditEntry
+from subgraphs.common import audit
 from subgraphs.childcare.clock import today_in_japan
 from subgraphs.childcare.graphql_types import (
     Checkup, Child, ChildcareFacility, LearningRecord, Vaccination, VaccineInfo, read_child,
@@ -86,6 +88,14 @@ class Query:
         async with info.context.transaction() as session:
             row = await session.get(FacilityRow, key)
         return ChildcareFacility.from_row(row) if row else None
+
+    @strawberry.field(description="childcare's audit log for the caller's own municipality (staff, audit:read)")
+    async def childcare_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
+                                  limit: int = 100) -> list[ChildcareAuditEntry]:
+        async with info.context.transaction() as session:
+            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
+                                         limit=limit)
+            return [ChildcareAuditEntry.from_row(r) for r in rows]
 
     @strawberry.field(description="vaccines in the routine schedule (configuration, public)")
     def vaccines(self) -> list[VaccineInfo]:

@@ -45,7 +45,7 @@ class LedgerKind(enum.Enum):
     EXPIRE = "EXPIRE"
 
 
-@strawberry.federation.type(keys=["code"], description="A municipality; identity owns its name")
+@strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")
 class Municipality:
     code: strawberry.ID
 
@@ -171,7 +171,7 @@ async def read_account(info: Info, resident_id: str, purpose: str) -> Optional[P
         return PointAccount.from_row(row)
 
 
-@strawberry.federation.type(keys=["id"], description="A resident; identity owns the person, currency adds the account")
+@strawberry.federation.type(keys=["id"], description="A resident; identity issues the pseudonymous id")
 class Resident:
     id: strawberry.ID
 

@@ -10,9 +10,11 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
+from subgraphs.common import audit
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 from subgraphs.currency import clock, service, validation
+from subgraphs.currency.audit_log import CurrencyAuditEntry
 from subgraphs.currency.graphql_types import (
     EarningRule, Merchant, PointAccount, PointTransaction, read_account,
 )
@@ -61,6 +63,14 @@ class Query:
         async with info.context.transaction() as session:
             row = await session.get(MerchantRow, key)
         return Merchant.from_row(row) if row else None
+
+    @strawberry.field(description="currency's audit log for the caller's own municipality (staff, audit:read)")
+    async def currency_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
+                                 limit: int = 100) -> list[CurrencyAuditEntry]:
+        async with info.context.transaction() as session:
+            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
+                                         limit=limit)
+            return [CurrencyAuditEntry.from_row(r) for r in rows]
 
     @strawberry.field(description="a point account, for its holder or staff of their municipality")
     async def point_account(self, info: Info, resident_id: strawberry.ID) -> Optional[PointAccount]:

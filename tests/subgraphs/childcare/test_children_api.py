@@ -235,3 +235,16 @@ async def test_children_are_keyed_by_resident_id(childcare_db):
     async with childcare_db.sessions() as session:
         ids = set((await session.execute(select(ChildRow.id))).scalars())
     assert {HARUTO.id, YUI.id, by_label("taka-1/sota").id} <= ids
+
+
+async def test_staff_read_their_municipalitys_audit_log(call):
+    await call(CHILD_QUERY, {"id": YUI.id}, principal=resident_principal(HANAKO))
+    query = "query($s: ID) { childcareAuditLog(subject: $s, limit: 5) { actor subject result fields } }"
+    body = await call(query, {"s": YUI.id}, principal=staff_principal(HIMEJI_CHILDCARE))
+    assert body["data"]["childcareAuditLog"][0] == {"actor": HANAKO.id, "subject": YUI.id, "result": "permitted",
+                                                   "fields": ["birthDate", "id", "vaccinations"]}
+    other_city = await call(query, {"s": YUI.id}, principal=make_principal(
+        "s-kakogawa-audit", "282103", ("staff",), ("audit:read",)))
+    assert other_city["data"]["childcareAuditLog"] == []
+    refused = await call(query, {"s": YUI.id}, principal=resident_principal(HANAKO))
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -323,3 +323,14 @@ async def test_merchants_are_public(call):
     assert {"code": "WALKING_GOAL", "points": 50, "dailyCap": 50, "expiry": "180d"} in body["data"]["earningRules"]
     bad = await call('{ merchant(id: "99999:x") { name } }')
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_staff_read_their_municipalitys_audit_log(call):
+    await call(ACCOUNT, {"id": DAISUKE.id}, principal=resident_principal(DAISUKE))
+    query = "{ currencyAuditLog(limit: 5) { actor subject subjectMunicipality result fields } }"
+    body = await call(query, principal=staff_principal(KASAI_STAFF))
+    latest = body["data"]["currencyAuditLog"][0]
+    assert (latest["actor"], latest["subject"], latest["subjectMunicipality"], latest["result"]) == (
+        DAISUKE.id, DAISUKE.id, "282201", "permitted")
+    refused = await call(query, principal=resident_principal(DAISUKE))
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
