@@ -109,3 +109,15 @@ def test_plan_command(tmp_path: Path) -> None:
         result = _kyodo("plan", *bad)
         assert result.returncode == 2, bad
         assert "Traceback" not in result.stderr and result.stderr.startswith("kyodo plan:")
+
+
+def test_join_spec_renamed_with_as() -> None:
+    sdl = supergraph_sdl({"A": "http://a.example", "B": "http://b.example"}, BODY)
+    renamed = sdl.replace('@link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION)',
+                          '@link(url: "https://specs.apollo.dev/join/v0.3", as: "j", for: EXECUTION)'
+                          ).replace("join__", "j__")
+    sg = load_supergraph(renamed)
+    assert set(sg.subgraphs) == {"A", "B"}
+    assert sg.field_presence("Resident", "status", "B").requires_text == "code"
+    assert sg.api_schema.get_type("j__Graph") is None
+    assert _errors(sg, "{ residents { id status } }") == []
