@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.federation.load import LoadResult, run_wrk
-from bench.federation.process_rss import PeakRssSampler, tree_rss_bytes
+from bench.federation.process_tree import PeakRssSampler
 from bench.federation.services import Service, free_port, post_json
 
 HERE = Path(__file__).resolve().parent
@@ -54,6 +55,8 @@ class Row:
     result: LoadResult
     peak_rss_mb: float | None = None
     processes: int | None = None
+    cpu_ms_per_request: float | None = None
+    round: int = 1
     extra: dict = field(default_factory=dict)
 
 
@@ -98,8 +101,9 @@ def measure(target: str, url: str, body_file: Path, connections: int, seconds: i
         return Row(target, connections, round(load_average, 2), result)
     with PeakRssSampler(rss_root) as sampler:
         result = run_wrk(url, body_file, connections, seconds)
+    cpu_ms = round(sampler.cpu_seconds * 1000 / result.requests, 2) if result.requests else None
     return Row(target, connections, round(load_average, 2), result,
-               round(sampler.peak_bytes / 2**20, 1), sampler.processes)
+               round(sampler.peak_bytes / 2**20, 1), sampler.processes, cpu_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measured run")
     parser.add_argument("--subgraph-seconds", type=int, default=10)
     parser.add_argument("--connections", default="10,50")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the gateways' turns; ratios then use each gateway's median")
     parser.add_argument("--kyodo-workers", default="1,2", help="one kyodo gateway per worker count")
     parser.add_argument("--no-subgraph-memo", action="store_true",
                         help="subgraphs execute every request instead of answering a repeated body from memory")
@@ -198,17 +204,20 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 _print_row(row)
 
-        for connections in connection_counts:
-            for gateway in gateways:  # the gateways take turns: one is loaded at a time
-                if not gateway.verified and not args.measure_unverified:
-                    continue
-                run_wrk(gateway.url, body_file, connections, args.warmup)
-                row = measure(gateway.label, gateway.url, body_file, connections, args.seconds, gateway.service.pid)
-                row.extra = {"kind": gateway.kind, "workers": gateway.workers, "verified": gateway.verified}
-                rows.append(row)
-                _print_row(row)
-                _, status_after = _check_after(gateway, request_body, reference)
-                row.extra["response_after_run"] = status_after
+        for round_number in range(1, args.rounds + 1):
+            for connections in connection_counts:
+                for gateway in gateways:  # the gateways take turns: one is loaded at a time
+                    if not gateway.verified and not args.measure_unverified:
+                        continue
+                    run_wrk(gateway.url, body_file, connections, args.warmup)
+                    row = measure(gateway.label, gateway.url, body_file, connections, args.seconds,
+                                  gateway.service.pid)
+                    row.round = round_number
+                    row.extra = {"kind": gateway.kind, "workers": gateway.workers, "verified": gateway.verified}
+                    rows.append(row)
+                    _print_row(row)
+                    _, status_after = _check_after(gateway, request_body, reference)
+                    row.extra["response_after_run"] = status_after
     finally:
         for service in reversed(services):
             service.stop()
@@ -235,7 +244,8 @@ def _check_after(gateway: Gateway, request_body: dict, reference: bytes) -> tupl
 
 def _print_row(row: Row) -> None:
     r = row.result
-    rss = f" · peak RSS {row.peak_rss_mb} MB ({row.processes} proc)" if row.peak_rss_mb is not None else ""
+    rss = (f" · peak RSS {row.peak_rss_mb} MB ({row.processes} proc) · {row.cpu_ms_per_request} CPU ms/req"
+           if row.peak_rss_mb is not None else "")
     extra = f" · {row.extra['bench_queries_per_s']} bench queries/s" if "bench_queries_per_s" in row.extra else ""
     print(f"{row.target:26s} c={row.connections:<3d} {r.requests_per_s:9.1f} req/s · p50 {r.p50_ms:.1f} ms · "
           f"p99 {r.p99_ms:.1f} ms · errors {r.error_count}{rss}{extra} · load {row.load_average_1m}", flush=True)
@@ -244,39 +254,52 @@ def _print_row(row: Row) -> None:
 def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows: list[Row],
             subgraph_calls: dict[str, list[str]]) -> dict:
     lines = [f"# Federation benchmark {work.name}", "",
-             f"{os.cpu_count()} cores, shared; wrk, {args.seconds} s per run after {args.warmup} s warm-up; "
-             f"bench response {len(gateways[0].body or b'')} bytes; subgraphs "
-             f"{'execute every request' if args.no_subgraph_memo else 'answer a repeated request body from memory'}.", "",
-             "| target | conn | req/s | p50 ms | p99 ms | errors | peak RSS MB (procs) | load avg 1m |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             f"{os.cpu_count()} cores, shared with other work; wrk -t2, {args.seconds} s per run after "
+             f"{args.warmup} s warm-up, {args.rounds} round(s); bench response {len(gateways[0].body or b'')} bytes; "
+             f"subgraphs {'execute every request' if args.no_subgraph_memo else 'answer a repeated request body from memory'}.",
+             "",
+             "| target | conn | round | req/s | p50 ms | p99 ms | errors | peak RSS MB (procs) | CPU ms/req | load avg 1m |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
         r = row.result
         rss = f"{row.peak_rss_mb} ({row.processes})" if row.peak_rss_mb is not None else "–"
+        cpu = row.cpu_ms_per_request if row.cpu_ms_per_request is not None else "–"
         target = row.target
         if "bench_queries_per_s" in row.extra:
             target += f" ({row.extra['calls_per_bench_query']} calls/query ≈ {row.extra['bench_queries_per_s']} queries/s)"
-        lines.append(f"| {target} | {row.connections} | {r.requests_per_s} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
-                     f"{r.error_count} | {rss} | {row.load_average_1m} |")
+        lines.append(f"| {target} | {row.connections} | {row.round} | {r.requests_per_s} | {r.p50_ms:.1f} | "
+                     f"{r.p99_ms:.1f} | {r.error_count} | {rss} | {cpu} | {row.load_average_1m} |")
     ratios = []
+    lines.append("")
     for connections in sorted({row.connections for row in rows}):
-        apollo = next((r for r in rows if r.extra.get("kind") == "apollo" and r.connections == connections), None)
-        for row in rows:
-            if row.extra.get("kind") == "kyodo" and row.connections == connections and apollo:
-                ratio = row.result.requests_per_s / apollo.result.requests_per_s
-                ratios.append({"connections": connections, "kyodo": row.target, "ratio": round(ratio, 2)})
-                lines.append(f"\nkyodo/Apollo at {connections} connections, {row.target}: **{ratio:.2f}×**")
+        apollo = _median_rows([r for r in rows if r.extra.get("kind") == "apollo" and r.connections == connections])
+        if not apollo:
+            continue
+        for target in dict.fromkeys(r.target for r in rows if r.extra.get("kind") == "kyodo"):
+            kyodo = _median_rows([r for r in rows if r.target == target and r.connections == connections])
+            if not kyodo:
+                continue
+            ratio = {"connections": connections, "kyodo": target,
+                     "requests_per_s": round(kyodo["rps"] / apollo["rps"], 2),
+                     "cpu_per_request": (round(apollo["cpu"] / kyodo["cpu"], 2)
+                                         if kyodo["cpu"] and apollo["cpu"] else None)}
+            ratios.append(ratio)
+            lines.append(f"kyodo/Apollo at {connections} connections, {target}: requests/s "
+                         f"**{ratio['requests_per_s']:.2f}×** (median {kyodo['rps']} vs {apollo['rps']}); "
+                         f"Apollo's CPU ms per request over kyodo's: {ratio['cpu_per_request']}×")
     notes = [f"- {g.label}: {g.note or 'the reference response'}" for g in gateways]
     lines += ["", "Gateways:"] + notes
     markdown = "\n".join(lines) + "\n"
     report = {
         "when": work.name.removeprefix("federation-"), "cores": os.cpu_count(),
-        "kyodo_commit": _git_head(), "seconds": args.seconds, "warmup": args.warmup,
+        "kyodo_commit": _git_head(), "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
         "subgraph_memo": not args.no_subgraph_memo, "load_average_end": os.getloadavg(),
         "gateways": [{"label": g.label, "kind": g.kind, "workers": g.workers, "verified": g.verified,
                       "response_bytes": len(g.body or b""), "note": g.note} for g in gateways],
         "subgraph_calls_per_query": {name: len(calls) for name, calls in subgraph_calls.items()},
-        "rows": [{"target": r.target, "connections": r.connections, "load_average_1m": r.load_average_1m,
-                  "peak_rss_mb": r.peak_rss_mb, "processes": r.processes, **asdict(r.result), **r.extra}
+        "rows": [{"target": r.target, "connections": r.connections, "round": r.round,
+                  "load_average_1m": r.load_average_1m, "peak_rss_mb": r.peak_rss_mb, "processes": r.processes,
+                  "cpu_ms_per_request": r.cpu_ms_per_request, **asdict(r.result), **r.extra}
                  for r in rows],
         "kyodo_over_apollo": ratios, "markdown": markdown,
     }
@@ -285,6 +308,14 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
     for name in ("results.json", "results.md"):
         shutil.copyfile(work / name, RESULTS / f"federation-latest-{name}")
     return report
+
+
+def _median_rows(rows: list[Row]) -> dict | None:
+    if not rows:
+        return None
+    cpus = [r.cpu_ms_per_request for r in rows if r.cpu_ms_per_request]
+    return {"rps": round(statistics.median(r.result.requests_per_s for r in rows), 1),
+            "cpu": statistics.median(cpus) if cpus else None}
 
 
 def _git_head() -> str | None:
