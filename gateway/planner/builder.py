@@ -326,7 +326,7 @@ class PlanBuilder:
         slot = 1
         while added is None:
             # same key, different directives (or a key/@requires field in the way): a separate fragment
-            target_sel = loc.sel.fragment(self._valid_condition(t, s), f"#{slot}")
+            target_sel = loc.sel.fragment(self._valid_condition(t, s), "", slot)
             added = target_sel.add_field(key, name, args, directives, has_sub)
             slot += 1
         presence = self.sg.field_presence(t, name, s)

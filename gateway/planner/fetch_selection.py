@@ -34,7 +34,7 @@ class FetchFragment:
 @dataclass
 class FetchSelection:
     fields: dict[str, FetchField] = field(default_factory=dict)
-    fragments: dict[tuple[str | None, str], FetchFragment] = field(default_factory=dict)
+    fragments: dict[tuple[str | None, str, int], FetchFragment] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return not self.fields and not self.fragments
@@ -53,8 +53,9 @@ class FetchSelection:
         self.fields[response_key] = created
         return created
 
-    def fragment(self, type_condition: str | None, directives_text: str = "") -> FetchSelection:
-        key = (type_condition, directives_text)
+    def fragment(self, type_condition: str | None, directives_text: str = "", slot: int = 0) -> FetchSelection:
+        """The inline fragment with this condition and directives (`slot` > 0: a separate one)."""
+        key = (type_condition, directives_text, slot)
         existing = self.fragments.get(key)
         if existing is None:
             existing = FetchFragment(type_condition, directives_text, FetchSelection())

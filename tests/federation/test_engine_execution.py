@@ -187,3 +187,13 @@ async def test_root_fields_under_a_variable_condition_are_not_fetched_when_false
     assert calls_without == 0
     assert with_money["data"]["rich"] == [{"points": 120}, {"points": None}]
     assert len(subs[1].received) == 1
+
+
+async def test_same_field_twice_with_different_conditions() -> None:
+    query = "query ($a: Boolean!, $b: Boolean!) { residents { name @include(if: $a) name @skip(if: $b) points @include(if: $a) points } }"
+    async with gateway_for(subgraphs(), SUPERGRAPH) as gw:
+        both_off = await gw.execute(query, {"a": False, "b": True})
+        one_on = await gw.execute(query, {"a": False, "b": False})
+    assert both_off["data"]["residents"][0] == {"points": 120}
+    assert one_on["data"]["residents"][0] == {"name": "Hana", "points": 120}
+    assert "errors" not in both_off and "errors" not in one_on
