@@ -26,9 +26,12 @@ from .models import Resident as ResidentRow
 AUTHENTICATED = [Authenticated()]
 
 
-async def read_resident(info: Info, resident_id: str, purpose: str) -> Resident:
+async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_ok: bool = False) -> Resident | None:
+    """Load, authorize (audited) and build one Resident, in one transaction."""
     ctx = info.context
     async with ctx.transaction() as session:
+        if missing_ok and await session.get(ResidentRow, resident_id) is None:
+            return None
         row = await load_resident(session, resident_id)
         await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
     return Resident.from_row(row)
@@ -51,10 +54,7 @@ class Query:
         principal = require_principal(info.context)
         if "resident" not in principal.roles and "guardian" not in principal.roles:
             return None
-        async with info.context.transaction() as session:
-            if await session.get(ResidentRow, principal.subject) is None:
-                return None
-        return await read_resident(info, principal.subject, purpose="own record")
+        return await read_resident(info, principal.subject, purpose="own record", missing_ok=True)
 
     @strawberry.field(description="a resident, for themselves, their guardian or staff of their municipality", directives=AUTHENTICATED)
     async def resident(self, info: Info, id: strawberry.ID) -> Optional[Resident]:
