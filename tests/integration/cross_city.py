@@ -43,9 +43,12 @@ mutation CheckIn($input: ShelterCheckInInput!) {
 }
 """
 
-# Personal-data leaves of the query, each owned by one subgraph (for the audit-log checks).
-PERSONAL_PATHS = {
-    "identity": ("resident",),
-    "childcare": ("resident", "children"),
-    "currency": ("resident", "pointAccount"),
+# The same person's data asked of each platform directly (root fields of childcare and currency), so that a
+# refusal is shown by every owning subgraph, not only by identity's `resident` in front of them.
+PER_PLATFORM_QUERY = """
+query PerPlatform($residentId: ID!, $childId: ID!, $asOf: Date!, $shelterId: ID!) {
+  child(id: $childId) { id birthDate nextVaccinations(asOf: $asOf) { vaccineCode status } }
+  pointAccount(residentId: $residentId) { residentId balance }
+  shelter(id: $shelterId) { id name }
 }
+"""
