@@ -151,8 +151,8 @@ def _import(args: argparse.Namespace) -> int:
 
 # --- kyodo audit verify ---------------------------------------------------------------------------------
 
-async def _verify_one(name: str) -> tuple[str, list]:
-    """("ok"|"broken"|"absent"|"error: …", breaks) for one subgraph's audit chain."""
+async def _verify_one(name: str) -> tuple[str, list, tuple[int, str]]:
+    """("ok"|"broken"|"absent"|"error: …", breaks, (last id, head hash)) for one subgraph's audit chain."""
     from sqlalchemy import inspect as sa_inspect
     from sqlalchemy.engine import make_url
 
@@ -162,18 +162,19 @@ async def _verify_one(name: str) -> tuple[str, list]:
     url = default_url(name)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-        return "absent", []
+        return "absent", [], (0, "")
     database = Database(name, url)
     try:
         async with database.engine.connect() as connection:
             has_table = await connection.run_sync(lambda c: sa_inspect(c).has_table("audit_record"))
         if not has_table:
-            return "absent", []
+            return "absent", [], (0, "")
         async with database.sessions() as session:
             breaks = await audit.find_breaks(session)
-        return ("broken" if breaks else "ok"), breaks
+            head = await audit.chain_head(session)
+        return ("broken" if breaks else "ok"), breaks, head
     except Exception as error:  # noqa: BLE001
-        return f"error: {type(error).__name__}: {error}", []
+        return f"error: {type(error).__name__}: {error}", [], (0, "")
     finally:
         await database.dispose()
 
@@ -182,9 +183,9 @@ def _audit_verify(args: argparse.Namespace) -> int:
     names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
     status = 0
     for name in names:
-        state, breaks = asyncio.run(_verify_one(name))
+        state, breaks, (last_id, head_hash) = asyncio.run(_verify_one(name))
         if state == "ok":
-            print(f"{name}: audit chain intact")
+            print(f"{name}: audit chain intact ({last_id} records, head {head_hash})")
         elif state == "absent":
             print(f"{name}: no audit log yet (database not migrated)")
         elif state == "broken":

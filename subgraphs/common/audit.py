@@ -145,6 +145,13 @@ async def find_breaks(session: AsyncSession) -> list[ChainBreak]:
     return breaks
 
 
+async def chain_head(session: AsyncSession) -> tuple[int, str]:
+    """(last record id, its hash). Writing it down elsewhere (a ticket, a printout) lets a later check notice
+    even a wholesale rewrite of the log, which no chain can detect on its own."""
+    head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one_or_none()
+    return (head.last_id, head.last_hash) if head else (0, GENESIS_HASH)
+
+
 async def verify_chain(session: AsyncSession) -> list[int]:
     """Ids of broken records (edited, or deleted: then the missing id). Empty means the chain is intact."""
     return sorted({b.record_id for b in await find_breaks(session)})
