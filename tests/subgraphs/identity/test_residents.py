@@ -105,3 +105,19 @@ async def test_unknown_or_malformed_resident_ids(call):
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     body = await call(RESIDENT_QUERY, {"id": "x" * 500}, principal=principal)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_staff_read_their_own_municipalitys_audit_log(call):
+    guardian = resident_principal(by_label("himeji-1/hanako"))
+    await call(RESIDENT_QUERY, {"id": CHILD.id}, principal=guardian)
+    log_query = "query($s: ID) { identityAuditLog(subject: $s) { actor subject subjectMunicipality fields result } }"
+    himeji_auditor = staff_principal(next(s for s in STAFF if s.municipality_code == "282014" and "audit:read" in s.scopes))
+    body = await call(log_query, {"s": CHILD.id}, principal=himeji_auditor)
+    assert body["data"]["identityAuditLog"][0] == {
+        "actor": guardian.subject, "subject": CHILD.id, "subjectMunicipality": "282014",
+        "fields": ["birthDate", "id", "municipality", "name", "nameKana", "sex"], "result": "permitted"}
+    yabu_auditor = staff_principal(YABU_STAFF)
+    body = await call(log_query, {"s": CHILD.id}, principal=yabu_auditor)
+    assert body["data"]["identityAuditLog"] == []
+    body = await call(log_query, {"s": CHILD.id}, principal=guardian)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
