@@ -43,20 +43,12 @@ class Satisfiability:
             return True
         return (type_name, field_name) in self.facts[i].provided
 
-    def _key_resolvable_from(self, i: int, type_name: str, fields: str) -> bool:
-        """Subgraph i can produce this key's fields for `type_name`: its top-level fields itself, nested
-        entity fields possibly through further @key jumps (as the query planner would)."""
-        try:
-            selection_set = parse_selection_set(fields)
-        except FieldSetError:
-            return False
-        return self._selection_resolvable(i, type_name, selection_set, local_only=True)
-
-    def _selection_resolvable(self, i: int, type_name: str, selection_set: SelectionSetNode, local_only: bool) -> bool:
+    def _selection_resolvable(self, members: set[State], selection_set: SelectionSetNode) -> bool:
+        """Every field of the selection can be produced by one of `members` (nested entities may need
+        further @key jumps, as the query planner would make)."""
         for selection in selection_set.selections:
             if isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition.name.value if selection.type_condition else type_name
-                if not self._selection_resolvable(i, condition, selection.selection_set, local_only):
+                if not self._selection_resolvable(members, selection.selection_set):
                     return False
                 continue
             if not isinstance(selection, FieldNode):
@@ -64,41 +56,41 @@ class Satisfiability:
             name = selection.name.value
             if name == "__typename":
                 continue
-            candidates = [(i, type_name)] if local_only else sorted(self._closure((i, type_name)))
             resolved = False
-            for j, t in candidates:
+            for j, t in sorted(members):
                 if not self.resolves(j, t, name):
                     continue
                 if selection.selection_set is None:
                     resolved = True
                     break
                 field = self.subgraphs[j].types[t].fields[name]
-                if self._selection_resolvable(j, named_type(field.type), selection.selection_set, local_only=False):
+                nested: set[State] = set()
+                for state in self._runtime_states(j, named_type(field.type)):
+                    nested |= self._closure(state)
+                if self._selection_resolvable(nested, selection.selection_set):
                     resolved = True
                     break
             if not resolved:
                 return False
         return True
 
-    def jumps(self, state: State) -> list[State]:
-        """Subgraphs a @key lets us move to from this state (also into @interfaceObject stand-ins)."""
+    def _key_targets(self, state: State) -> list[tuple[State, list[str]]]:
+        """Other subgraphs' definitions of this entity (or of an @interfaceObject standing for one of its
+        interfaces), with their resolvable keys."""
         i, type_name = state
         merged = self.model.types.get(type_name)
-        targets = [type_name] + (list(merged.interfaces) if merged is not None and merged.kind == "OBJECT" else [])
+        names = [type_name] + (list(merged.interfaces) if merged is not None and merged.kind == "OBJECT" else [])
         out = []
         for j, other in enumerate(self.subgraphs):
-            if j == i:
-                continue
-            for target in targets:
-                t = other.types.get(target)
-                if t is None or t.kind not in ("OBJECT", "INTERFACE"):
+            for name in names:
+                t = other.types.get(name)
+                if t is None or t.kind not in ("OBJECT", "INTERFACE") or (j, name) == state:
                     continue
-                if target != type_name and not other.is_interface_object(t):
+                if name != type_name and not other.is_interface_object(t):
                     continue
-                if any(key.bool_arg("resolvable", True)
-                       and self._key_resolvable_from(i, type_name, key.string_arg("fields") or "")
-                       for key in t.all_of("key")):
-                    out.append((j, target))
+                keys = [k.string_arg("fields") or "" for k in t.all_of("key") if k.bool_arg("resolvable", True)]
+                if keys:
+                    out.append(((j, name), keys))
         return out
 
     def _runtime_states(self, i: int, type_name: str) -> list[State]:
@@ -116,31 +108,50 @@ class Satisfiability:
         return []
 
     def _closure(self, start: State) -> set[State]:
+        """Every (subgraph, type) reachable from `start` by @key jumps; key fields may be gathered from any
+        subgraph already reached."""
         if start in self._closures:
             return self._closures[start]
         if start in self._in_progress:
-            return {start}  # a cycle through key fields: no further moves from here
+            return {start}  # a cycle through nested key fields: no further moves from here
         self._in_progress.add(start)
-        seen = {start}
-        queue = deque([start])
-        while queue:
-            for nxt in self.jumps(queue.popleft()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append(nxt)
+        members = {start}
+        targets = self._key_targets(start)
+        changed = True
+        while changed:
+            changed = False
+            for target, keys in targets:
+                if target in members:
+                    continue
+                for fields in keys:
+                    try:
+                        selection_set = parse_selection_set(fields)
+                    except FieldSetError:
+                        continue
+                    if self._selection_resolvable(members, selection_set):
+                        members.add(target)
+                        changed = True
+                        break
         self._in_progress.discard(start)
-        self._closures[start] = seen
-        return seen
+        self._closures[start] = members
+        return members
 
     def check(self) -> list[str]:
-        """Errors for fields of a returned type that no subgraph returning it can reach."""
-        returned: dict[State, str] = {}  # (subgraph that returns values of a type) -> first root field leading there
-        queue: deque[State] = deque()
+        """Errors for fields that none of the subgraphs able to return their parent can reach.
 
-        def returned_by(state: State, via: str) -> None:
-            if state not in returned:
-                returned[state] = via
-                queue.append(state)
+        Options are grouped by the supergraph field that returned the value (its coordinate), a union over
+        all query paths through that field: never stricter than Apollo's per-path check.
+        """
+        options: dict[tuple[str, str], set[State]] = {}  # (returning coordinate, type) -> (subgraph, type) states
+        queue: deque[tuple[str, str]] = deque()
+
+        def add(coordinate: str, state: State) -> None:
+            key = (coordinate, state[1])
+            group = options.setdefault(key, set())
+            if state not in group:
+                group.add(state)
+                if key not in queue:
+                    queue.append(key)
 
         for i, sg in enumerate(self.subgraphs):
             for root in sg.roots.values():
@@ -148,47 +159,46 @@ class Satisfiability:
                 for f in (t.fields.values() if t is not None else ()):
                     if self.resolves(i, root, f.name):
                         for state in self._runtime_states(i, named_type(f.type)):
-                            returned_by(state, f"{root}.{f.name}")
-        closures: dict[State, set[State]] = {}
+                            add(f"{root}.{f.name}", state)
         while queue:
-            state = queue.popleft()
-            closures[state] = self._closure(state)
-            for j, type_name in closures[state]:
-                t = self.subgraphs[j].types.get(type_name)
-                if t is None or t.kind not in ("OBJECT", "INTERFACE"):
+            key = queue.popleft()
+            type_name = key[1]
+            reachable = set().union(*(self._closure(state) for state in options[key]))
+            for j, local_name in reachable:
+                local = self.subgraphs[j].types.get(local_name)
+                if local is None or local.kind not in ("OBJECT", "INTERFACE"):
                     continue
-                for f in t.fields.values():
-                    if self.resolves(j, type_name, f.name):
-                        for nxt in self._runtime_states(j, named_type(f.type)):
-                            returned_by(nxt, returned[state])
-        return self._unsatisfied(returned, closures)
+                for f in local.fields.values():
+                    if self.resolves(j, local_name, f.name):
+                        for state in self._runtime_states(j, named_type(f.type)):
+                            add(f"{type_name}.{f.name}", state)
+        return self._unsatisfied(options)
 
-    def _unsatisfied(self, returned: dict[State, str], closures: dict[State, set[State]]) -> list[str]:
-        """Grouped by type (not by query path, as Apollo does): lenient, never stricter than Apollo."""
-        by_type: dict[str, list[State]] = {}
-        for state in returned:
-            by_type.setdefault(state[1], []).append(state)
+    def _unsatisfied(self, options: dict[tuple[str, str], set[State]]) -> list[str]:
         errors: list[str] = []
+        reported: set[tuple[str, str]] = set()
         roots = set(self.model.roots.values())
-        for type_name, states in by_type.items():
+        for (coordinate, type_name), states in options.items():
             merged = self.model.types.get(type_name)
             if merged is None or type_name in roots:
                 continue
             if not any(self.subgraphs[i].types[type_name].kind == "OBJECT" for i, _ in states):
                 continue  # interfaces are checked through their implementations
+            reachable = set().union(*(self._closure(state) for state in states))
             for field_name in merged.fields:
-                if any(self._resolves_in(j, t, field_name) for state in states for j, t in closures[state]):
+                if (type_name, field_name) in reported or any(
+                        self._resolves_in(j, t, field_name) for j, t in reachable):
                     continue
+                reported.add((type_name, field_name))
                 owners = [sg.name for j, sg in enumerate(self.subgraphs) if self._resolves_in(j, type_name, field_name)]
-                sources = [self.subgraphs[i].name for i, _ in states]
+                sources = sorted({self.subgraphs[i].name for i, _ in states})
                 errors.append(
-                    f'Field "{type_name}.{field_name}" cannot be satisfied: "{type_name}" values come from '
-                    + ", ".join(f'subgraph "{n}"' for n in sources)
-                    + f' (e.g. through "{returned[states[0]]}"), '
+                    f'Field "{type_name}.{field_name}" cannot be satisfied for "{type_name}" values returned by '
+                    f'"{coordinate}" (from ' + ", ".join(f'subgraph "{n}"' for n in sources) + "): "
                     + ("the field is resolved by " + ", ".join(f'subgraph "{o}"' for o in owners) if owners
                        else "no subgraph resolves the field")
-                    + ", and no @key leads there (key fields must be resolvable where the value comes from, and the "
-                    "key resolvable in the target subgraph).")
+                    + ", and no @key leads there (key fields must be resolvable where the value comes from, and "
+                    "the key resolvable in the target subgraph).")
         return errors
 
     def _resolves_in(self, j: int, type_name: str, field_name: str) -> bool:
