@@ -152,3 +152,25 @@ async def test_bad_token_is_401_and_no_subgraph_is_called(stack, guardian, guard
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert stack.calls_since(mark) == {name: [] for name in stack.subgraphs}
+
+
+async def test_staff_of_the_childs_city_see_only_their_platform(stack, guardian):
+    """Himeji's childcare section (childcare:read) may read the Himeji child, and its access is audited as
+    theirs; the guardian's points stay closed to them (no currency:read)."""
+    from subgraphs.common.municipality import HIMEJI
+    from tests.integration.audit_logs import audit_entries_after, last_audit_id
+
+    staff = _staff(HIMEJI, "childcare:read")
+    token = await sign_in_with_pkce(stack.idp_url, staff.id, scope="openid childcare:read")
+    child = children_of(guardian.id)[0]
+    childcare_db = stack.subgraphs["childcare"].database_url
+    mark = await last_audit_id(childcare_db)
+    response = await post_graphql(stack.graphql_url, PER_PLATFORM_QUERY, {
+        "residentId": guardian.id, "childId": child.id, "asOf": AS_OF.isoformat(), "shelterId": f"{KAKOGAWA}:S001"},
+        token=token)
+    body = response.json()
+    assert body["data"]["child"]["id"] == child.id
+    assert body["data"]["pointAccount"] is None
+    assert refusal_paths(body) == {("pointAccount",): "FORBIDDEN"}
+    entries = await audit_entries_after(childcare_db, mark)
+    assert [(e.actor, e.subject, e.result) for e in entries] == [(staff.id, child.id, "permitted")]
