@@ -14,6 +14,7 @@ from subgraphs.common import co_use
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 from subgraphs.currency import clock, service
 from subgraphs.currency.access import PLATFORM, authorize_account
+from subgraphs.currency.idempotency import MutationResult
 from subgraphs.currency.models import LedgerEntry as LedgerRow
 from subgraphs.currency.models import Merchant as MerchantRow
 from subgraphs.currency.models import PointAccount as AccountRow
@@ -125,6 +126,13 @@ class LedgerEntry:
                    merchant_id=strawberry.ID(row.merchant_id) if row.merchant_id else None)
 
 
+@strawberry.type(description="Ledger sums of one account")
+class LedgerTotals:
+    granted: int
+    spent: int
+    expired: int
+
+
 @strawberry.type(description="A resident's point account")
 class PointAccount:
     resident_id: strawberry.ID
@@ -142,6 +150,12 @@ class PointAccount:
         async with info.context.transaction() as session:
             rows = await service.lots_of(session, self.account_id, open_only=not include_empty)
         return [PointLot.from_row(r) for r in rows]
+
+    @strawberry.field(description="Σ per entry kind: balance = granted − spent − expired")
+    async def totals(self, info: Info) -> LedgerTotals:
+        async with info.context.transaction() as session:
+            totals = await service.ledger_totals(session, self.account_id)
+        return LedgerTotals(granted=totals["GRANT"], spent=totals["SPEND"], expired=totals["EXPIRE"])
 
     @strawberry.field(description="ledger entries, newest first")
     async def ledger(self, info: Info, limit: int = 50) -> list[LedgerEntry]:
@@ -223,7 +237,7 @@ class PointTransaction:
     replayed: bool = strawberry.field(description="true when this answers a retry of an earlier request")
 
     @classmethod
-    def from_result(cls, result: service.MutationResult) -> PointTransaction:
+    def from_result(cls, result: MutationResult) -> PointTransaction:
         return cls(entry_id=strawberry.ID(str(result.entry_id)), kind=LedgerKind(result.kind),
                    resident_id=strawberry.ID(result.resident_id), amount=result.amount, balance=result.balance,
                    booked_on=result.booked_on, activity_code=result.activity_code, capped_by=result.capped_by,

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from subgraphs.common import audit
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
-from subgraphs.currency import clock, service, validation
+from subgraphs.currency import clock, service, transactions, validation
 from subgraphs.currency.audit_log import CurrencyAuditEntry
 from subgraphs.currency.graphql_types import (
     EarningRule, Merchant, PointAccount, PointTransaction, read_account,
@@ -90,7 +90,7 @@ class Mutation:
                 occurred_on=input.occurred_on, reference=input.reference, idempotency_key=input.idempotency_key,
                 today=today, rules=rules)
 
-        return PointTransaction.from_result(await service.in_transaction(info.context, work))
+        return PointTransaction.from_result(await transactions.in_transaction(info.context, work))
 
     @strawberry.mutation(description="pay at a member merchant; earliest-expiring points are used first")
     async def spend_points(self, info: Info, input: SpendPointsInput) -> PointTransaction:
@@ -102,7 +102,7 @@ class Mutation:
                 info.context, session, resident_id=str(input.resident_id), merchant_id=str(input.merchant_id),
                 amount=input.amount, idempotency_key=input.idempotency_key, today=today, rules=rules)
 
-        return PointTransaction.from_result(await service.in_transaction(info.context, work))
+        return PointTransaction.from_result(await transactions.in_transaction(info.context, work))
 
     @strawberry.mutation(description="the signed-in resident opens their point account (idempotent)")
     async def open_point_account(self, info: Info) -> PointAccount:
@@ -111,4 +111,4 @@ class Mutation:
         async def work(session):  # noqa: ANN001, ANN202
             return await service.open_account(info.context, session, clock.today(rules))
 
-        return PointAccount.from_row(await service.in_transaction(info.context, work))
+        return PointAccount.from_row(await transactions.in_transaction(info.context, work))

@@ -1,8 +1,8 @@
 """Grants, spending and expiry on the ledger, safe under concurrency on PostgreSQL and SQLite.
 
 Every mutation runs in one transaction: it decides authorization without writing (a refusal is audited on
-its own), then, before it reads the balance, bumps the account's `version` with an UPDATE: on PostgreSQL that takes the row lock (like SELECT … FOR UPDATE) until commit; on SQLite it
-takes the database write lock. Concurrent mutations of one account therefore run one after the other and
+its own), then, before it reads the balance, bumps the account's `version` with an UPDATE: on PostgreSQL
+that takes the row lock (like SELECT … FOR UPDATE) until commit; on SQLite it takes the database write lock. Concurrent mutations of one account therefore run one after the other and
 each sees the previous one's committed result. The idempotency record is written in the same transaction
 as the entry it describes, so a retried request finds either nothing (the first attempt rolled back) or the
 stored result (it committed) — never half of it. The permitted access is audited last, in the same
@@ -11,21 +11,14 @@ transaction, so the account lock (not the audit chain's) is what orders work on 
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import Conflict, Forbidden, KyodoError, NotFound, Unauthenticated
-from subgraphs.currency import validation
-from subgraphs.currency import access
+from subgraphs.common.errors import Forbidden, KyodoError, NotFound, Unauthenticated
+from subgraphs.currency import access, validation
 from subgraphs.currency.access import PLATFORM, authorize_account
 from subgraphs.currency.ledger import (
     CapReached,
@@ -39,11 +32,11 @@ from subgraphs.currency.ledger import (
     fiscal_year_end,
     fiscal_year_start,
 )
+from subgraphs.currency.idempotency import Draw, MutationResult, remember, request_hash, stored_result
 from subgraphs.currency.models import (
     EXPIRE,
     GRANT,
     SPEND,
-    IdempotencyRecord,
     LedgerEntry,
     Merchant,
     PointAccount,
@@ -54,56 +47,6 @@ from subgraphs.currency.rules import ActivityRule, EarningRules
 
 INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
 CAP_REACHED = "CAP_REACHED"
-IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-MAX_ATTEMPTS = 4
-_RETRYABLE_PG_CODES = {"40001", "40P01"}  # serialization failure, deadlock
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Draw:
-    lot_id: int
-    amount: int
-    expires_on: date
-
-
-@dataclass(frozen=True)
-class MutationResult:
-    """What a grant or spend returns, and what a retry with the same key gets back."""
-
-    entry_id: int
-    kind: str
-    resident_id: str
-    amount: int
-    balance: int
-    booked_on: date
-    activity_code: str | None = None
-    capped_by: str | None = None
-    expires_on: date | None = None
-    merchant_id: str | None = None
-    draws: tuple[Draw, ...] = ()
-    replayed: bool = field(default=False, compare=False)
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("replayed")
-        return json.dumps(data, default=str, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> MutationResult:
-        data = json.loads(text)
-        data["booked_on"] = date.fromisoformat(data["booked_on"])
-        if data.get("expires_on"):
-            data["expires_on"] = date.fromisoformat(data["expires_on"])
-        data["draws"] = tuple(Draw(d["lot_id"], d["amount"], date.fromisoformat(d["expires_on"]))
-                              for d in data.get("draws", ()))
-        return cls(**data, replayed=True)
-
-
-def request_hash(operation: str, **fields: Any) -> str:
-    canonical = json.dumps({"operation": operation, **fields}, default=str, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -113,7 +56,7 @@ async def account_by_resident(session: AsyncSession, resident_id: str) -> PointA
     return found.scalar_one_or_none()
 
 
-def missing_account_error(ctx: RequestContext, resident_id: str, municipality: str | None = None) -> KyodoError:
+def missing_account_error(ctx: RequestContext, resident_id: str) -> KyodoError:
     """Say NOT_FOUND only to someone who could have seen the account; others learn nothing."""
     principal = ctx.principal
     if principal is None:
@@ -146,7 +89,7 @@ async def ledger_totals(session: AsyncSession, account_id: int) -> dict[str, int
     return totals
 
 
-# --- the lock, expiry, idempotency ---------------------------------------------------------------------
+# --- the lock and expiry ---------------------------------------------------------------------------------
 
 async def _lock_account(session: AsyncSession, account_id: int) -> int:
     """Take the account's write lock for this transaction; returns the committed balance."""
@@ -172,25 +115,6 @@ async def book_expiries(session: AsyncSession, account_id: int, balance: int, to
     return balance
 
 
-async def _stored_result(session: AsyncSession, account_id: int, key: str, operation: str,
-                         fingerprint: str) -> MutationResult | None:
-    found = await session.execute(select(IdempotencyRecord).where(IdempotencyRecord.account_id == account_id,
-                                                                  IdempotencyRecord.key == key))
-    stored = found.scalar_one_or_none()
-    if stored is None:
-        return None
-    if stored.operation != operation or stored.request_hash != fingerprint:
-        raise Conflict("this idempotency key was already used for a different request", code=IDEMPOTENCY_KEY_REUSED)
-    return MutationResult.from_json(stored.response)
-
-
-async def _remember(session: AsyncSession, account_id: int, actor: str, key: str, operation: str,
-                    fingerprint: str, result: MutationResult) -> None:
-    session.add(IdempotencyRecord(account_id=account_id, key=key, actor=actor, operation=operation,
-                                  request_hash=fingerprint, response=result.to_json(), entry_id=result.entry_id))
-    await session.flush()
-
-
 # --- mutations -----------------------------------------------------------------------------------------
 
 async def grant_points(ctx: RequestContext, session: AsyncSession, *, resident_id: str, activity_code: str,
@@ -211,12 +135,12 @@ async def grant_points(ctx: RequestContext, session: AsyncSession, *, resident_i
                                reference=reference)
     balance = await _lock_account(session, account.id)
     # under the lock: a concurrent retry of this very request has either committed its result or not started
-    stored = await _stored_result(session, account.id, key, "grant", fingerprint)
+    stored = await stored_result(session, account.id, key, "grant", fingerprint)
     if stored is None:
         balance = await book_expiries(session, account.id, balance, today)
         stored = await apply_grant(session, account, balance, rule, rules, day=day, today=today,
                                    reference=reference, actor=actor)
-        await _remember(session, account.id, actor, key, "grant", fingerprint, stored)
+        await remember(session, account.id, actor, key, "grant", fingerprint, stored)
     await access.record(ctx, session, permission)
     return stored
 
@@ -277,7 +201,7 @@ async def spend_points(ctx: RequestContext, session: AsyncSession, *, resident_i
     fingerprint = request_hash("spend", resident=resident_id, merchant=merchant_id, amount=amount)
     balance = await _lock_account(session, account.id)
     # under the lock: a concurrent retry of this very request has either committed its result or not started
-    stored = await _stored_result(session, account.id, key, "spend", fingerprint)
+    stored = await stored_result(session, account.id, key, "spend", fingerprint)
     if stored is not None:
         await access.record(ctx, session, permission)
         return stored
@@ -302,7 +226,7 @@ async def spend_points(ctx: RequestContext, session: AsyncSession, *, resident_i
     result = MutationResult(entry_id=entry.id, kind=SPEND, resident_id=resident_id, amount=amount, balance=balance,
                             booked_on=today, merchant_id=merchant_id,
                             draws=tuple(Draw(lot_id, points, by_id[lot_id].expires_on) for lot_id, points in draws))
-    await _remember(session, account.id, actor, key, "spend", fingerprint, result)
+    await remember(session, account.id, actor, key, "spend", fingerprint, result)
     await access.record(ctx, session, permission)
     return result
 
@@ -349,25 +273,3 @@ async def open_account(ctx: RequestContext, session: AsyncSession, today: date) 
         session.add(account)
         await session.flush()
     return account
-
-
-# --- transactions with retry -----------------------------------------------------------------------------
-
-def _retryable(error: DBAPIError) -> bool:
-    if isinstance(error, IntegrityError):
-        return True  # a concurrent twin stored the same idempotency key first: the retry replays it
-    code = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(getattr(error, "orig", None), "pgcode", None)
-    return code in _RETRYABLE_PG_CODES or "database is locked" in str(error)
-
-
-async def in_transaction(ctx: RequestContext, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in a fresh transaction, retrying on a lost race (unique key, deadlock, serialization)."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            async with ctx.transaction() as session:
-                return await work(session)
-        except DBAPIError as error:
-            if attempt == MAX_ATTEMPTS or not _retryable(error):
-                raise
-    raise AssertionError("unreachable")
-

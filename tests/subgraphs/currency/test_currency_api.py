@@ -218,6 +218,9 @@ async def test_expired_points_are_booked_and_cannot_be_spent(call, currency_db, 
     account = account_of(await call(ACCOUNT, {"id": DAISUKE.id}, principal=resident_principal(DAISUKE)))
     assert account["balance"] == 200
     assert [(l["expiresOn"], l["remaining"]) for l in account["lots"]] == [("2027-07-04", 200)]
+    totals = await call('query($id: ID!) { pointAccount(residentId: $id) { balance totals { granted spent expired } } }',
+                        {"id": DAISUKE.id}, principal=resident_principal(DAISUKE))
+    assert totals["data"]["pointAccount"] == {"balance": 200, "totals": {"granted": 900, "spent": 60, "expired": 640}}
     expiries = [e for e in account["ledger"] if e["kind"] == "EXPIRE"]
     assert sorted(e["amount"] for e in expiries) == [50, 100, 490]
     state = await ledger_state(currency_db, DAISUKE.id)
