@@ -94,3 +94,9 @@ async def test_kyodo_audit_verify_names_an_edited_record(stack, tmp_path, guardi
     result = _kyodo_audit_verify({"identity": f"sqlite+aiosqlite:///{copy}"}, "--subgraph", "identity")
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"identity: audit record {edited} edited" in result.stdout
+
+
+async def test_the_card_tap_check_in_is_audited_as_a_write(stack, guardian, checked_in):
+    entries = await audit_entries_after(stack.subgraphs["identity"].database_url, 0)
+    writes = [e for e in entries if e.purpose == f"shelter check-in at {checked_in.shelter_id}"]
+    assert [(e.actor, e.subject, e.result) for e in writes] == [(guardian.id, guardian.id, "written")]
