@@ -100,3 +100,37 @@ async def test_the_card_tap_check_in_is_audited_as_a_write(stack, guardian, chec
     entries = await audit_entries_after(stack.subgraphs["identity"].database_url, 0)
     writes = [e for e in entries if e.purpose == f"shelter check-in at {checked_in.shelter_id}"]
     assert [(e.actor, e.subject, e.result) for e in writes] == [(guardian.id, guardian.id, "written")]
+
+
+async def test_concurrent_requests_each_audited_once_and_chains_stay_intact(stack, guardian, guardian_token,
+                                                                           checked_in):
+    """18 guardian and 6 outsider requests at once: every answer right, one record per read, no fork."""
+    import asyncio
+    from collections import Counter
+
+    other_token = await sign_in_with_pkce(stack.idp_url, by_label(OTHER_RESIDENT).id)
+    variables = cross_city_variables(guardian.id)
+    baseline = (await post_graphql(stack.graphql_url, CROSS_CITY_QUERY, variables, token=guardian_token)).json()
+    assert "errors" not in baseline
+    databases = {name: stack.subgraphs[name].database_url for name in AUDITED}
+    marks = {name: await last_audit_id(url) for name, url in databases.items()}
+    tokens = [guardian_token if i % 4 else other_token for i in range(24)]
+    responses = await asyncio.gather(*(post_graphql(stack.graphql_url, CROSS_CITY_QUERY, variables, token=t)
+                                       for t in tokens))
+    for token, response in zip(tokens, responses):
+        assert response.status_code == 200
+        if token is guardian_token:
+            assert response.json() == baseline
+        else:
+            assert response.json()["data"]["resident"] is None
+    guardian_requests, outsider_requests = tokens.count(guardian_token), tokens.count(other_token)
+    children = len(children_of(guardian.id))
+    new = {name: await audit_entries_after(url, marks[name]) for name, url in databases.items()}
+    assert Counter(e.result for e in new["identity"]) == {"permitted": guardian_requests * (1 + children),
+                                                          "denied": outsider_requests}
+    assert Counter(e.result for e in new["childcare"]) == {"permitted": guardian_requests * children}
+    assert Counter(e.result for e in new["currency"]) == {"permitted": guardian_requests}
+    for name, url in databases.items():
+        ids = [e.id for e in new[name]]
+        assert ids == list(range(marks[name] + 1, marks[name] + 1 + len(ids))), name   # consecutive, no gaps
+        assert await broken_audit_records(url) == [], name
