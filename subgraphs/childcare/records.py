@@ -11,15 +11,19 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.childcare.access import authorize_child, load_child
+from subgraphs.childcare.access import authorize_child, check_id, load_child
 from subgraphs.childcare.checkups import CheckupDue, checkup_schedule, load_checkup_kinds
-from subgraphs.childcare.models import CheckupAttendance, Child, LearningRecord, VaccinationRecord
+from subgraphs.childcare.models import CheckupAttendance, Child, Guardianship, LearningRecord, VaccinationRecord
 from subgraphs.childcare.schedule import load_schedule
 from subgraphs.childcare.vaccination import DueDose, GivenDose, next_due_doses
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import BadUserInput, Conflict
+from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 
 MAX_LOT_NUMBER = 32
+MAX_GUARDIANS = 4
+CHILD_AGE_LIMIT_YEARS = 18
+ISO_5218 = (0, 1, 2, 9)
 MAX_NOTE = 400
 LEARNING_SUBJECTS = ("国語", "算数", "数学", "理科", "社会", "英語", "生活", "音楽", "図画工作", "体育", "道徳", "総合")
 
@@ -118,3 +122,31 @@ async def add_learning_record(ctx: RequestContext, session: AsyncSession, *, chi
     session.add(record)
     await session.flush()
     return record
+
+
+async def register_child(ctx: RequestContext, session: AsyncSession, *, child_id: str, municipality_code: str,
+                         birth_date: date, sex: int, guardian_ids: list[str], today: date) -> Child:
+    """Staff with childcare:write of the child's municipality put a child (by resident id) on the platform."""
+    child_id = check_id(child_id)
+    try:
+        code = normalize_code(municipality_code)
+    except InvalidMunicipalityCode as error:
+        raise BadUserInput(f"municipalityCode: {error}", field="municipalityCode") from None
+    if birth_date > today or birth_date.year < today.year - CHILD_AGE_LIMIT_YEARS - 1:
+        raise BadUserInput("birthDate: not the birth date of a child", field="birthDate")
+    if sex not in ISO_5218:
+        raise BadUserInput("sex: ISO 5218 code 0, 1, 2 or 9", field="sex")
+    guardians = [check_id(g, "guardianIds") for g in dict.fromkeys(guardian_ids)]
+    if not 1 <= len(guardians) <= MAX_GUARDIANS or child_id in guardians:
+        raise BadUserInput(f"guardianIds: 1–{MAX_GUARDIANS} guardians other than the child", field="guardianIds")
+    child = Child(id=child_id, municipality_code=code, birth_date=birth_date, sex=sex)
+    await authorize_child(ctx, session, child, fields=("registration",), purpose="register child", write=True,
+                          allow=("staff",))
+    if await session.get(Child, child_id) is not None:
+        raise Conflict("this child is already on the platform", field="childId")
+    session.add(child)
+    await session.flush()
+    for guardian_id in guardians:
+        session.add(Guardianship(child_id=child_id, guardian_id=guardian_id))
+    await session.flush()
+    return child

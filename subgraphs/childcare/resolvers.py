@@ -12,6 +12,7 @@ from strawberry.types import Info
 from subgraphs.childcare import records
 from subgraphs.childcare.audit_log import ChildcareAuditEntry
 from subgraphs.common import audit
+from subgraphs.childcare.access import guardian_ids
 from subgraphs.childcare.clock import today_in_japan
 from subgraphs.childcare.graphql_types import (
     Checkup, Child, ChildcareFacility, LearningRecord, Vaccination, VaccineInfo, read_child,
@@ -41,6 +42,15 @@ class RecordVaccinationInput:
     vaccine_code: str = strawberry.field(description="a code from `vaccines`, e.g. MR, DPT_IPV_HIB")
     given_on: date
     lot_number: Optional[str] = None
+
+
+@strawberry.input(description="Put a child on the platform by their resident id (staff with childcare:write)")
+class RegisterChildInput:
+    child_id: strawberry.ID
+    municipality_code: str
+    birth_date: date
+    sex: int = strawberry.field(description="ISO 5218: 0 unknown, 1 male, 2 female, 9 not applicable")
+    guardian_ids: list[strawberry.ID]
 
 
 @strawberry.input
@@ -106,6 +116,16 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description="register a child and their guardians (staff with childcare:write)")
+    async def register_child(self, info: Info, input: RegisterChildInput) -> Child:
+        async with info.context.transaction() as session:
+            row = await records.register_child(info.context, session, child_id=str(input.child_id),
+                                               municipality_code=input.municipality_code,
+                                               birth_date=input.birth_date, sex=input.sex,
+                                               guardian_ids=[str(g) for g in input.guardian_ids],
+                                               today=today_in_japan())
+            return Child.from_row(row, await guardian_ids(session, row.id))
+
     @strawberry.mutation(description="record a dose (guardian, or staff with childcare:write)")
     async def record_vaccination(self, info: Info, input: RecordVaccinationInput) -> Vaccination:
         async with info.context.transaction() as session:

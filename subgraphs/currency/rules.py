@@ -35,6 +35,7 @@ class ActivityRule:
     daily_cap: int       # points per resident and day for this activity
     yearly_cap: int      # points per resident and fiscal year for this activity
     expiry: Expiry
+    aliases: tuple[str, ...] = ()   # other names other platforms use for the same activity
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class EarningRules:
     backdate_days: int
     max_spend: int
     activities: dict[str, ActivityRule]
+
+    def activity(self, name: str) -> ActivityRule | None:
+        """The rule for a code or one of its aliases."""
+        return self.activities.get(name) or next(
+            (rule for rule in self.activities.values() if name in rule.aliases), None)
 
 
 def parse_expiry(text: str) -> Expiry:
@@ -76,6 +82,7 @@ def parse_rules(data: dict) -> EarningRules:
             code=code, name=str(raw.get("name", code)), category=str(raw.get("category", "civic")),
             points=_positive(raw, "points", where), daily_cap=_positive(raw, "daily_cap", where),
             yearly_cap=_positive(raw, "yearly_cap", where), expiry=parse_expiry(str(raw.get("expiry", FISCAL_YEAR_END))),
+            aliases=tuple(str(a) for a in raw.get("aliases", ())),
         )
     start_month = int(currency.get("fiscal_year_start_month", 4))
     if not 1 <= start_month <= 12:

@@ -46,7 +46,7 @@ def amount(value: int, rules: EarningRules) -> int:
 
 
 def activity(code: str, rules: EarningRules) -> ActivityRule:
-    rule = rules.activities.get(code)
+    rule = rules.activity(code)
     if rule is None:
         raise BadUserInput(f"activity: unknown activity {code!r}; one of {', '.join(sorted(rules.activities))}",
                            field="activity")

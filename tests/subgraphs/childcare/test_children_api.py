@@ -248,3 +248,47 @@ async def test_staff_read_their_municipalitys_audit_log(call):
     assert other_city["data"]["childcareAuditLog"] == []
     refused = await call(query, {"s": YUI.id}, principal=resident_principal(HANAKO))
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+REGISTER = """mutation($input: RegisterChildInput!) { registerChild(input: $input) {
+  id birthDate sex municipality { code } guardians { id } nextVaccinations(includeMissed: false) { vaccineCode } } }"""
+
+
+def registration(**change) -> dict:  # noqa: ANN003
+    return {"input": {"childId": "r-newborn-0001", "municipalityCode": "28201", "birthDate": "2026-11-01",
+                      "sex": 2, "guardianIds": [HANAKO.id], **change}}
+
+
+async def test_staff_register_a_child_who_then_shows_up_for_the_guardian(call):
+    body = await call(REGISTER, registration(), principal=staff_principal(HIMEJI_CHILDCARE))
+    assert "errors" not in body, body
+    child = body["data"]["registerChild"]
+    assert (child["id"], child["birthDate"], child["sex"], child["municipality"], child["guardians"]) == (
+        "r-newborn-0001", "2026-11-01", 2, {"code": "282014"}, [{"id": HANAKO.id}])
+    assert "HEPB" in [d["vaccineCode"] for d in child["nextVaccinations"]]
+    listed = await call(CHILDREN_QUERY, {"id": HANAKO.id}, principal=resident_principal(HANAKO))
+    assert "r-newborn-0001" in [c["id"] for c in listed["data"]["_entities"][0]["children"]]
+    again = await call(REGISTER, registration(), principal=staff_principal(HIMEJI_CHILDCARE))
+    assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"municipalityCode": "282015"}, "BAD_USER_INPUT"),
+    ({"birthDate": "2999-01-01"}, "BAD_USER_INPUT"),
+    ({"birthDate": "1990-01-01"}, "BAD_USER_INPUT"),
+    ({"sex": 3}, "BAD_USER_INPUT"),
+    ({"guardianIds": []}, "BAD_USER_INPUT"),
+    ({"childId": "bad id"}, "BAD_USER_INPUT"),
+    ({"municipalityCode": "282103"}, "FORBIDDEN"),            # Himeji staff cannot register a Kakogawa child
+])
+async def test_bad_or_forbidden_registration_stores_nothing(call, childcare_db, change, code):
+    body = await call(REGISTER, registration(**change), principal=staff_principal(HIMEJI_CHILDCARE))
+    assert body["errors"][0]["extensions"]["code"] == code, body
+    async with childcare_db.sessions() as session:
+        assert await session.get(ChildRow, "r-newborn-0001") is None
+        assert await session.get(ChildRow, "bad id") is None
+
+
+async def test_guardians_cannot_register_children(call):
+    body = await call(REGISTER, registration(), principal=resident_principal(HANAKO))
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -139,9 +139,11 @@ async def test_same_key_for_a_different_request_is_refused(call, currency_db):
 
 
 async def test_integration_client_grants(call):
-    body = await call(GRANT, grant_input("identity:application:app-123", resident=SHOTA),
-                      principal=INTEGRATION)
-    assert body["data"]["grantPoints"]["amount"] == 100
+    # identity's grant requests name the activity "online-application" and key "identity:application:<id>"
+    body = await call(GRANT, grant_input("identity:application:app-123", activity="online-application",
+                                         resident=SHOTA, reference="app-123"), principal=INTEGRATION)
+    assert (body["data"]["grantPoints"]["activityCode"], body["data"]["grantPoints"]["amount"]) == (
+        "ONLINE_APPLICATION", 100)
 
 
 async def test_daily_cap_clips_then_refuses(call, currency_db):

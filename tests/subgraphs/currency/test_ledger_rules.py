@@ -86,6 +86,12 @@ def test_spend_ignores_expired_lots_and_refuses_overdraft() -> None:
     assert (caught.value.available, caught.value.requested) == (100, 101)
 
 
+def test_activity_by_code_or_alias() -> None:
+    assert RULES.activity("online-application") is RULES.activities["ONLINE_APPLICATION"]
+    assert RULES.activity("ONLINE_APPLICATION") is RULES.activities["ONLINE_APPLICATION"]
+    assert RULES.activity("online_application") is None
+
+
 def test_rules_file_is_coherent() -> None:
     assert RULES.fiscal_year_start_month == 4
     assert {"ONLINE_APPLICATION", "HEALTH_CHECKUP", "VOLUNTEER"} <= set(RULES.activities)
