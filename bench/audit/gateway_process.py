@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,6 +51,15 @@ def port_holder(port: int) -> str | None:
         return f"something on port {port}"
 
 
+def listener_pids(port: int) -> set[int]:
+    """Pids listening on the TCP port (from `ss`)."""
+    try:
+        listing = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", listing.stdout)}
+
+
 def wait_port_free(port: int, timeout: float = 15.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,6 +98,17 @@ class GatewayProcess:
             if time.monotonic() > ping_deadline:
                 return "healthy, but `query ping { __typename }` did not return Query"
             time.sleep(0.1)
+
+    def owns_port(self) -> bool:
+        """Whether the process listening on the gateway's port is one this gateway started: another
+        process may have taken the port between the check and the start (e.g. a `kyodo dev` on 4000)."""
+        for pid in listener_pids(self.folder.port):
+            try:
+                if os.getpgid(pid) == self.process.pid:
+                    return True
+            except ProcessLookupError:
+                continue
+        return False
 
     def _health_ok(self) -> bool:
         try:

@@ -86,6 +86,10 @@ def run_case(graphql_url: str, case: AuditCase) -> CaseResult:
     return CaseResult(case.name, False, verdict.reason, case.query, verdict.expected, response)
 
 
+class PortTaken(RuntimeError):
+    pass
+
+
 def run_suite(server: AuditServer, folder: GatewayFolder, suite: str, env: dict[str, str],
               ready_timeout: float, log_dir: Path) -> SuiteResult:
     result = SuiteResult(suite)
@@ -93,6 +97,9 @@ def run_suite(server: AuditServer, folder: GatewayFolder, suite: str, env: dict[
     gateway = GatewayProcess(folder, suite, env, log_dir / f"{suite}-gateway.log")
     try:
         result.startup_problem = gateway.wait_ready(ready_timeout)
+        if not result.startup_problem and not gateway.owns_port():
+            raise PortTaken(f"port {folder.port} is answered by a process this runner did not start: "
+                            f"{port_holder(folder.port)}")
         for case in cases:
             result.cases.append(run_case(folder.graphql_url, case))
     finally:
@@ -184,7 +191,11 @@ def _run(args: argparse.Namespace, server: AuditServer, env: dict[str, str]) -> 
             print(f"port {folder.port} is taken, so the gateway cannot start: {holder}\n"
                   "only one gateway may listen there at a time; stopped without touching it.", file=sys.stderr)
             return 3
-        result = run_suite(server, folder, suite, env, args.ready_timeout, folder.path / "logs")
+        try:
+            result = run_suite(server, folder, suite, env, args.ready_timeout, folder.path / "logs")
+        except PortTaken as taken:
+            print(f"{taken}\nstopped: a score from another gateway would mean nothing.", file=sys.stderr)
+            return 3
         results.append(result)
         print_suite(result)
         if not wait_port_free(folder.port):
