@@ -12,8 +12,10 @@ from collections.abc import Sequence
 
 from graphql import print_ast
 
+from gateway.composition.access_control import ACCESS_CONTROL, collect_access_control
 from gateway.composition.argument_mergers import MERGEABLE, merge_arguments
 from gateway.composition.federation_facts import FederationFacts
+from gateway.composition.override import FieldContext, validate_override
 from gateway.composition.model import Applied, ArgDef, DirectiveDef, EnumValueDef, FieldDef, TypeDef
 from gateway.composition.subgraph import Subgraph
 from gateway.composition.supergraph_model import (
@@ -23,13 +25,10 @@ from gateway.composition.supergraph_specs import MERGED_DIRECTIVE_SPECS
 from gateway.composition.type_refs import is_non_null, is_strict_subtype, named_type
 
 BUILTIN_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
-ACCESS_CONTROL = ("authenticated", "requiresScopes", "policy")
 EXECUTABLE_LOCATIONS = {"QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
                         "INLINE_FRAGMENT", "VARIABLE_DEFINITION"}
 KIND_LABEL = {"OBJECT": "Object Type", "INTERFACE": "Interface Type", "UNION": "Union Type", "ENUM": "Enum Type",
               "SCALAR": "Scalar Type", "INPUT_OBJECT": "Input Object Type"}
-LABEL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
-PERCENT_RE = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
 
 
 def human_list(names: Sequence[str], singular: str = "subgraph", plural: str = "subgraphs") -> str:
@@ -46,16 +45,6 @@ def sanitize_graph_name(name: str) -> str:
     if re.search(r"_\d+$", value):
         value += "_"
     return value.upper()
-
-
-class FieldContext:
-    """Per-field @override outcome: which subgraphs' definitions are overridden, and labels."""
-
-    def __init__(self) -> None:
-        self.used_overridden: set[int] = set()
-        self.unused_overridden: set[int] = set()
-        self.unknown_target: set[int] = set()
-        self.labels: dict[int, str] = {}
 
 
 class Merger:
@@ -160,25 +149,24 @@ class Merger:
         return [t for t in list(self.model.types.values()) if t.kind == kind]
 
     def _add_types_shallow(self) -> None:
-        seen_kinds: dict[str, dict[str, list[str]]] = {}
+        """Create every type once, with the kind the first subgraph gives it; report kind conflicts."""
+        labels: dict[str, dict[str, list[str]]] = {}  # type -> kind label -> subgraphs
+        kinds_seen: dict[str, set[str]] = {}
         interface_objects: set[str] = set()
         for sg in self.subgraphs:
             for t in sg.types.values():
-                kind = t.kind
-                if sg.is_interface_object(t):
-                    kind = "INTERFACE"
+                is_itf_object = sg.is_interface_object(t)
+                kind = "INTERFACE" if is_itf_object else t.kind
+                if is_itf_object:
                     interface_objects.add(t.name)
-                label = "Interface Object Type (Object Type with @interfaceObject)" if sg.is_interface_object(t) else KIND_LABEL[t.kind]
-                seen_kinds.setdefault(t.name, {}).setdefault(label, []).append(sg.name)
+                label = "Interface Object Type (Object Type with @interfaceObject)" if is_itf_object else KIND_LABEL[t.kind]
+                labels.setdefault(t.name, {}).setdefault(label, []).append(sg.name)
+                kinds_seen.setdefault(t.name, set()).add(kind)
                 if t.name not in self.model.types:
                     self.model.types[t.name] = SType(t.name, kind)
                     self.kinds[t.name] = kind
-                elif self.kinds[t.name] != kind:
-                    self.kinds[t.name] = self.kinds[t.name]  # keep the first; the error below explains
-        for name, by_label in seen_kinds.items():
-            kinds = {("INTERFACE" if "Interface Object" in label else next(k for k, v in KIND_LABEL.items() if v == label))
-                     for label in by_label}
-            if len(kinds) > 1:
+        for name, by_label in labels.items():
+            if len(kinds_seen[name]) > 1:
                 parts = [f"{label} in {human_list(subs)}" for label, subs in by_label.items()]
                 self.errors.append(f'Type "{name}" has mismatched kind: it is defined as ' + " but ".join(parts))
         for name in interface_objects:
@@ -281,7 +269,7 @@ class Merger:
             del self.model.types[dest.name]
             return
         for name, field_sources in added.items():
-            context = self._validate_override(sources, field_sources, dest, name)
+            context = validate_override(self, sources, field_sources, dest, name)
             self._merge_field(sources, field_sources, dest, dest.fields[name], context)
             self._validate_field_sharing(field_sources, dest, name, context)
 
@@ -290,7 +278,7 @@ class Merger:
         self._validate_interface_objects(sources, dest)
         added = self._fields_shallow(sources, dest)
         for name, field_sources in added.items():
-            context = self._validate_override(sources, field_sources, dest, name)
+            context = validate_override(self, sources, field_sources, dest, name)
             self._merge_field(sources, field_sources, dest, dest.fields[name], context)
 
     def _implementations(self, interface: str) -> list[str]:
@@ -342,73 +330,6 @@ class Merger:
 
     def _is_external(self, i: int, parent: str, f: FieldDef) -> bool:
         return self.facts[i].is_external_coord((parent, f.name))
-
-    def _validate_override(self, parents: list[TypeDef | None], sources: list[FieldDef | None], dest: SType,
-                           name: str) -> FieldContext:
-        context = FieldContext()
-        overriding = [i for i, f in enumerate(sources) if f is not None and f.has("override")]
-        coordinate = f"{dest.name}.{name}"
-        for i in overriding:
-            f = sources[i]
-            assert f is not None
-            directive = f.first("override")
-            assert directive is not None
-            parent = parents[i]
-            subgraph = self.names[i]
-            if parent is not None and parent.kind == "INTERFACE":
-                self.errors.append(f'[{subgraph}] @override cannot be used on field "{coordinate}" on subgraph '
-                                   f'"{subgraph}": @override is not supported on interface type fields.')
-                continue
-            if parent is not None and self.subgraphs[i].is_interface_object(parent):
-                self.errors.append(f'[{subgraph}] @override is not yet supported on fields of @interfaceObject types: '
-                                   f'cannot be used on field "{coordinate}" on subgraph "{subgraph}".')
-                continue
-            source_name = directive.string_arg("from") or ""
-            if source_name not in self.names:
-                context.unknown_target.add(i)
-                continue
-            if source_name == subgraph:
-                self.errors.append(f'[{subgraph}] Source and destination subgraphs "{source_name}" are the same for '
-                                   f'overridden field "{coordinate}"')
-                continue
-            from_idx = self.names.index(source_name)
-            if from_idx in overriding:
-                self.errors.append(f'Field "{coordinate}" on subgraph "{subgraph}" is also marked with directive @override '
-                                   f'in subgraph "{source_name}". Only one @override directive is allowed per field.')
-                continue
-            from_field = sources[from_idx]
-            if from_field is None:
-                if self._itf_object_fields(dest, name, from_idx):
-                    self.errors.append(f'[{subgraph}] Invalid @override on field "{coordinate}" of subgraph "{subgraph}": '
-                                       f'source subgraph "{source_name}" does not have field "{coordinate}" but abstracts '
-                                       "it in an @interfaceObject and overriding abstracted fields is not supported.")
-                continue
-            conflict = next((d for d in ("requires", "provides") if from_field.has(d)), None)
-            if conflict is not None or self._is_external(i, dest.name, f):
-                which = conflict or "external"
-                where = source_name if conflict else subgraph
-                self.errors.append(f'[{subgraph}] @override cannot be used on field "{coordinate}" on subgraph '
-                                   f'"{subgraph}" since "{coordinate}" on "{where}" is marked with directive "@{which}"')
-                continue
-            from_parent = parents[from_idx]
-            assert from_parent is not None
-            label = directive.string_arg("label")
-            if self._is_external(from_idx, dest.name, from_field):
-                pass  # the source no longer resolves it: nothing to record
-            elif self.facts[from_idx].is_used(from_parent, from_field):
-                context.used_overridden.add(from_idx)
-            else:
-                context.unused_overridden.add(from_idx)
-            if label is not None:
-                if LABEL_RE.match(label) or PERCENT_RE.match(label):
-                    context.labels[i] = label
-                    context.labels[from_idx] = label
-                else:
-                    self.errors.append(f'[{subgraph}] Invalid @override label "{label}" on field "{coordinate}" on '
-                                       f'subgraph "{subgraph}": labels must start with a letter and after that may contain '
-                                       'alphanumerics, underscores, minuses, colons, periods, or slashes. Alternatively, '
-                                       'labels may be of the form "percent(x)" where x is a float between 0-100 inclusive.')
-        return context
 
     def _merge_field(self, parents: list[TypeDef | None], sources: list[FieldDef | None], dest_type: SType,
                      dest: SField, context: FieldContext) -> None:
@@ -694,47 +615,8 @@ class Merger:
     def _access_control_extra(self, key: str) -> dict[str, list[list[Applied]]]:
         """Access-control directives an interface (or interface field) inherits from its implementations."""
         if self._access_control is None:
-            self._access_control = self._collect_access_control()
+            self._access_control = collect_access_control(self.subgraphs, self.facts, self.model)
         return {name: self._access_control.get(f"{key}_{name}", []) for name in ACCESS_CONTROL}
-
-    def _collect_access_control(self) -> dict[str, list[list[Applied]]]:
-        itf_to_impl: dict[str, set[str]] = {}
-        impl_to_itf: dict[str, set[str]] = {}
-        for t in self.model.types.values():
-            if t.kind == "OBJECT":
-                for itf in t.interfaces:
-                    itf_to_impl.setdefault(itf, set()).add(t.name)
-                    impl_to_itf.setdefault(t.name, set()).add(itf)
-        found: dict[str, list[list[Applied]]] = {}
-
-        def add(key: str, directive: Applied) -> None:
-            found.setdefault(key, []).append([directive])
-
-        for i, sg in enumerate(self.subgraphs):
-            for t in sg.types.values():
-                if t.kind != "OBJECT":
-                    continue
-                for d in t.directives:
-                    if d.fed in ACCESS_CONTROL:
-                        for itf in impl_to_itf.get(t.name, ()):
-                            add(f"{itf}_{d.fed}", d)
-                for f in t.fields.values():
-                    if self.facts[i].is_external(t, f):
-                        continue
-                    for d in f.directives:
-                        if d.fed not in ACCESS_CONTROL:
-                            continue
-                        if sg.is_interface_object(t):
-                            others: set[str] = set()
-                            for impl in itf_to_impl.get(t.name, ()):
-                                add(f"{impl}.{f.name}_{d.fed}", d)
-                                others |= impl_to_itf.get(impl, set()) - {t.name}
-                            for itf in others:
-                                add(f"{itf}.{f.name}_{d.fed}", d)
-                        else:
-                            for itf in impl_to_itf.get(t.name, ()):
-                                add(f"{itf}.{f.name}_{d.fed}", d)
-        return found
 
     def _is_repeatable(self, name: str) -> bool:
         if name in ("tag",):

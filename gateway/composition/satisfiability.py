@@ -17,7 +17,7 @@ from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
 from gateway.composition.field_sets import FieldSetError, parse_selection_set
 from gateway.composition.subgraph import Subgraph
-from gateway.composition.supergraph_model import SupergraphModel
+from gateway.composition.supergraph_model import SApplied, SupergraphModel
 from gateway.composition.type_refs import named_type
 
 State = tuple[int, str]  # (subgraph index, type name)
@@ -30,6 +30,7 @@ class Satisfiability:
         self.model = model
         self._closures: dict[State, set[State]] = {}
         self._in_progress: set[State] = set()
+        self._requirements: dict[tuple[int, str, str], bool] = {}
 
     def resolves(self, i: int, type_name: str, field_name: str) -> bool:
         sg = self.subgraphs[i]
@@ -39,9 +40,23 @@ class Satisfiability:
         f = t.fields.get(field_name)
         if f is None:
             return False
-        if not self.facts[i].is_external(t, f):
-            return True
-        return (type_name, field_name) in self.facts[i].provided
+        if self.facts[i].is_external(t, f):
+            return (type_name, field_name) in self.facts[i].provided
+        requires = f.first("requires")
+        return requires is None or self._requirement_met(i, type_name, requires.string_arg("fields") or "")
+
+    def _requirement_met(self, i: int, type_name: str, fields: str) -> bool:
+        """A @requires can be fulfilled: its fields are reachable from this subgraph through @key jumps."""
+        key = (i, type_name, fields)
+        if key not in self._requirements:
+            self._requirements[key] = True  # assume met while computing (a requirement cycle)
+            try:
+                selection_set = parse_selection_set(fields)
+            except FieldSetError:
+                self._requirements[key] = False
+            else:
+                self._requirements[key] = self._selection_resolvable(self._closure((i, type_name)), selection_set)
+        return self._requirements[key]
 
     def _selection_resolvable(self, members: set[State], selection_set: SelectionSetNode) -> bool:
         """Every field of the selection can be produced by one of `members` (nested entities may need
@@ -185,7 +200,11 @@ class Satisfiability:
             if not any(self.subgraphs[i].types[type_name].kind == "OBJECT" for i, _ in states):
                 continue  # interfaces are checked through their implementations
             reachable = set().union(*(self._closure(state) for state in states))
-            for field_name in merged.fields:
+            if _inaccessible(merged.directives):
+                continue  # not in the API schema: nobody can ask for it
+            for field_name, field in merged.fields.items():
+                if _inaccessible(field.directives):
+                    continue
                 if (type_name, field_name) in reported or any(
                         self._resolves_in(j, t, field_name) for j, t in reachable):
                     continue
@@ -211,3 +230,7 @@ class Satisfiability:
             if t is not None and self.subgraphs[j].is_interface_object(t) and self.resolves(j, itf, field_name):
                 return True
         return False
+
+
+def _inaccessible(directives: list[SApplied]) -> bool:
+    return any(d.name == "inaccessible" for d in directives)
