@@ -11,6 +11,7 @@ from pathlib import Path
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
 
 DEFAULT_AUDIENCE = "urn:kyodo:gateway"
 DEFAULT_STATE_DIR = Path("var/idp")
+LOOPBACK_ORIGIN = r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
 _OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
                  "code_challenge_method", "prompt")
 
@@ -142,6 +144,10 @@ def create_idp_app(
         Route("/card/challenge", card_challenge, methods=["POST"]),
         Route("/admin/rotate-key", rotate_key, methods=["POST"]),
     ])
+    # The playground (a browser page on another loopback port) exchanges its code at /token and
+    # reads discovery, so loopback origins may read these answers; no credentials (cookies) involved.
+    app.add_middleware(CORSMiddleware, allow_origin_regex=LOOPBACK_ORIGIN, allow_methods=["GET", "POST"],
+                       allow_headers=["content-type"])
     app.state.server = server
     app.state.admin_token = admin
     return app

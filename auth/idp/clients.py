@@ -90,7 +90,9 @@ def default_clients() -> dict[str, Client]:
         auth_method="none",
         grant_types=("authorization_code", "refresh_token"),
         response_types=("code",),
-        redirect_uris=("http://127.0.0.1/callback", "http://localhost/callback"),
+        # /graphql: the gateway's playground signs in with this client and comes back to itself.
+        redirect_uris=("http://127.0.0.1/callback", "http://localhost/callback",
+                       "http://127.0.0.1/graphql", "http://localhost/graphql"),
         scopes=("openid", "profile", "offline_access", "childcare:read", "childcare:write", "safety:read",
                 "safety:write", "currency:read", "currency:write", "identity:read", "identity:write",
                 "audit:read", "voting:admin"),
