@@ -215,10 +215,20 @@ class Satisfiability:
                     f'Field "{type_name}.{field_name}" cannot be satisfied for "{type_name}" values returned by '
                     f'"{coordinate}" (from ' + ", ".join(f'subgraph "{n}"' for n in sources) + "): "
                     + ("the field is resolved by " + ", ".join(f'subgraph "{o}"' for o in owners) if owners
-                       else "no subgraph resolves the field")
+                       else self._why_unresolvable(type_name, field_name))
                     + ", and no @key leads there (key fields must be resolvable where the value comes from, and "
                     "the key resolvable in the target subgraph).")
         return errors
+
+    def _why_unresolvable(self, type_name: str, field_name: str) -> str:
+        for j, sg in enumerate(self.subgraphs):
+            t = sg.types.get(type_name)
+            f = t.fields.get(field_name) if t is not None else None
+            requires = f.first("requires") if f is not None else None
+            if requires is not None:
+                return (f'subgraph "{sg.name}" resolves it only with @requires(fields: "{requires.string_arg("fields")}"), '
+                        f'whose fields cannot be reached from "{sg.name}"')
+        return "no subgraph resolves the field"
 
     def _resolves_in(self, j: int, type_name: str, field_name: str) -> bool:
         """Resolvable in subgraph j, directly or through an @interfaceObject standing for one of its interfaces."""

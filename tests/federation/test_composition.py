@@ -69,6 +69,7 @@ INVALID = {
     "enum_both_mismatch": ['Enum type "Level"', '"EXTREME"', 'subgraph "a"', '"Query.alerts(level:)"'],
     "required_argument_missing": ['"Query.stations(prefecture:)"', 'subgraph "a"', 'subgraph "b"'],
     "unreachable_field": ['"Household.memberCount"', 'subgraph "a"', 'subgraph "b"', "@key"],
+    "requires_unreachable": ['"Shelter.freeBeds"', 'subgraph "a"', '@requires(fields: "capacity")', '"Shelter.capacity"'],
 }
 
 
