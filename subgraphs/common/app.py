@@ -5,6 +5,7 @@
 
 `/graphql` takes POST (and GET for queries); resolvers see a `RequestContext` as `info.context`.
 `/health` answers {"status": "ok"} once the database is reachable, 503 otherwise.
+Errors are logged by `error_logging`: client errors as one INFO line, unexpected ones with their traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from strawberry.types.unset import UNSET
 
 from subgraphs.common.context import request_context
 from subgraphs.common.db import Database
+from subgraphs.common.error_logging import install_error_logging
 
 log = logging.getLogger("kyodo.subgraphs.app")
 
@@ -57,6 +59,7 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
                         database_url: str | None = None) -> Starlette:
     """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`)."""
     database = database or Database.for_subgraph(name, database_url)
+    install_error_logging(schema)   # expected client errors: one INFO line, no traceback
     graphql_app = SubgraphGraphQL(schema, name, database, keys)
 
     async def health(_request: Request) -> JSONResponse:

@@ -1,19 +1,16 @@
 """GraphQL errors with `extensions.code`, and the schema extension that keeps internals away from clients.
 
-Resolvers raise `KyodoError` (or one of the helpers). Anything else a resolver raises is logged here with its
-traceback and reaches the client only as "Internal server error" with code INTERNAL_SERVER_ERROR.
+Resolvers raise `KyodoError` (or one of the helpers). Anything else a resolver raises reaches the client only as
+"Internal server error" with code INTERNAL_SERVER_ERROR; its traceback goes to the log (`error_logging`).
 Errors without a path (parse, validation, variable coercion) are the client's and keep their message.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
-
-log = logging.getLogger("kyodo.subgraphs.errors")
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -101,7 +98,6 @@ class SafeErrors(MaskErrors):
             if isinstance(original, GraphQLError) and original.original_error is None:
                 processed.append(_client_error(original))  # a resolver re-raised a client-shaped error
                 continue
-            log.error("unexpected error at %s", error.path, exc_info=original)
             processed.append(GraphQLError(self.error_message, error.nodes, error.source, error.positions,
                                           error.path, None, {"code": INTERNAL_SERVER_ERROR}))
         return processed
