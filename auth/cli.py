@@ -1,8 +1,10 @@
-"""Subcommands of this package for the `kyodo` command (see kyodo/cli.py): `kyodo idp`."""
+"""Subcommands of this package for the `kyodo` command (see kyodo/cli.py): `kyodo idp`, `kyodo token`."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def _idp(args: argparse.Namespace) -> int:
@@ -21,6 +23,34 @@ def _idp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    """Print an access token for a demo account (stdout: the token only), or list the accounts."""
+    import asyncio
+
+    from auth.dev_token import DevTokenError, demo_accounts, dev_token
+
+    if args.list:
+        lines = [
+            f"{a.id}\t{a.name}\t{a.municipality} {a.municipality_name}\t{','.join(a.roles)}"
+            + ("\tcard" if a.has_card else "")
+            for a in demo_accounts()
+        ]
+        lines.append("(--vendor)\tkyodo-vendor client\t-\tvendor")
+        try:
+            print("\n".join(lines), flush=True)
+        except BrokenPipeError:  # `kyodo token --list | head`
+            sys.stdout = open(os.devnull, "w")
+        return 0
+    try:
+        token = asyncio.run(dev_token(args.issuer, resident=args.resident, staff=args.staff, vendor=args.vendor,
+                                      card=args.card, state_dir=args.state_dir))
+    except DevTokenError as error:
+        print(f"kyodo token: {error}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add this package's subcommands; each sets `func` to a callable taking the parsed args."""
     idp = subparsers.add_parser("idp", help="run the dev identity provider (OIDC, demo residents and staff)")
@@ -30,3 +60,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     idp.add_argument("--audience", default="urn:kyodo:gateway", help="the 'aud' of issued access tokens")
     idp.add_argument("--state-dir", default="var/idp", help="where the dev card authority is kept")
     idp.set_defaults(func=_idp)
+
+    token = subparsers.add_parser(
+        "token", help="print an access token from the running dev IdP for a demo account",
+        description="Print an access token from a running dev IdP, e.g. "
+                    "curl -H \"Authorization: Bearer $(kyodo token --resident ID)\" …",
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--resident", metavar="ID", help="a roster resident (code + PKCE with the dev password)")
+    who.add_argument("--staff", metavar="ID", help="a staff member (code + PKCE with the dev password)")
+    who.add_argument("--vendor", action="store_true", help="the demo vendor (client credentials)")
+    who.add_argument("--card", metavar="ID", help="a resident's demo card tapped at the card reader")
+    who.add_argument("--list", action="store_true", help="list the demo accounts: id, name, municipality, roles")
+    token.add_argument("--issuer", default="http://127.0.0.1:4400", help="the dev IdP (default %(default)s)")
+    token.add_argument("--state-dir", default="var/idp",
+                       help="the IdP's state dir, holding the dev card authority (for --card)")
+    token.set_defaults(func=_token)
