@@ -7,7 +7,7 @@ Mirrors Apollo's rules: a `@key` field marked `@external` on a type extension is
 
 from __future__ import annotations
 
-from gateway.composition.field_sets import target_fields
+from gateway.composition.field_sets import context_selection_fields, parse_context, target_fields
 from gateway.composition.model import FieldDef, TypeDef
 from gateway.composition.subgraph import Subgraph
 from gateway.composition.type_refs import named_type
@@ -50,6 +50,7 @@ class FederationFacts:
                         targets = target_fields(sg, base, provides.string_arg("fields") or "", True)
                         self.provided |= targets
                         self.used |= targets
+        self._collect_context_uses()
         for t in sg.types.values():
             if t.kind != "INTERFACE":
                 continue
@@ -71,6 +72,24 @@ class FederationFacts:
                         for coord in target_fields(sg, base, provides.string_arg("fields") or "", True):
                             if self.is_external_coord(coord):
                                 self.shareable.add(coord)
+
+    def _collect_context_uses(self) -> None:
+        """Fields an `@fromContext` selection reads on the types carrying that `@context` are used."""
+        sg = self.subgraph
+        by_context: dict[str, list[str]] = {}
+        for t in sg.types.values():
+            for d in t.directives:
+                if d.fed == "context" and d.string_arg("name"):
+                    by_context.setdefault(d.string_arg("name") or "", []).append(t.name)
+        for t in sg.types.values():
+            for f in t.fields.values():
+                for a in f.args.values():
+                    applied = a.from_context()
+                    if applied is None:
+                        continue
+                    context, selection = parse_context(applied.string_arg("field") or "")
+                    for type_name in by_context.get(context, []):
+                        self.used |= target_fields(sg, type_name, context_selection_fields(selection), True)
 
     def is_external_coord(self, coord: Coordinate) -> bool:
         t = self.subgraph.types.get(coord[0])

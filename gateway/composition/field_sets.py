@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graphql import FieldNode, GraphQLSyntaxError, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse
@@ -62,6 +63,23 @@ def _walk(subgraph: Subgraph, type_name: str, selection_set: SelectionSetNode, o
             _walk(subgraph, condition, selection.selection_set, out, depth)
         else:
             raise FieldSetError("named fragment spreads are not allowed in field sets")
+
+
+_CONTEXT_RE = re.compile(r"^\s*\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.DOTALL)
+
+
+def parse_context(value: str) -> tuple[str, str]:
+    """`@fromContext(field: "$ctx { prop }")` -> ("ctx", " { prop }")."""
+    match = _CONTEXT_RE.match(value)
+    if not match:
+        return "", value
+    return match.group(1), match.group(2)
+
+
+def context_selection_fields(selection: str) -> str:
+    """The selection of a context reference without its outer braces, as a field set."""
+    text = selection.strip()
+    return text[1:-1] if text.startswith("{") and text.endswith("}") else text
 
 
 def target_fields(subgraph: Subgraph, type_name: str, fields: str, with_implementations: bool) -> set[tuple[str, str]]:

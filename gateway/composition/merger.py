@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from graphql import print_ast
+from graphql import StringValueNode, print_ast
 
 from gateway.composition.access_control import ACCESS_CONTROL, collect_access_control
 from gateway.composition.argument_mergers import MERGEABLE, merge_arguments
 from gateway.composition.federation_facts import FederationFacts
+from gateway.composition.field_sets import parse_context
 from gateway.composition.override import FieldContext, validate_override
 from gateway.composition.model import Applied, ArgDef, DirectiveDef, EnumValueDef, FieldDef, TypeDef
 from gateway.composition.subgraph import Subgraph
@@ -209,7 +210,8 @@ class Merger:
         dest.description = merge_description([s.description if s else None for s in sources])
         self._add_join_type(sources, dest)
         extra = self._access_control_extra(dest.name) if dest.kind == "INTERFACE" else None
-        dest.directives += self._merge_applied([s.directives if s else None for s in sources], extra)
+        dest.directives += self._merge_applied(
+            [self._prefixed_contexts(i, s.directives) if s else None for i, s in enumerate(sources)], extra)
         if dest.kind == "UNION":
             for member in dest.members:
                 for i, s in enumerate(sources):
@@ -375,6 +377,8 @@ class Merger:
                           context: FieldContext) -> bool:
         if not all_types_equal or context.used_overridden or context.labels:
             return True
+        if any(s is not None and any(a.from_context() for a in s.args.values()) for s in sources):
+            return True
         for i, s in enumerate(sources):
             if s is not None and i not in context.unused_overridden:
                 if self._is_external(i, parent, s) or s.has("provides") or s.has("requires"):
@@ -407,7 +411,18 @@ class Merger:
                 args.append(("usedOverridden", "true"))
             if label is not None and self.join_minor >= 4:
                 args.append(("overrideLabel", gql_string(label)))
+            contextual = [self._context_argument(i, a) for a in s.args.values() if a.from_context()]
+            if contextual and self.join_minor >= 5:
+                args.append(("contextArguments", "[" + ", ".join(contextual) + "]"))
             dest.directives.append(SApplied("join__field", args))
+
+    def _context_argument(self, i: int, arg: ArgDef) -> str:
+        """One join__ContextArgument: which context (prefixed by subgraph), argument, type and selection."""
+        applied = arg.from_context()
+        assert applied is not None
+        context, selection = parse_context(applied.string_arg("field") or "")
+        return (f'{{context: {gql_string(f"{self.names[i]}__{context}")}, name: {gql_string(arg.name)}, '
+                f"type: {gql_string(arg.type)}, selection: {gql_string(selection)}}}")
 
     def _validate_field_sharing(self, sources: list[FieldDef | None], dest: SType, name: str,
                                 context: FieldContext) -> None:
@@ -481,6 +496,8 @@ class Merger:
                 if name not in names:
                     names.append(name)
         for name in names:
+            if any(args is not None and name in args and args[name].from_context() for args in sources):
+                continue  # contextual: filled from an ancestor's @context, never asked of the client
             missing = [self.names[i] for i, args in enumerate(sources) if args is not None and name not in args]
             if missing:
                 required = [self.names[i] for i, args in enumerate(sources)
@@ -618,8 +635,18 @@ class Merger:
             self._access_control = collect_access_control(self.subgraphs, self.facts, self.model)
         return {name: self._access_control.get(f"{key}_{name}", []) for name in ACCESS_CONTROL}
 
+    def _prefixed_contexts(self, i: int, directives: list[Applied]) -> list[Applied]:
+        """`@context(name:)` names are per subgraph: the supergraph prefixes them with the subgraph name."""
+        out = []
+        for d in directives:
+            if d.fed == "context" and d.string_arg("name") is not None:
+                d = Applied(d.name, {"name": StringValueNode(value=f"{self.names[i]}__{d.string_arg('name')}")},
+                            d.on_extension, d.fed)
+            out.append(d)
+        return out
+
     def _is_repeatable(self, name: str) -> bool:
-        if name in ("tag",):
+        if name in ("tag", "context"):
             return True
         if name in self.composed:
             return self.composed[name].repeatable

@@ -43,6 +43,10 @@ class ArgDef:
     directives: list[Applied] = field(default_factory=list)
     description: str | None = None
 
+    def from_context(self) -> Applied | None:
+        """The `@fromContext` on this argument, if any (its value comes from an ancestor, not the client)."""
+        return next((d for d in self.directives if d.fed == "fromContext"), None)
+
 
 @dataclass
 class FieldDef:

@@ -79,6 +79,11 @@ MERGED_DIRECTIVE_SPECS: dict[str, tuple[str, str, str | None, str]] = {
     "listSize": ("cost", "v0.1", None,
                  "directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], "
                  "requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION"),
+    # @fromContext never reaches the supergraph (its arguments leave the field); its definition does.
+    "context": ("context", "v0.1", "SECURITY",
+                "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION\n"
+                "directive @context__fromContext(field: context__ContextFieldValue) on ARGUMENT_DEFINITION\n"
+                "scalar context__ContextFieldValue"),
 }
 
 

@@ -40,7 +40,7 @@ def test_valid_case_matches_apollo(case: str) -> None:
 
 def test_every_feature_has_a_valid_case() -> None:
     assert {"keys", "shareable", "requires_provides", "interfaces", "unions", "enums", "inputs", "override",
-            "interface_object", "fed1", "directives", "municipal"} <= set(VALID)
+            "interface_object", "fed1", "directives", "municipal", "context"} <= set(VALID)
 
 
 def test_composition_is_stable_under_subgraph_order() -> None:
