@@ -32,6 +32,8 @@ class CheckupKind:
     mandatory: bool
     start: Span
     end: Span
+    subsidy_born_on_or_after: date | None = None   # a municipal subsidy, for children born from this day
+    subsidy_max_yen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,20 @@ class CheckupDue:
     due_until: date  # inclusive last day
     attended_on: date | None
     status: CheckupStatus
+    subsidy_max_yen: int | None   # what the subsidy pays at most for this child, None if not eligible
 
 
 def parse_checkups(data: Mapping) -> tuple[CheckupKind, ...]:
     kinds = []
     for raw in data.get("checkup", []):
+        born_from = raw.get("subsidy_born_on_or_after")
+        if born_from is not None and not isinstance(born_from, date):
+            raise ValueError(f"checkup {raw['code']}: subsidy_born_on_or_after must be a date")
         kinds.append(CheckupKind(code=str(raw["code"]), name=str(raw.get("name", raw["code"])),
                                  mandatory=bool(raw.get("mandatory", False)),
-                                 start=parse_span(raw["from"]), end=parse_span(raw["until"])))
+                                 start=parse_span(raw["from"]), end=parse_span(raw["until"]),
+                                 subsidy_born_on_or_after=born_from,
+                                 subsidy_max_yen=int(raw["subsidy_max_yen"]) if "subsidy_max_yen" in raw else None))
     codes = [k.code for k in kinds]
     if len(set(codes)) != len(codes):
         raise ValueError(f"duplicate checkup codes in {codes}")
@@ -77,5 +85,7 @@ def checkup_schedule(kinds: tuple[CheckupKind, ...], birth: date, attended: Mapp
             status = CheckupStatus.DUE
         else:
             status = CheckupStatus.MISSED
-        result.append(CheckupDue(kind, due_from, due_until, attended_on, status))
+        subsidised = kind.subsidy_born_on_or_after is not None and birth >= kind.subsidy_born_on_or_after
+        result.append(CheckupDue(kind, due_from, due_until, attended_on, status,
+                                 kind.subsidy_max_yen if subsidised else None))
     return result

@@ -109,11 +109,14 @@ class Checkup:
     due_until: date
     attended_on: Optional[date]
     status: CheckupStatus  # type: ignore[valid-type]
+    subsidy_max_yen: Optional[int] = strawberry.field(
+        description="the municipal subsidy for this child's checkup (yen, at most), if eligible; valid until dueUntil")
 
     @classmethod
     def from_due(cls, due: CheckupDue) -> Checkup:
         return cls(code=due.kind.code, name=due.kind.name, mandatory=due.kind.mandatory, due_from=due.due_from,
-                   due_until=due.due_until, attended_on=due.attended_on, status=due.status)
+                   due_until=due.due_until, attended_on=due.attended_on, status=due.status,
+                   subsidy_max_yen=due.subsidy_max_yen)
 
 
 @strawberry.type(description="A pupil's learning record entry (学習記録)")

@@ -44,6 +44,14 @@ def test_attendance_wins() -> None:
     assert (checkup.status, checkup.attended_on) == (CheckupStatus.ATTENDED, date(2025, 2, 20))
 
 
+def test_one_month_subsidy_for_children_born_from_april_2024() -> None:
+    assert by_code(date(2025, 2, 1))["MONTH_1"].subsidy_max_yen == 4000
+    assert by_code(date(2025, 2, 1))["MONTH_4"].subsidy_max_yen is None
+    before = {c.kind.code: c for c in checkup_schedule(KINDS, date(2024, 3, 31), {}, date(2024, 4, 1))}
+    on_the_day = {c.kind.code: c for c in checkup_schedule(KINDS, date(2024, 4, 1), {}, date(2024, 4, 2))}
+    assert (before["MONTH_1"].subsidy_max_yen, on_the_day["MONTH_1"].subsidy_max_yen) == (None, 4000)
+
+
 def test_duplicate_codes_refused() -> None:
     with pytest.raises(ValueError):
         parse_checkups({"checkup": [{"code": "A", "from": "1m", "until": "2m"}] * 2})

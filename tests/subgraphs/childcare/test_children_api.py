@@ -28,7 +28,7 @@ TAKA_STAFF = next(s for s in STAFF if s.municipality_code == "283657")
 CHILDREN_QUERY = """query($id: ID!) { _entities(representations: [{__typename: "Resident", id: $id}]) {
   ... on Resident { children { id birthDate sex municipality { code }
     nextVaccinations(includeMissed: false) { vaccineCode doseNumber label earliest deadline status }
-    checkups { code dueFrom dueUntil attendedOn status } } } } }"""
+    checkups { code dueFrom dueUntil attendedOn status subsidyMaxYen } } } } }"""
 CHILD_QUERY = "query($id: ID!) { child(id: $id) { id birthDate vaccinations { vaccineCode givenOn } } }"
 
 
@@ -56,6 +56,7 @@ async def test_guardian_sees_children_with_next_due_doses(call, childcare_db):
     # haruto (born 2026-08-20) is past his 1-month checkup window by the seed day; attended a week in
     haruto_month1 = children[1]["checkups"][0]
     assert (haruto_month1["dueFrom"], haruto_month1["dueUntil"]) == ("2026-09-20", "2026-10-19")
+    assert haruto_month1["subsidyMaxYen"] == 4000          # born after 2024-04-01: Himeji's 1-month subsidy
     record = await last_audit(childcare_db)
     assert (record.actor, record.result, record.subject_municipality) == (HANAKO.id, "permitted", "282014")
     assert "nextVaccinations" in record.fields
