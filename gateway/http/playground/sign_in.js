@@ -1,0 +1,157 @@
+// Playground sign-in against the dev IdP: authorization code + PKCE (S256) in the browser.
+// The access token lives in this tab's sessionStorage only (gone when the tab closes, never
+// in localStorage or a cookie); GraphiQL's fetcher sends it as `Authorization: Bearer …`.
+"use strict";
+
+const KyodoSignIn = (() => {
+  const TOKEN_KEY = "kyodo.playground.accessToken";
+  const PENDING_KEY = "kyodo.playground.pendingSignIn";
+  let control = null; // { config, element } once start() ran
+
+  function base64url(bytes) {
+    let binary = "";
+    for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function randomToken() {
+    return base64url(crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  async function s256(verifier) {
+    return base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  }
+
+  // The claims are only shown to the developer; the gateway verifies the signature.
+  function claimsOf(token) {
+    try {
+      return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    } catch {
+      return null;
+    }
+  }
+
+  function redirectUri(config) {
+    return new URL(config.redirectPath, window.location.href).toString();
+  }
+
+  async function discover(issuer) {
+    let response;
+    try {
+      response = await fetch(issuer + "/.well-known/openid-configuration");
+    } catch {
+      throw new Error(`the dev IdP does not answer at ${issuer} (is \`make dev\` running?)`);
+    }
+    if (!response.ok) throw new Error(`the dev IdP's discovery answered ${response.status}`);
+    return response.json();
+  }
+
+  async function signIn(config) {
+    const provider = await discover(config.issuer);
+    const verifier = randomToken();
+    const state = randomToken();
+    sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, verifier, tokenEndpoint: provider.token_endpoint }));
+    const url = new URL(provider.authorization_endpoint);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: config.clientId,
+      redirect_uri: redirectUri(config),
+      scope: config.scope,
+      state,
+      code_challenge: await s256(verifier),
+      code_challenge_method: "S256",
+    }).toString();
+    window.location.assign(url.toString());
+  }
+
+  // Back from the IdP with ?code=…&state=… (or ?error=…): trade the code for tokens.
+  async function finishSignIn(config) {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.has("code") && !params.has("error")) return;
+    const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
+    sessionStorage.removeItem(PENDING_KEY);
+    // The code is single-use: keep it out of the address bar and the history.
+    window.history.replaceState(null, "", window.location.pathname);
+    if (params.has("error")) throw new Error(params.get("error_description") || params.get("error"));
+    if (!pending || pending.state !== params.get("state")) {
+      throw new Error("the answer does not belong to a sign-in started in this tab");
+    }
+    const response = await fetch(pending.tokenEndpoint, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: params.get("code"),
+        redirect_uri: redirectUri(config),
+        client_id: config.clientId,
+        code_verifier: pending.verifier,
+      }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || !body.access_token) {
+      throw new Error(body.error_description || body.error || `the token endpoint answered ${response.status}`);
+    }
+    sessionStorage.setItem(TOKEN_KEY, body.access_token);
+  }
+
+  // The stored token and its claims, or null; an expired token is dropped.
+  function current() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) return null;
+    const claims = claimsOf(token);
+    if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      render("Signed out: the token expired.");
+      return null;
+    }
+    return { token, claims };
+  }
+
+  function signOut() {
+    sessionStorage.removeItem(TOKEN_KEY);
+    render();
+  }
+
+  function render(message) {
+    if (!control) return;
+    const { config, element } = control;
+    const signedIn = sessionStorage.getItem(TOKEN_KEY) ? current() : null;
+    const status = document.createElement("span");
+    status.className = "kyodo-sign-in-status";
+    const button = document.createElement("button");
+    button.type = "button";
+    if (signedIn) {
+      const { sub, roles = [], muni } = signedIn.claims;
+      status.textContent = `Signed in as ${sub} (${[roles.join(", "), muni].filter(Boolean).join(" · ")})`;
+      status.dataset.subject = sub;
+      button.textContent = "Sign out";
+      button.addEventListener("click", signOut);
+    } else {
+      status.textContent = message || `Not signed in · dev IdP ${config.issuer}`;
+      button.textContent = "Sign in";
+      button.addEventListener("click", () => {
+        button.disabled = true;
+        signIn(config).catch((error) => render(`Sign-in failed: ${error.message}`));
+      });
+    }
+    element.replaceChildren(status, button);
+  }
+
+  async function start(config, element) {
+    control = { config, element };
+    let message;
+    try {
+      await finishSignIn(config);
+    } catch (error) {
+      message = `Sign-in failed: ${error.message}`;
+    }
+    render(message);
+  }
+
+  // Headers for the next GraphQL request.
+  function headers() {
+    const signedIn = current();
+    return signedIn ? { Authorization: `Bearer ${signedIn.token}` } : {};
+  }
+
+  return { start, headers, signOut };
+})();
