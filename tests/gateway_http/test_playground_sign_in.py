@@ -214,6 +214,8 @@ async def test_sign_in_in_headless_chromium_then_me_is_the_resident(signed_in_st
                                                       f"&& {STATUS} && {STATUS}.dataset.subject",
                                                       "the playground signed in")
                     assert subject == TARO.id
+                    status = await devtools.evaluate(f"{STATUS}.textContent")
+                    assert status.startswith(f"Signed in as {TARO.name} ({TARO.id} · resident, guardian · 282014")
                     assert await devtools.evaluate("location.search") == ""       # the code left the address bar
                     assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign out"
                     assert await devtools.evaluate("localStorage.length === 0 || "

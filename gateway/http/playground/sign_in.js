@@ -5,6 +5,7 @@
 
 const KyodoSignIn = (() => {
   const TOKEN_KEY = "kyodo.playground.accessToken";
+  const NAME_KEY = "kyodo.playground.name";
   const PENDING_KEY = "kyodo.playground.pendingSignIn";
   let control = null; // { config, element } once start() ran
 
@@ -25,7 +26,8 @@ const KyodoSignIn = (() => {
   // The claims are only shown to the developer; the gateway verifies the signature.
   function claimsOf(token) {
     try {
-      return JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      const binary = atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"));
+      return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
     } catch {
       return null;
     }
@@ -91,6 +93,10 @@ const KyodoSignIn = (() => {
       throw new Error(body.error_description || body.error || `the token endpoint answered ${response.status}`);
     }
     sessionStorage.setItem(TOKEN_KEY, body.access_token);
+    // The ID token's name is only shown beside the subject; nothing trusts it.
+    const name = body.id_token && (claimsOf(body.id_token) || {}).name;
+    if (name) sessionStorage.setItem(NAME_KEY, name);
+    else sessionStorage.removeItem(NAME_KEY);
   }
 
   // The stored token and its claims, or null; an expired token is dropped.
@@ -99,15 +105,20 @@ const KyodoSignIn = (() => {
     if (!token) return null;
     const claims = claimsOf(token);
     if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      forget();
       render("Signed out: the token expired.");
       return null;
     }
     return { token, claims };
   }
 
-  function signOut() {
+  function forget() {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(NAME_KEY);
+  }
+
+  function signOut() {
+    forget();
     render();
   }
 
@@ -121,7 +132,9 @@ const KyodoSignIn = (() => {
     button.type = "button";
     if (signedIn) {
       const { sub, roles = [], muni } = signedIn.claims;
-      status.textContent = `Signed in as ${sub} (${[roles.join(", "), muni].filter(Boolean).join(" · ")})`;
+      const name = sessionStorage.getItem(NAME_KEY);
+      const details = [name ? sub : "", roles.join(", "), muni].filter(Boolean).join(" · ");
+      status.textContent = `Signed in as ${name || sub} (${details})`;
       status.dataset.subject = sub;
       button.textContent = "Sign out";
       button.addEventListener("click", signOut);
