@@ -1,10 +1,12 @@
-"""Turn filled fetch groups into plan nodes: operation text, dependency levels, Sequence/Parallel."""
+"""Turn filled fetch groups into plan nodes: refinement passes, operation text, the dependency tree."""
 
 from __future__ import annotations
 
 from gateway.planner.fetch_selection import flat_fields
 from gateway.planner.groups import FetchGroup
-from gateway.planner.nodes import Fetch, Flatten, Parallel, PlanNode, Sequence
+from gateway.planner.dependency_tree import TreeItem, dependency_tree
+from gateway.planner.nodes import Fetch, Flatten, PlanNode
+from gateway.planner.refine import refine
 
 
 def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions: dict[str, str]) -> Fetch:
@@ -37,36 +39,11 @@ def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions
     )
 
 
-def levels(groups: list[FetchGroup]) -> dict[int, int]:
-    level: dict[int, int] = {}
-    by_id = {g.id: g for g in groups}
-
-    def of(gid: int, stack: frozenset = frozenset()) -> int:
-        if gid in level:
-            return level[gid]
-        if gid in stack:
-            return 0  # a cycle would be a planner bug; never loop on it
-        deps = [d for d in by_id[gid].deps if d != gid and d in by_id]
-        value = 0 if not deps else 1 + max(of(d, stack | {gid}) for d in deps)
-        level[gid] = value
-        return value
-
-    for g in groups:
-        of(g.id)
-    return level
-
-
 def assemble(groups: list[FetchGroup], operation_kind: str, variable_definitions: dict[str, str]) -> PlanNode | None:
-    live = [g for g in groups if not g.selection.is_empty()]
-    if not live:
-        return None
-    level = levels(live)
-    stages: list[list[PlanNode]] = []
-    for g in sorted(live, key=lambda g: (level[g.id], g.id)):
-        while len(stages) <= level[g.id]:
-            stages.append([])
+    """Refine the groups, make each a Fetch (entity fetches under a Flatten), arrange them by dependency."""
+    items: list[TreeItem] = []
+    for g in refine(groups):
         fetch = fetch_for_group(g, operation_kind, variable_definitions)
         node: PlanNode = fetch if g.entity_type is None else Flatten(path=list(g.path), node=fetch)
-        stages[level[g.id]].append(node)
-    steps: list[PlanNode] = [s[0] if len(s) == 1 else Parallel(nodes=s) for s in stages if s]
-    return steps[0] if len(steps) == 1 else Sequence(nodes=steps)
+        items.append(TreeItem(id=g.id, deps=frozenset(g.deps), node=node, conditions=g.conditions))
+    return dependency_tree(items)

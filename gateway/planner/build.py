@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, OperationDefinitionNode, VariableNode, print_ast
+from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, print_ast
 
 from gateway.planner.assemble import assemble
 from gateway.planner.builder import PlanBuilder, UnplannableError, collect_root_fields
-from gateway.planner.nodes import Condition, Parallel, QueryPlan, Sequence
+from gateway.planner.nodes import QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
 
@@ -55,35 +55,8 @@ def _plan(supergraph, fragments, kind, root_type_name, root_fields, variable_def
         if not steps:
             return QueryPlan(node=None, operation_kind=kind)
         return QueryPlan(node=steps[0] if len(steps) == 1 else Sequence(nodes=steps), operation_kind=kind)
-    # Root fields guarded by the same @skip/@include variable are planned apart and wrapped in a
-    # Condition, so none of their fetches run when the condition is false.
-    partitions: dict[tuple[str, str] | None, list] = {}
-    for field in root_fields:
-        partitions.setdefault(root_condition(field), []).append(field)
-    nodes = []
-    for condition, fields in partitions.items():
-        builder = PlanBuilder(supergraph, fragments)
-        builder.plan_root_fields(root_type_name, fields)
-        node = assemble(builder.index.groups, kind, variable_definitions)
-        if node is None:
-            continue
-        if condition is not None:
-            directive, variable = condition
-            node = Condition(variable=variable, if_clause=node) if directive == "include" \
-                else Condition(variable=variable, else_clause=node)
-        nodes.append(node)
-    if not nodes:
-        return QueryPlan(node=None, operation_kind=kind)
-    return QueryPlan(node=nodes[0] if len(nodes) == 1 else Parallel(nodes=nodes), operation_kind=kind)
-
-
-def root_condition(field: FieldNode) -> tuple[str, str] | None:
-    """("include" | "skip", variable) when the field's only condition is one directive on a variable."""
-    conditions = [d for d in field.directives or () if d.name.value in ("skip", "include")]
-    if len(conditions) != 1:
-        return None
-    directive = conditions[0]
-    arg = next((a for a in directive.arguments or () if a.name.value == "if"), None)
-    if arg is None or not isinstance(arg.value, VariableNode):
-        return None
-    return directive.name.value, arg.value.name.value
+    # One search for all root fields: fetches needed only under @skip/@include carry their conditions
+    # and become Condition nodes in the tree.
+    builder = PlanBuilder(supergraph, fragments)
+    builder.plan_root_fields(root_type_name, root_fields)
+    return QueryPlan(node=assemble(builder.index.groups, kind, variable_definitions), operation_kind=kind)

@@ -11,7 +11,7 @@ them, and travel in its representations.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graphql import (
     FieldNode,
@@ -31,6 +31,7 @@ from graphql import (
     Visitor,
 )
 
+from gateway.planner.conditions import condition_terms
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, GroupIndex
 from gateway.supergraph.model import EntityKey, Supergraph
@@ -54,6 +55,9 @@ class Loc:
     # the client's response keys on this object (key -> field name), so key and @requires fields
     # the planner adds never take a key the client uses for another field
     client_keys: dict[str, str] | None = None
+    # @skip/@include terms (variable, required value) the fields here are asked under; fetch groups
+    # created from here are sent only when all hold
+    conditions: frozenset[tuple[str, bool]] = frozenset()
 
 
 class _VariableCollector(Visitor):
@@ -130,19 +134,30 @@ class PlanBuilder:
             candidates = owner.resolvers() or list(owner.presences)
             if not candidates:
                 continue
+            excluded, terms = condition_terms(node)
+            if excluded:
+                continue
             graph = min(candidates, key=lambda g: (
                 self._cost(g, root_type, node, 0),
-                0 if self.index.existing(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
+                0 if self.index.existing(g, (), None, "root", terms) else 1,  # a subgraph already called saves a fetch
                 self.sg.graph_order.index(g)))
-            group = self.index.get_or_create(graph, (), None, "root", set())
+            group = self.index.get_or_create(graph, (), None, "root", set(), conditions=terms)
             shared = frozenset(candidates) if len(candidates) > 1 else None
             self.plan_field(Loc(group, group.selection, root_type, (), could_be=shared,
-                                client_keys=self._root_keys), node, None)
+                                client_keys=self._root_keys, conditions=terms), node, None)
 
     # -- selections ----------------------------------------------------------------------------------
     def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
         used: set[int] = set()
+        outer = loc
         for s in selections:
+            loc = outer
+            if rep is None and s.directives:
+                excluded, terms = condition_terms(s)
+                if excluded:
+                    continue  # @skip(if: true) / @include(if: false): nothing below is ever fetched
+                if not terms <= loc.conditions:
+                    loc = replace(loc, conditions=loc.conditions | terms)
             if isinstance(s, FieldNode):
                 used |= self.plan_field(loc, s, rep)
             elif isinstance(s, InlineFragmentNode):
@@ -168,7 +183,8 @@ class PlanBuilder:
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
             sub = loc.sel.fragment(self._valid_condition(t, s), directives)
-            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be, loc.client_keys),
+            return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be, loc.client_keys,
+                                   conditions=loc.conditions),
                                         selection_set.selections, rep)
         # t is abstract and the fragment narrows it
         if self.sg.is_interface_object_in(t, s):
@@ -185,7 +201,8 @@ class PlanBuilder:
                 continue  # this subgraph never returns that type here
             sub = loc.sel.fragment(concrete, directives)
             sub_rep = rep.fragment(concrete) if rep is not None else None
-            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys),
+            used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys,
+                                   conditions=loc.conditions),
                                          selection_set.selections, sub_rep)
         return used
 
@@ -233,7 +250,8 @@ class PlanBuilder:
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
-                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys), node, sub_rep)
+                used |= self.plan_field(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys,
+                                   conditions=loc.conditions), node, sub_rep)
             return used
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
@@ -350,7 +368,7 @@ class PlanBuilder:
                 if narrowed in self.sg.types and not self.sg.is_abstract(narrowed):
                     view_type = narrowed
             child = Loc(loc.group, added.sub, view_type, path, provided, parent=(loc, node),
-                        could_be=self._could_be_after(loc, name),
+                        could_be=self._could_be_after(loc, name), conditions=loc.conditions,
                         client_keys=self._client_keys(node.selection_set) if rep is None else None)
             if self.sg.is_abstract(child_type) and not self.sg.is_interface_object_in(child_type, s):
                 added.sub.add_field("__typename", "__typename")
@@ -402,7 +420,7 @@ class PlanBuilder:
             needs_requires = presence is not None and presence.requires is not None
             for key in keys:
                 key_local = self._key_is_local(s, t, key.selection, loc.provided)
-                reuse = bool(self.index.existing(graph, loc.path, entity_type, ""))
+                reuse = bool(self.index.existing(graph, loc.path, entity_type, "", loc.conditions))
                 score = (0 if key_local else 1, 1 if needs_requires else 0, 0 if reuse else 1,
                          self._cost(graph, entity_type, node, 0), self.sg.graph_order.index(graph))
                 options.append((score, len(options), graph, entity_type, key, rtn, presence))
@@ -415,7 +433,7 @@ class PlanBuilder:
                 if target is None:
                     continue  # this key cannot be obtained from here; try the next way
                 child = Loc(target, target.selection, entity_type, loc.path, parent=loc.parent,
-                            client_keys=loc.client_keys)
+                            client_keys=loc.client_keys, conditions=loc.conditions)
                 return deps | self.plan_field(child, node, rep, chosen=True)
         finally:
             self._jump_stack.discard(guard)
@@ -448,13 +466,14 @@ class PlanBuilder:
                 for g in owner.resolvers():
                     if g == parent_loc.group.subgraph or self._is_local(g, loc.type_name, node.name.value, None) is None:
                         continue
-                    group = self.index.get_or_create(g, (), None, "root", set())
-                    used = self.plan_field(Loc(group, group.selection, parent_loc.type_name, ()), synthetic, None)
+                    group = self.index.get_or_create(g, (), None, "root", set(), conditions=loc.conditions)
+                    used = self.plan_field(Loc(group, group.selection, parent_loc.type_name, (),
+                                               conditions=loc.conditions), synthetic, None)
                     break
                 else:
                     return set()
             else:
-                used = self.jump(parent_loc, synthetic, None)
+                used = self.jump(replace(parent_loc, conditions=loc.conditions), synthetic, None)
             if used and rep is not None:
                 rep.add_field(node.name.value, node.name.value)  # a key field, now fetched beside its object
             return used
@@ -488,7 +507,8 @@ class PlanBuilder:
             target.selection.add_field("__typename", "__typename")
             if rep is not None:
                 rep.add_field("__typename", "__typename")
-            child = Loc(target, target.selection, t, loc.path, parent=loc.parent, client_keys=loc.client_keys)
+            child = Loc(target, target.selection, t, loc.path, parent=loc.parent, client_keys=loc.client_keys,
+                        conditions=loc.conditions)
             used = deps | {target.id}
             for n in nodes:
                 used |= self.plan_selections(child, [n], rep)
@@ -508,7 +528,7 @@ class PlanBuilder:
         if requires is not None:
             deps |= self.plan_selections(loc, requires.selections, representation)
         deps.add(loc.group.id)
-        target = self.index.get_or_create(graph, loc.path, entity_type, "", deps, representation)
+        target = self.index.get_or_create(graph, loc.path, entity_type, "", deps, representation, loc.conditions)
         if target.requires is None:
             target.requires = representation
         else:

@@ -21,6 +21,9 @@ class FetchGroup:
     variables: set[str] = field(default_factory=set)
     representation_typename: str | None = None
     accepted_types: frozenset[str] = frozenset()
+    # (variable, required value) of every @skip/@include the fetch is needed under; the fetch is sent
+    # only when all hold (an empty set: always)
+    conditions: frozenset[tuple[str, bool]] = frozenset()
 
 
 class GroupIndex:
@@ -44,12 +47,16 @@ class GroupIndex:
             stack.extend(self.groups[g].deps)
         return False
 
-    def existing(self, subgraph: str, path: tuple, entity_type: str | None, tag: str) -> list[FetchGroup]:
-        return self._by_key.get((subgraph, path, entity_type, tag), [])
+    def existing(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
+                 conditions: frozenset[tuple[str, bool]] = frozenset()) -> list[FetchGroup]:
+        return self._by_key.get((subgraph, path, entity_type, tag, conditions), [])
 
     def get_or_create(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
-                      deps: set[int], representation: FetchSelection | None = None) -> FetchGroup:
-        for candidate in self.existing(subgraph, path, entity_type, tag):
+                      deps: set[int], representation: FetchSelection | None = None,
+                      conditions: frozenset[tuple[str, bool]] = frozenset()) -> FetchGroup:
+        # groups needed under different @skip/@include conditions stay apart here, so a fetch needed
+        # only under an excluded selection is never sent; refinement may merge them back
+        for candidate in self.existing(subgraph, path, entity_type, tag, conditions):
             # reuse only if none of the new dependencies already waits for this group, and the
             # representations agree (one response key per field name)
             if any(self.depends_on(d, candidate.id) for d in deps):
@@ -60,9 +67,9 @@ class GroupIndex:
             candidate.deps |= deps
             return candidate
         group = FetchGroup(id=len(self.groups), subgraph=subgraph, path=path, entity_type=entity_type, tag=tag,
-                           deps=set(deps))
+                           deps=set(deps), conditions=conditions)
         self.groups.append(group)
-        self._by_key.setdefault((subgraph, path, entity_type, tag), []).append(group)
+        self._by_key.setdefault((subgraph, path, entity_type, tag, conditions), []).append(group)
         return group
 
 

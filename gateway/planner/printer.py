@@ -31,6 +31,9 @@ def _node(node: PlanNode, pad: str) -> str:
         body = ",\n".join(_node(n, inner) for n in node.nodes)
         return f"{pad}{name} {{\n{body}\n{pad}}}"
     if isinstance(node, Condition):
+        if node.if_clause is None and node.else_clause is not None:
+            # only runs when the variable is false: what @skip(if: $v) leads to
+            return f"{pad}Skip(if: ${node.variable}) {{\n" + _node(node.else_clause, inner) + "\n" + pad + "}"
         parts = [f"{pad}Include(if: ${node.variable}) {{"]
         if node.if_clause is not None:
             parts.append(_node(node.if_clause, inner))

@@ -233,3 +233,29 @@ async def gateway_for(subgraphs: list[Subgraph], supergraph_body: str):
         supergraph = load_supergraph(supergraph_sdl(graphs, supergraph_body))
         async with aiohttp.ClientSession() as session:
             yield Gateway(supergraph, session)
+
+
+def plan_shape(node) -> str:
+    """A plan's tree in one line, fetches named by subgraph: `Sequence{identity, Parallel{currency, safety}}`.
+
+    Conditions read `Include($v){…}` / `Skip($v){…}`.
+    """
+    from gateway.planner import Condition, Fetch, Flatten, Parallel, Sequence
+
+    if node is None:
+        return "None"
+    if isinstance(node, Fetch):
+        return node.subgraph.lower()
+    if isinstance(node, Flatten):
+        return plan_shape(node.node)
+    if isinstance(node, (Sequence, Parallel)):
+        name = "Sequence" if isinstance(node, Sequence) else "Parallel"
+        return name + "{" + ", ".join(plan_shape(n) for n in node.nodes) + "}"
+    if isinstance(node, Condition):
+        parts = []
+        if node.if_clause is not None:
+            parts.append(f"Include(${node.variable}){{{plan_shape(node.if_clause)}}}")
+        if node.else_clause is not None:
+            parts.append(f"Skip(${node.variable}){{{plan_shape(node.else_clause)}}}")
+        return " ".join(parts)
+    raise TypeError(f"not a plan node: {node!r}")
