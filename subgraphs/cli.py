@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -241,6 +242,10 @@ def _dev(args: argparse.Namespace) -> int:
     from subgraphs.common.dev_stack import DevPorts, DevStack
 
     ports = DevPorts.from_args(args)
+    if not args.no_idp:
+        # The gateway's playground offers "Sign in" with the dev IdP (gateway/http/playground/sign_in.py);
+        # DevStack hands this environment to the gateway it starts.
+        os.environ.setdefault("KYODO_PLAYGROUND_SIGN_IN_ISSUER", f"http://{args.host}:{ports.idp}")
     code = _seed_names([n for n in SUBGRAPHS if not _missing_part(n, "app")])
     if code:
         return code
