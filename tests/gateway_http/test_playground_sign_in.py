@@ -4,6 +4,7 @@ code + PKCE flow signs a resident in, GraphiQL sends the token, `{ me { id } }` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import itertools
 import json
@@ -15,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
@@ -138,6 +139,30 @@ def stop_chromium(process: subprocess.Popen) -> None:
             process.wait(timeout=20)
 
 
+@contextlib.asynccontextmanager
+async def chromium_page() -> AsyncIterator[DevTools]:
+    """A fresh headless Chromium (own profile) and a DevTools connection to its page; stopped after."""
+    with tempfile.TemporaryDirectory(prefix="kyodo-chromium-") as profile:
+        process, port = start_chromium(profile)
+        try:
+            async with aiohttp.ClientSession() as http:
+                pages = await (await http.get(f"http://127.0.0.1:{port}/json/list")).json()
+                page = next(p for p in pages if p["type"] == "page")
+                async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as socket:
+                    devtools = DevTools(socket)
+                    await devtools.call("Page.enable")
+                    yield devtools
+        finally:
+            stop_chromium(process)
+
+
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+needs_assets = pytest.mark.skipif(
+    bool(missing_assets(DEFAULT_ASSETS_DIR)),
+    reason="playground files not fetched: run `python -m gateway.http.playground.fetch_assets` (needs npm)",
+)
+
+
 @pytest.fixture
 def signed_in_stack(tmp_path, monkeypatch):
     """(gateway URL, issuer URL): dev IdP, a subgraph with `me`, and the production gateway wiring."""
@@ -178,64 +203,85 @@ async def run_query(devtools: DevTools, query: str) -> dict:
     return json.loads(text)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-@pytest.mark.skipif(bool(missing_assets(DEFAULT_ASSETS_DIR)),
-                    reason="playground files not fetched: run `python -m gateway.http.playground.fetch_assets`")
+@needs_chromium
+@needs_assets
 async def test_sign_in_in_headless_chromium_then_me_is_the_resident(signed_in_stack, tmp_path):
     gateway_url, issuer = signed_in_stack
-    with tempfile.TemporaryDirectory(prefix="kyodo-chromium-") as profile:
-        process, port = start_chromium(profile)
-        try:
-            async with aiohttp.ClientSession() as http:
-                pages = await (await http.get(f"http://127.0.0.1:{port}/json/list")).json()
-                page = next(p for p in pages if p["type"] == "page")
-                async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as socket:
-                    devtools = DevTools(socket)
-                    await devtools.call("Page.enable")
-                    await devtools.call("Page.navigate", url=gateway_url + "/graphql")
-                    await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign in' "
-                                            "&& document.querySelector('.graphiql-execute-button')",
-                                            "the playground with a Sign in button")
+    async with chromium_page() as devtools:
+        await devtools.call("Page.navigate", url=gateway_url + "/graphql")
+        await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign in' "
+                                "&& document.querySelector('.graphiql-execute-button')",
+                                "the playground with a Sign in button")
 
-                    anonymous = await run_query(devtools, "{ me { id } }")
-                    assert anonymous["data"]["me"] is None
+        anonymous = await run_query(devtools, "{ me { id } }")
+        assert anonymous["data"]["me"] is None
 
-                    await devtools.evaluate(f"{BUTTON}.click()")
-                    await devtools.wait_for(f"location.href.startsWith({json.dumps(issuer + '/authorize')}) "
-                                            "&& document.querySelector('select[name=login]')", "the IdP's sign-in form")
-                    authorize = await devtools.evaluate("location.href")
-                    assert "code_challenge_method=S256" in authorize and "client_id=kyodo-web" in authorize
-                    await devtools.evaluate(
-                        f"document.querySelector('select[name=login]').value = {json.dumps(TARO.id)};"
-                        "document.querySelector('input[name=password]').value = 'kyodo-dev';"
-                        "document.querySelector('form').requestSubmit();"
-                    )
-                    subject = await devtools.wait_for(f"location.href.startsWith({json.dumps(gateway_url)}) "
-                                                      f"&& {STATUS} && {STATUS}.dataset.subject",
-                                                      "the playground signed in")
-                    assert subject == TARO.id
-                    status = await devtools.evaluate(f"{STATUS}.textContent")
-                    assert status.startswith(f"Signed in as {TARO.name} ({TARO.id} · resident, guardian · 282014")
-                    assert await devtools.evaluate("location.search") == ""       # the code left the address bar
-                    assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign out"
-                    assert await devtools.evaluate("localStorage.length === 0 || "
-                                                   "!Object.keys(localStorage).some(k => k.startsWith('kyodo'))")
-                    stored = await devtools.evaluate("sessionStorage.getItem('kyodo.playground.accessToken')")
-                    assert stored and stored.count(".") == 2
+        await devtools.evaluate(f"{BUTTON}.click()")
+        await devtools.wait_for(f"location.href.startsWith({json.dumps(issuer + '/authorize')}) "
+                                "&& document.querySelector('select[name=login]')", "the IdP's sign-in form")
+        authorize = await devtools.evaluate("location.href")
+        assert "code_challenge_method=S256" in authorize and "client_id=kyodo-web" in authorize
+        await devtools.evaluate(
+            f"document.querySelector('select[name=login]').value = {json.dumps(TARO.id)};"
+            "document.querySelector('input[name=password]').value = 'kyodo-dev';"
+            "document.querySelector('form').requestSubmit();"
+        )
+        subject = await devtools.wait_for(f"location.href.startsWith({json.dumps(gateway_url)}) "
+                                          f"&& {STATUS} && {STATUS}.dataset.subject",
+                                          "the playground signed in")
+        assert subject == TARO.id
+        status = await devtools.evaluate(f"{STATUS}.textContent")
+        assert status.startswith(f"Signed in as {TARO.name} ({TARO.id} · resident, guardian · 282014")
+        assert await devtools.evaluate("location.search") == ""       # the code left the address bar
+        assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign out"
+        assert await devtools.evaluate("localStorage.length === 0 || "
+                                       "!Object.keys(localStorage).some(k => k.startsWith('kyodo'))")
+        stored = await devtools.evaluate("sessionStorage.getItem('kyodo.playground.accessToken')")
+        assert stored and stored.count(".") == 2
 
-                    me = await run_query(devtools, "{ me { id } }")
-                    assert me["data"]["me"] == {"id": TARO.id}, me
+        me = await run_query(devtools, "{ me { id } }")
+        assert me["data"]["me"] == {"id": TARO.id}, me
 
-                    screenshot = await devtools.call("Page.captureScreenshot", format="png")
-                    shot = tmp_path / "playground-signed-in.png"
-                    shot.write_bytes(base64.b64decode(screenshot["data"]))
-                    if os.environ.get("KYODO_PLAYGROUND_SCREENSHOT"):
-                        shutil.copy(shot, os.environ["KYODO_PLAYGROUND_SCREENSHOT"])
+        screenshot = await devtools.call("Page.captureScreenshot", format="png")
+        shot = tmp_path / "playground-signed-in.png"
+        shot.write_bytes(base64.b64decode(screenshot["data"]))
+        if os.environ.get("KYODO_PLAYGROUND_SCREENSHOT"):
+            shutil.copy(shot, os.environ["KYODO_PLAYGROUND_SCREENSHOT"])
 
-                    await devtools.evaluate(f"{BUTTON}.click()")
-                    assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign in"
-                    assert await devtools.evaluate("sessionStorage.getItem('kyodo.playground.accessToken')") is None
-                    signed_out = await run_query(devtools, "{ me { id } }")
-                    assert signed_out["data"]["me"] is None
-        finally:
-            stop_chromium(process)
+        await devtools.evaluate(f"{BUTTON}.click()")
+        assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign in"
+        assert await devtools.evaluate("sessionStorage.getItem('kyodo.playground.accessToken')") is None
+        signed_out = await run_query(devtools, "{ me { id } }")
+        assert signed_out["data"]["me"] is None
+
+
+@needs_chromium
+@needs_assets
+async def test_failed_sign_ins_are_shown_and_leave_the_playground_signed_out(signed_in_stack, monkeypatch):
+    gateway_url, _ = signed_in_stack
+    failure = f"{STATUS} && {STATUS}.textContent.startsWith('Sign-in failed') && {STATUS}.textContent"
+    token = "sessionStorage.getItem('kyodo.playground.accessToken')"
+    async with chromium_page() as devtools:
+        # An answer this tab never asked for (someone else's code: login CSRF) is not used.
+        await devtools.call("Page.navigate", url=gateway_url + "/graphql?code=someone-elses&state=forged")
+        message = await devtools.wait_for(failure, "the refused answer")
+        assert "does not belong to a sign-in started in this tab" in message
+        assert await devtools.evaluate("location.search") == "" and await devtools.evaluate(token) is None
+        assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign in"
+
+        # The IdP's own error answer is shown as it is.
+        await devtools.call("Page.navigate", url=gateway_url + "/graphql?error=access_denied&state=x")
+        assert "access_denied" in await devtools.wait_for(failure, "the IdP's error")
+
+        # No IdP at the configured issuer: one clear line instead of a silent button.
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        monkeypatch.setenv(ENV_ISSUER, dead)
+        await devtools.call("Page.navigate", url=gateway_url + "/graphql")
+        await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign in'", "the playground")
+        await devtools.evaluate(f"{BUTTON}.click()")
+        message = await devtools.wait_for(failure, "the unreachable IdP")
+        assert f"the dev IdP does not answer at {dead}" in message
