@@ -1,5 +1,11 @@
 """Batch entity lookups: the gateway asks `_entities` for many shelters (or AEDs…) at once, and one
-request-scoped DataLoader per table turns them into one `WHERE id IN (…)` query."""
+request-scoped DataLoader per table turns them into one `WHERE id IN (…)` query.
+
+An entity safety does not hold (e.g. a shelter id identity recorded at a check-in, but never imported here)
+is a NOT_FOUND error on that entity, naming the id, rather than a bare null: through the gateway the client
+then reads "safety holds no shelter '…'" at the path, not only "Cannot return null for non-nullable field".
+Root fields such as `shelter(id:)` still answer null for an unknown well-formed id.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
+
+from subgraphs.common.errors import NotFound
 
 
 async def _load_many(context: Any, model: type, ids: list[str]) -> list[Any]:
@@ -28,3 +36,11 @@ def row_loader(info: Info, model: type) -> DataLoader[str, Any]:
 
 async def load_row(info: Info, model: type, key: Any) -> Any:
     return await row_loader(info, model).load(str(key))
+
+
+async def load_entity_row(info: Info, model: type, key: Any, what: str) -> Any:
+    """The row of a federated entity reference; NOT_FOUND naming the id when safety does not hold it."""
+    row = await load_row(info, model, key)
+    if row is None:
+        raise NotFound(f"safety holds no {what} {str(key)!r}", id=str(key))
+    return row

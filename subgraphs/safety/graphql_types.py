@@ -9,8 +9,10 @@ from typing import Any, Optional
 import strawberry
 from strawberry.types import Info
 
+from subgraphs.common.errors import NotFound
+
 from . import river_levels, sensor_health, vacancy
-from .entity_loaders import load_row
+from .entity_loaders import load_entity_row
 from .hazards import HAZARD_LABELS, HazardFlags
 from .models import Aed as AedRow
 from .models import EvacuationSpace as EvacuationSpaceRow
@@ -105,9 +107,8 @@ class EvacuationSpace(FacilityColumns):
                    capacity=row.capacity, target_communities=row.target_communities)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[EvacuationSpace]:
-        row = await load_row(info, EvacuationSpaceRow, id)
-        return cls.from_row(row) if row else None
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> EvacuationSpace:
+        return cls.from_row(await load_entity_row(info, EvacuationSpaceRow, id, "evacuation space"))
 
 
 # No description here: the type is shared with identity (Shelter.occupancy), and differing
@@ -143,9 +144,8 @@ class Shelter(FacilityColumns):
                    households=row.households, special_care=row.special_care)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[Shelter]:
-        row = await load_row(info, ShelterRow, id)
-        return cls.from_row(row) if row else None
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Shelter:
+        return cls.from_row(await load_entity_row(info, ShelterRow, id, "shelter"))
 
 
 @strawberry.federation.type(keys=["id"], description="AED設置箇所 (national open data)")
@@ -164,9 +164,8 @@ class Aed(FacilityColumns):
                    availability_note=row.availability_note, pediatric=row.pediatric)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[Aed]:
-        row = await load_row(info, AedRow, id)
-        return cls.from_row(row) if row else None
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Aed:
+        return cls.from_row(await load_entity_row(info, AedRow, id, "AED"))
 
 
 @strawberry.federation.type(keys=["id"], description="one-coin flood sensor: wet/dry, battery and link")
@@ -194,9 +193,8 @@ class FloodSensor:
                    rssi_dbm=row.rssi_dbm)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[FloodSensor]:
-        row = await load_row(info, FloodSensorRow, id)
-        return cls.from_row(row) if row else None
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> FloodSensor:
+        return cls.from_row(await load_entity_row(info, FloodSensorRow, id, "flood sensor"))
 
 
 @strawberry.type(description="the four thresholds, metres, rising")
@@ -251,8 +249,11 @@ class RiverGauge:
                    latest=RiverObservation.from_row(latest, thresholds) if latest else None)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[RiverGauge]:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> RiverGauge:
         from .queries import load_gauge  # queries imports this module
 
         async with info.context.transaction() as session:
-            return await load_gauge(session, str(id))
+            gauge = await load_gauge(session, str(id))
+        if gauge is None:
+            raise NotFound(f"safety holds no river gauge {str(id)!r}", id=str(id))
+        return gauge

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
+from subgraphs.common.facility_id import facility_id_argument
 
 from . import river_levels, watch_tags
 from .access import require_device_or_staff, require_staff
@@ -70,7 +71,7 @@ class Mutation:
     async def open_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, str(id))
+            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
             if row is None:
                 raise NotFound("no such shelter", field="id")
             await require_staff(session, info.context.principal, row.municipality_code, write=True)
@@ -85,7 +86,7 @@ class Mutation:
     async def close_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, str(id))
+            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
             if row is None:
                 raise NotFound("no such shelter", field="id")
             await require_staff(session, info.context.principal, row.municipality_code, write=True)
@@ -108,7 +109,7 @@ class Mutation:
         if special_care is not None and special_care > evacuees:
             raise BadUserInput("more special-care evacuees than evacuees", field="specialCare")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, str(id))
+            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
             if row is None:
                 raise NotFound("no such shelter", field="id")
             await require_staff(session, info.context.principal, row.municipality_code, write=True)
@@ -130,7 +131,7 @@ class Mutation:
         except river_levels.ThresholdError as exc:
             raise BadUserInput(str(exc), field="thresholds") from None
         async with info.context.transaction() as session:
-            row = await session.get(RiverGaugeRow, str(gauge_id))
+            row = await session.get(RiverGaugeRow, facility_id_argument(gauge_id, field="gaugeId"))
             if row is None:
                 raise NotFound("no such river gauge", field="gaugeId")
             await require_staff(session, info.context.principal, row.municipality_code, write=True)
@@ -147,7 +148,7 @@ class Mutation:
             raise BadUserInput("level must be a finite number of metres (-50..100)", field="level")
         when = _time_argument(observed_at, "observedAt")
         async with info.context.transaction() as session:
-            row = await session.get(RiverGaugeRow, str(gauge_id))
+            row = await session.get(RiverGaugeRow, facility_id_argument(gauge_id, field="gaugeId"))
             if row is None:
                 raise NotFound("no such river gauge", field="gaugeId")
             await require_device_or_staff(session, info.context.principal, row.id, row.municipality_code)
@@ -169,7 +170,7 @@ class Mutation:
             raise BadUserInput("rssiDbm must be -200..0", field="rssiDbm")
         when = _time_argument(reported_at, "reportedAt")
         async with info.context.transaction() as session:
-            row = await session.get(FloodSensorRow, str(sensor_id))
+            row = await session.get(FloodSensorRow, facility_id_argument(sensor_id, field="sensorId"))
             if row is None:
                 raise NotFound("no such flood sensor", field="sensorId")
             await require_device_or_staff(session, info.context.principal, row.id, row.municipality_code)

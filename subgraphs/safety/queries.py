@@ -1,4 +1,8 @@
-"""Root query fields. Everything here except `watchTagStats` is open data: no context needed."""
+"""Root query fields. Everything here except `watchTagStats` is open data: no context needed.
+
+Single-facility fields take a `"{code}:{localId}"` id: a malformed one is BAD_USER_INPUT, a well-formed one
+that safety does not hold answers null (not an error: the id may simply not have been imported).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from strawberry.types import Info
 
 from subgraphs.common import co_use
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.facility_id import facility_id_argument
 from subgraphs.common.municipality import KAKOGAWA_BASIN, InvalidMunicipalityCode, normalize_code
 
 from .access import PLATFORM
@@ -66,8 +71,10 @@ async def _facilities(info: Info, model: type, municipality_code: Optional[str],
 
 
 async def _by_id(info: Info, model: type, id: strawberry.ID) -> Any:
+    """The row with this `"{code}:{localId}"` id, None when unknown; BAD_USER_INPUT when malformed."""
+    key = facility_id_argument(id, field="id")
     async with info.context.transaction() as session:
-        return await session.get(model, str(id))
+        return await session.get(model, key)
 
 
 async def latest_observations(session: AsyncSession, gauge_ids: list[str]) -> dict[str, RiverObservationRow]:
@@ -164,8 +171,9 @@ class Query:
 
     @strawberry.field
     async def river_gauge(self, info: Info, id: strawberry.ID) -> Optional[RiverGauge]:
+        key = facility_id_argument(id, field="id")
         async with info.context.transaction() as session:
-            return await load_gauge(session, str(id))
+            return await load_gauge(session, key)
 
     @strawberry.field(description="watch-over counts for staff of the municipality (safety:read); no personal data")
     async def watch_tag_stats(self, info: Info, municipality_code: str, hours: int = 24) -> Optional[WatchTagStats]:

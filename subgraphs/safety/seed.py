@@ -27,10 +27,12 @@ from .models import (
     TagDetector,
     WatchTag,
 )
-from .timestamps import as_utc
+from .timestamps import as_utc, utc_now
 from .watch_tags import DetectorKind
 
-# Fixed reference time, so the seed is the same on every run (pass `now` to seed relative to another time).
+# Every time in the seed is relative to a reference time `now`: `seed(session)` uses the current time (so a fresh
+# dev stack shows sensors that reported minutes ago and current gauge readings); given the same `now` the data
+# is the same. SEED_TIME is a fixed reference for reproducible fixtures (tests pass it as `now`).
 SEED_TIME = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
 # (municipality, 町字, latitude, longitude): real place names, approximate positions.
@@ -113,6 +115,16 @@ def aeds() -> list[Aed]:
     return rows
 
 
+def _last_report(now: datetime, index: int) -> datetime | None:
+    """Most sensors reported within their heartbeat (1 h); a few show the unhealthy states: never reported
+    (index 11, 22: OFFLINE) and three missed heartbeats (index 19: STALE). Battery (13) and link (17) below."""
+    if index % 11 == 0:
+        return None
+    if index == 19:
+        return now - timedelta(hours=3)
+    return now - timedelta(minutes=3 + 7 * (index % 8))
+
+
 def flood_sensors(now: datetime) -> list[FloodSensor]:
     rows = []
     for code, places in PLACES.items():
@@ -124,8 +136,7 @@ def flood_sensors(now: datetime) -> list[FloodSensor]:
                     name=f"{town} {'アンダーパス' if k == 1 else '水路沿い'}(模擬)",
                     latitude=round(lat + 0.002 * k, 5), longitude=round(lon - 0.002 * k, 5),
                     wet=code == KAKOGAWA and index % 7 == 0,
-                    # most report on time; a few are late, silent or low on battery, to show health states
-                    last_report_at=None if index % 11 == 0 else now - timedelta(minutes=10 + 47 * (index % 9)),
+                    last_report_at=_last_report(now, index),
                     battery_percent=15 if index % 13 == 0 else 60 + index % 40,
                     rssi_dbm=-125 if index % 17 == 0 else -95 - index % 20,
                 ))
@@ -237,8 +248,12 @@ async def _add_missing_events(session: AsyncSession, rows: list, model: type, ke
 
 
 async def seed(session: AsyncSession, now: datetime | None = None) -> dict[str, int]:
-    """Merge the synthetic data into `session` (the caller commits). Returns rows per kind."""
-    now = now or SEED_TIME
+    """Merge the synthetic data into `session` (the caller commits). Returns rows per kind.
+
+    `now` (default: the current minute) is the reference time of every reading. Seeding again later refreshes
+    the facilities and sensors and adds the gauge readings and tag sightings of the new reference time, the way
+    new reports would arrive; seeding again with the same `now` changes nothing."""
+    now = as_utc(now) if now is not None else utc_now().replace(second=0, microsecond=0)
     await co_use.seed_memberships(session)
     entities = {
         "evacuation_spaces": evacuation_spaces(), "shelters": shelters(now), "aeds": aeds(),

@@ -47,7 +47,10 @@ async def test_entities_resolve_by_id(post):
                              {"__typename": "Shelter", "id": f"{KAKOGAWA}:S999"},
                              {"__typename": "RiverGauge", "id": f"{KAKOGAWA}:KUNIKANE"},
                              {"__typename": "Municipality", "code": KASAI}]})
-    assert "errors" not in body, body
+    # an unknown shelter is null with a NOT_FOUND naming it (what the gateway shows the client), nothing else fails
+    assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
+        (["_entities", 2], {"code": "NOT_FOUND", "id": f"{KAKOGAWA}:S999"})], body
+    assert f"{KAKOGAWA}:S999" in body["errors"][0]["message"]
     shelter, aed, missing, gauge, municipality = body["data"]["_entities"]
     assert shelter["id"] == f"{KAKOGAWA}:S001" and shelter["vacancy"] == "AVAILABLE"
     assert aed["id"] == f"{KAKOGAWA}:A002"

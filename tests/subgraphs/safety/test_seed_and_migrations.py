@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import inspect, select
 
@@ -72,3 +73,36 @@ async def test_migrations_go_down_and_up_again(safety_db):
     await upgrade_async("safety", safety_db.url)
     async with safety_db.engine.connect() as connection:
         assert "safety_tag_detection" in await connection.run_sync(table_names)
+
+
+async def test_seed_without_a_reference_time_is_current(safety_db, make_post):
+    """What `kyodo seed` / `kyodo dev` do (no `now`): sensors have just reported and gauges read current levels,
+    whatever today's date is; each unhealthy state still appears once or twice for demos."""
+    async with safety_db.transaction() as session:
+        await seed(session)
+    post = make_post(safety_db)
+    body = await post("""{ kakogawaBasin { floodSensors { id health lastReportAt } }
+                          riverGauges { stationName latest { observedAt stage } } }""")
+    assert "errors" not in body, body
+    sensors = [s for m in body["data"]["kakogawaBasin"] for s in m["floodSensors"]]
+    health = Counter(s["health"] for s in sensors)
+    assert health["OK"] >= 0.8 * len(sensors), health
+    assert {"OFFLINE", "STALE", "LOW_BATTERY", "WEAK_LINK"} <= set(health), health
+    now = datetime.now(timezone.utc)
+    for gauge in body["data"]["riverGauges"]:
+        observed = datetime.fromisoformat(gauge["latest"]["observedAt"])
+        assert timedelta(0) <= now - observed < timedelta(hours=1), gauge
+    stages = {g["stationName"]: g["latest"]["stage"] for g in body["data"]["riverGauges"]}
+    assert stages == {"国包": "CAUTION", "板波": "NORMAL"}   # the flood watch that opened Kakogawa's shelters
+
+
+async def test_seed_is_deterministic_given_any_reference_time(safety_db):
+    later = datetime(2031, 3, 5, 14, 30, tzinfo=timezone.utc)
+    async with safety_db.transaction() as session:
+        await seed(session, now=later)
+    first = await _dump(safety_db)
+    async with safety_db.transaction() as session:
+        await seed(session, now=later)
+    assert await _dump(safety_db) == first
+    latest = max(o["observed_at"] for o in first["safety_river_observation"])
+    assert latest.replace(tzinfo=timezone.utc) == later
