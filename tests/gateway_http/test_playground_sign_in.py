@@ -163,8 +163,8 @@ needs_assets = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def signed_in_stack(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def dev_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, access_token_lifetime: int = 300):
     """(gateway URL, issuer URL): dev IdP, a subgraph with `me`, and the production gateway wiring."""
     from auth.idp.app import create_idp_app
     from gateway.http.command import build_app
@@ -175,7 +175,8 @@ def signed_in_stack(tmp_path, monkeypatch):
 
     key_file = tmp_path / "gateway-context-key.json"
     jwks_file = tmp_path / "gateway-context-jwks.json"
-    idp = serve_factory(lambda url: create_idp_app(url, state_dir=tmp_path / "idp", admin_token="test-admin"))
+    idp = serve_factory(lambda url: create_idp_app(url, state_dir=tmp_path / "idp", admin_token="test-admin",
+                                                   access_token_lifetime=access_token_lifetime))
     with idp as (issuer, _), serve_app(CountingApp(CallLog(), str(jwks_file))) as subgraph_url:
         settings = settings_from_mapping({"auth": {
             "issuers": [{"issuer": issuer, "audience": "urn:kyodo:gateway"}],
@@ -187,8 +188,15 @@ def signed_in_stack(tmp_path, monkeypatch):
             yield gateway_url, issuer
 
 
+@pytest.fixture
+def signed_in_stack(tmp_path, monkeypatch):
+    with dev_stack(tmp_path, monkeypatch) as stack:
+        yield stack
+
+
 STATUS = "document.querySelector('.kyodo-sign-in-status')"
 BUTTON = "document.querySelector('#kyodo-sign-in button')"
+TOKEN = "sessionStorage.getItem('kyodo.playground.accessToken')"
 RESULT = "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
 
 
@@ -203,32 +211,40 @@ async def run_query(devtools: DevTools, query: str) -> dict:
     return json.loads(text)
 
 
+async def sign_in(devtools: DevTools, gateway_url: str, issuer: str, account_id: str) -> str:
+    """Press Sign in, fill the dev IdP's form, wait until the playground shows the subject."""
+    await devtools.evaluate(f"{BUTTON}.click()")
+    await devtools.wait_for(f"location.href.startsWith({json.dumps(issuer + '/authorize')}) "
+                            "&& document.querySelector('select[name=login]')", "the IdP's sign-in form")
+    authorize = await devtools.evaluate("location.href")
+    assert "code_challenge_method=S256" in authorize and "client_id=kyodo-web" in authorize
+    await devtools.evaluate(
+        f"document.querySelector('select[name=login]').value = {json.dumps(account_id)};"
+        "document.querySelector('input[name=password]').value = 'kyodo-dev';"
+        "document.querySelector('form').requestSubmit();"
+    )
+    return await devtools.wait_for(f"location.href.startsWith({json.dumps(gateway_url)}) "
+                                   f"&& {STATUS} && {STATUS}.dataset.subject", "the playground signed in")
+
+
+async def open_playground(devtools: DevTools, gateway_url: str) -> None:
+    await devtools.call("Page.navigate", url=gateway_url + "/graphql")
+    await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign in' "
+                            "&& document.querySelector('.graphiql-execute-button')",
+                            "the playground with a Sign in button")
+
+
 @needs_chromium
 @needs_assets
 async def test_sign_in_in_headless_chromium_then_me_is_the_resident(signed_in_stack, tmp_path):
     gateway_url, issuer = signed_in_stack
     async with chromium_page() as devtools:
-        await devtools.call("Page.navigate", url=gateway_url + "/graphql")
-        await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign in' "
-                                "&& document.querySelector('.graphiql-execute-button')",
-                                "the playground with a Sign in button")
+        await open_playground(devtools, gateway_url)
 
         anonymous = await run_query(devtools, "{ me { id } }")
         assert anonymous["data"]["me"] is None
 
-        await devtools.evaluate(f"{BUTTON}.click()")
-        await devtools.wait_for(f"location.href.startsWith({json.dumps(issuer + '/authorize')}) "
-                                "&& document.querySelector('select[name=login]')", "the IdP's sign-in form")
-        authorize = await devtools.evaluate("location.href")
-        assert "code_challenge_method=S256" in authorize and "client_id=kyodo-web" in authorize
-        await devtools.evaluate(
-            f"document.querySelector('select[name=login]').value = {json.dumps(TARO.id)};"
-            "document.querySelector('input[name=password]').value = 'kyodo-dev';"
-            "document.querySelector('form').requestSubmit();"
-        )
-        subject = await devtools.wait_for(f"location.href.startsWith({json.dumps(gateway_url)}) "
-                                          f"&& {STATUS} && {STATUS}.dataset.subject",
-                                          "the playground signed in")
+        subject = await sign_in(devtools, gateway_url, issuer, TARO.id)
         assert subject == TARO.id
         status = await devtools.evaluate(f"{STATUS}.textContent")
         assert status.startswith(f"Signed in as {TARO.name} ({TARO.id} · resident, guardian · 282014")
@@ -236,11 +252,12 @@ async def test_sign_in_in_headless_chromium_then_me_is_the_resident(signed_in_st
         assert await devtools.evaluate(f"{BUTTON}.textContent") == "Sign out"
         assert await devtools.evaluate("localStorage.length === 0 || "
                                        "!Object.keys(localStorage).some(k => k.startsWith('kyodo'))")
-        stored = await devtools.evaluate("sessionStorage.getItem('kyodo.playground.accessToken')")
+        stored = await devtools.evaluate(TOKEN)
         assert stored and stored.count(".") == 2
 
         me = await run_query(devtools, "{ me { id } }")
         assert me["data"]["me"] == {"id": TARO.id}, me
+        assert await devtools.evaluate(TOKEN) == stored   # far from expiry: not renewed
 
         screenshot = await devtools.call("Page.captureScreenshot", format="png")
         shot = tmp_path / "playground-signed-in.png"
@@ -285,3 +302,24 @@ async def test_failed_sign_ins_are_shown_and_leave_the_playground_signed_out(sig
         await devtools.evaluate(f"{BUTTON}.click()")
         message = await devtools.wait_for(failure, "the unreachable IdP")
         assert f"the dev IdP does not answer at {dead}" in message
+
+
+@needs_chromium
+@needs_assets
+async def test_a_token_near_expiry_is_renewed_with_the_in_memory_refresh_token(tmp_path, monkeypatch):
+    # Access tokens live 20 s here, less than the page's 30 s renewal margin: every request renews.
+    with dev_stack(tmp_path, monkeypatch, access_token_lifetime=20) as (gateway_url, issuer):
+        async with chromium_page() as devtools:
+            await open_playground(devtools, gateway_url)
+            assert await sign_in(devtools, gateway_url, issuer, TARO.id) == TARO.id
+            first = await devtools.evaluate(TOKEN)
+            # The refresh token is in memory only: storage holds the access token and the name.
+            assert await devtools.evaluate("Object.keys(sessionStorage).sort()") == [
+                "kyodo.playground.accessToken", "kyodo.playground.name"]
+            me = await run_query(devtools, "{ me { id } }")
+            assert me["data"]["me"] == {"id": TARO.id}, me
+            second = await devtools.evaluate(TOKEN)
+            assert second and second != first
+            me = await run_query(devtools, "{ me { id } }")   # the rotated refresh token works again
+            assert me["data"]["me"] == {"id": TARO.id}, me
+            assert await devtools.evaluate(TOKEN) not in (first, second)

@@ -53,9 +53,9 @@ def playground_html(endpoint: str, title: str = "kyodo GraphQL", sign_in: SignIn
   const endpoint = new URL({_js_string(endpoint)}, window.location.href).toString();
   const baseFetcher = GraphiQL.createFetcher({{ url: endpoint, headers: {{ "apollo-require-preflight": "true" }} }});
   // Headers typed into GraphiQL's header editor win over the signed-in token.
-  const signInHeaders = () => (typeof KyodoSignIn === "undefined" ? {{}} : KyodoSignIn.headers());
-  const fetcher = (params, options) =>
-    baseFetcher(params, {{ ...options, headers: {{ ...signInHeaders(), ...(options && options.headers) }} }});
+  const signInHeaders = async () => (typeof KyodoSignIn === "undefined" ? {{}} : KyodoSignIn.headers());
+  const fetcher = async (params, options) =>
+    baseFetcher(params, {{ ...options, headers: {{ ...(await signInHeaders()), ...(options && options.headers) }} }});
   const plugins = [GraphiQLPluginExplorer.explorerPlugin()];
   ReactDOM.createRoot(document.getElementById("graphiql")).render(
     React.createElement(GraphiQL, {{ fetcher, plugins, defaultEditorToolsVisibility: true }})

@@ -1,13 +1,17 @@
 // Playground sign-in against the dev IdP: authorization code + PKCE (S256) in the browser.
 // The access token lives in this tab's sessionStorage only (gone when the tab closes, never
 // in localStorage or a cookie); GraphiQL's fetcher sends it as `Authorization: Bearer …`.
+// The refresh token is kept in memory only: it renews the short-lived access token until the
+// page reloads, after which "Sign in" is needed again once the access token expires.
 "use strict";
 
 const KyodoSignIn = (() => {
   const TOKEN_KEY = "kyodo.playground.accessToken";
   const NAME_KEY = "kyodo.playground.name";
   const PENDING_KEY = "kyodo.playground.pendingSignIn";
-  let control = null; // { config, element } once start() ran
+  const RENEW_BEFORE_MS = 30000; // renew when the access token has less life than this left
+  let control = null; // { config, element, notice, expiryTimer } once start() ran
+  let renewal = null; // { tokenEndpoint, refreshToken } in memory only
 
   function base64url(bytes) {
     let binary = "";
@@ -92,11 +96,17 @@ const KyodoSignIn = (() => {
     if (!response.ok || !body.access_token) {
       throw new Error(body.error_description || body.error || `the token endpoint answered ${response.status}`);
     }
-    sessionStorage.setItem(TOKEN_KEY, body.access_token);
+    keep(body, pending.tokenEndpoint);
     // The ID token's name is only shown beside the subject; nothing trusts it.
     const name = body.id_token && (claimsOf(body.id_token) || {}).name;
     if (name) sessionStorage.setItem(NAME_KEY, name);
     else sessionStorage.removeItem(NAME_KEY);
+  }
+
+  function keep(tokens, tokenEndpoint) {
+    sessionStorage.setItem(TOKEN_KEY, tokens.access_token);
+    renewal = tokens.refresh_token ? { tokenEndpoint, refreshToken: tokens.refresh_token } : null;
+    if (control) control.notice = null;
   }
 
   // The stored token and its claims, or null; an expired token is dropped.
@@ -106,15 +116,30 @@ const KyodoSignIn = (() => {
     const claims = claimsOf(token);
     if (!claims || (claims.exp && claims.exp * 1000 <= Date.now())) {
       forget();
-      render("Signed out: the token expired.");
+      if (control) control.notice = "Signed out: the token expired.";
       return null;
     }
     return { token, claims };
   }
 
+  // Trade the in-memory refresh token for a new access token (the IdP rotates the refresh token).
+  async function renew() {
+    const { tokenEndpoint, refreshToken } = renewal;
+    renewal = null; // used once, whatever happens
+    const response = await fetch(tokenEndpoint, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "refresh_token", refresh_token: refreshToken, client_id: control.config.clientId,
+      }),
+    }).catch(() => null);
+    const body = response && response.ok ? await response.json().catch(() => ({})) : {};
+    if (body.access_token) keep(body, tokenEndpoint);
+  }
+
   function forget() {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(NAME_KEY);
+    renewal = null;
   }
 
   function signOut() {
@@ -125,7 +150,8 @@ const KyodoSignIn = (() => {
   function render(message) {
     if (!control) return;
     const { config, element } = control;
-    const signedIn = sessionStorage.getItem(TOKEN_KEY) ? current() : null;
+    const signedIn = current();
+    clearTimeout(control.expiryTimer);
     const status = document.createElement("span");
     status.className = "kyodo-sign-in-status";
     const button = document.createElement("button");
@@ -138,8 +164,12 @@ const KyodoSignIn = (() => {
       status.dataset.subject = sub;
       button.textContent = "Sign out";
       button.addEventListener("click", signOut);
+      // Show the sign-out when the token runs out unless a request renews it first.
+      const left = signedIn.claims.exp ? signedIn.claims.exp * 1000 - Date.now() : null;
+      if (left !== null) control.expiryTimer = setTimeout(() => render(), left + 1000);
     } else {
-      status.textContent = message || `Not signed in · dev IdP ${config.issuer}`;
+      status.textContent = message || control.notice || `Not signed in · dev IdP ${config.issuer}`;
+      control.notice = null;
       button.textContent = "Sign in";
       button.addEventListener("click", () => {
         button.disabled = true;
@@ -160,9 +190,17 @@ const KyodoSignIn = (() => {
     render(message);
   }
 
-  // Headers for the next GraphQL request.
-  function headers() {
-    const signedIn = current();
+  // Headers for the next GraphQL request, renewing a token about to expire.
+  async function headers() {
+    let signedIn = current();
+    const expiresAt = signedIn && signedIn.claims.exp ? signedIn.claims.exp * 1000 : Infinity;
+    if (renewal && (!signedIn || expiresAt - Date.now() < RENEW_BEFORE_MS)) {
+      await renew();
+      signedIn = current();
+      render();
+    } else if (!signedIn && control && control.notice) {
+      render();
+    }
     return signedIn ? { Authorization: `Bearer ${signedIn.token}` } : {};
   }
 

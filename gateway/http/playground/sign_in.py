@@ -18,10 +18,10 @@ log = logging.getLogger("kyodo.gateway.playground")
 ENV_ISSUER = "KYODO_PLAYGROUND_SIGN_IN_ISSUER"
 ENV_CLIENT_ID = "KYODO_PLAYGROUND_SIGN_IN_CLIENT_ID"
 DEFAULT_CLIENT_ID = "kyodo-web"
-# Everything kyodo-web may ask for except offline_access (no refresh token in the browser);
-# the IdP grants only what the signed-in account holds.
+# What kyodo-web may ask for (offline_access: a refresh token, which the page keeps in memory
+# only); the IdP grants only what the signed-in account holds.
 DEFAULT_SCOPE = (
-    "openid profile childcare:read childcare:write safety:read safety:write currency:read "
+    "openid profile offline_access childcare:read childcare:write safety:read safety:write currency:read "
     "currency:write identity:read identity:write audit:read"
 )
 # The IdP sends the browser back here (the playground page itself answers GET /graphql?code=…).
