@@ -7,7 +7,7 @@ work with the audit's CLI.
 
 - `gateways/kyodo`: `kyodo serve` on the audit's supergraph, or with KYODO_AUDIT_COMPOSE=1 on the
   suite's subgraph list, composed by kyodo.
-- `gateways/apollo-gateway-any-port`: the audit's own Apollo Gateway server (gateways/apollo-gateway/run.ts,
+- `gateways/apollo-gateway-via-audit-url`: the audit's own Apollo Gateway server (gateways/apollo-gateway/run.ts,
   port 4000), fed from AUDIT_URL; used to check this runner against Apollo Gateway's published score.
 """
 
@@ -57,4 +57,4 @@ def write_kyodo_folder(audit_dir: Path, kyodo_bin: Path, port: int, audit_url: s
 def write_apollo_folder(audit_dir: Path, audit_url: str) -> Path:
     # run.ts reads ./supergraph.graphql and always listens on 4000.
     run_sh = APOLLO_RUN_SH.format(audit_url=audit_url)
-    return _write(audit_dir / "gateways" / "apollo-gateway-any-port", run_sh, "Apollo Gateway", 4000)
+    return _write(audit_dir / "gateways" / "apollo-gateway-via-audit-url", run_sh, "Apollo Gateway", 4000)
