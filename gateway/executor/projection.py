@@ -53,7 +53,21 @@ class FieldShape:
         self.named = named
         self.subs = subs
         self.enum_values = enum_values
-        self.children: dict[str, list[FieldShape]] = {}  # runtime type -> its fields (filled lazily)
+        self.children: dict[str, ObjectShape] = {}  # runtime type -> its fields (filled lazily)
+
+
+class ObjectShape:
+    """The fields of one selection on one runtime type, split for the projection's hot loop: every
+    response key in order (copied in one pass), the plain non-null scalars to check, and the fields
+    that need more than a copy (objects, lists, enums, __typename)."""
+
+    __slots__ = ("fields", "keys", "required", "complex")
+
+    def __init__(self, fields: list[FieldShape]) -> None:
+        self.fields = fields
+        self.keys = tuple(f.key for f in fields)
+        self.required = tuple(f for f in fields if f.simple and f.non_null)
+        self.complex = tuple(f for f in fields if not f.simple and f.kind != ANSWERED)
 
 
 def _levels(gql_type) -> tuple:
@@ -174,15 +188,34 @@ class Projector:
         self.error_paths.add(key)
         self.errors.append({"message": message, "path": as_list})
 
-    def children(self, shape: FieldShape, runtime: str) -> list[FieldShape]:
+    def children(self, shape: FieldShape, runtime: str) -> ObjectShape:
         found = shape.children.get(runtime)
         if found is None:
-            found = shape.children[runtime] = self.compiler.fields(runtime, shape.subs)
+            found = shape.children[runtime] = ObjectShape(self.compiler.fields(runtime, shape.subs))
         return found
 
-    def project_object(self, fields: list[FieldShape], runtime: str, obj: dict, path):
+    def project_object(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
+        get = obj.get
+        # every key at once, in the client's order; fields that need completing are overwritten in place
+        out = {key: get(key) for key in object_shape.keys}
+        for shape in object_shape.required:
+            if out[shape.key] is None:
+                # rare: redo field by field, so errors come in the order (and stop where) GraphQL says
+                return self._project_in_order(object_shape, runtime, obj, path)
+        for shape in object_shape.complex:
+            key = shape.key
+            if shape.kind == TYPENAME:
+                out[key] = runtime
+                continue
+            r = self.complete(shape, 0, out[key], (path, key))
+            if r is INVALID:
+                return INVALID
+            out[key] = r
+        return out
+
+    def _project_in_order(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
         out: dict = {}
-        for shape in fields:
+        for shape in object_shape.fields:
             key = shape.key
             value = obj.get(key)
             if shape.simple:
@@ -190,18 +223,15 @@ class Projector:
                     self._null_error((path, key), f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
                     return INVALID
                 out[key] = value
-                continue
-            kind = shape.kind
-            if kind == TYPENAME:
+            elif shape.kind == TYPENAME:
                 out[key] = runtime
-                continue
-            if kind == ANSWERED:
+            elif shape.kind == ANSWERED:
                 out[key] = value
-                continue
-            r = self.complete(shape, 0, value, (path, key))
-            if r is INVALID:
-                return INVALID
-            out[key] = r
+            else:
+                r = self.complete(shape, 0, value, (path, key))
+                if r is INVALID:
+                    return INVALID
+                out[key] = r
         return out
 
     def complete(self, shape: FieldShape, level: int, value: Any, path):
@@ -218,6 +248,25 @@ class Projector:
             out = []
             nxt = level + 1
             append = out.append
+            if shape.kind == OBJECT and not shape.levels[nxt][0]:
+                # a list of objects of one type (the common case): project each item directly
+                item_non_null = shape.levels[nxt][1]
+                runtime = shape.named
+                object_shape = self.children(shape, runtime)
+                project = self.project_object
+                for i, item in enumerate(value):
+                    if type(item) is dict:
+                        r = project(object_shape, runtime, item, (path, i))
+                        if r is INVALID:
+                            if item_non_null:
+                                return INVALID if non_null else None
+                            r = None
+                    else:
+                        r = self.complete(shape, nxt, item, (path, i))
+                        if r is INVALID:
+                            return INVALID if non_null else None
+                    append(r)
+                return out
             for i, item in enumerate(value):
                 r = self.complete(shape, nxt, item, (path, i))
                 if r is INVALID:

@@ -7,8 +7,36 @@ from typing import Callable
 from gateway.planner.fetch_selection import FetchSelection
 
 
-def objects_at(data, path: list[str]) -> list[tuple[dict, tuple | None]]:
-    """Every object at a Flatten path, with its response path as a chain of (parent, key) pairs."""
+def objects_at(data, path: list[str]) -> list[dict]:
+    """Every object at a Flatten path (response keys; "@" walks into a list), in response order."""
+    level: list = [data]
+    for segment in path:
+        following: list = []
+        if segment == "@":
+            extend = following.extend
+            for value in level:
+                if type(value) is list:
+                    extend(value)
+        else:
+            append = following.append
+            for value in level:
+                if type(value) is dict:
+                    child = value.get(segment)
+                    if child is not None:
+                        append(child)
+        level = following
+    found: list = []
+    for value in level:
+        if type(value) is dict:
+            found.append(value)
+        elif type(value) is list:  # a list the path did not mark (defensive)
+            found.extend(item for item in value if type(item) is dict)
+    return found
+
+
+def objects_with_paths(data, path: list[str]) -> list[tuple[dict, tuple | None]]:
+    """`objects_at`, each object with its response path as a chain of (parent, key) pairs; only
+    needed to place a subgraph's errors, so it is walked only when there are some."""
     level: list = [(data, None)]
     for segment in path:
         following: list = []
@@ -30,7 +58,7 @@ def objects_at(data, path: list[str]) -> list[tuple[dict, tuple | None]]:
     for value, at in level:
         if type(value) is dict:
             found.append((value, at))
-        elif type(value) is list:  # a list the path did not mark (defensive)
+        elif type(value) is list:
             found.extend((item, (at, i)) for i, item in enumerate(value) if type(item) is dict)
     return found
 

@@ -10,8 +10,9 @@ from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNod
 
 from gateway.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from gateway.executor.merge import apply_renames, deep_merge
-from gateway.executor.projection import INVALID, Projector, ShapeCompiler, skip_include_variables
-from gateway.executor.representations import build_representation, objects_at, path_list
+from gateway.executor.projection import INVALID, ObjectShape, Projector, ShapeCompiler, skip_include_variables
+from gateway.executor.flat_representation import FlatRepresentation
+from gateway.executor.representations import build_representation, objects_at, objects_with_paths, path_list
 from gateway.introspection import introspection_data
 from gateway.planner.build import select_operation
 from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, QueryPlan, Sequence
@@ -24,8 +25,11 @@ PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
 
 class _Run:
-    def __init__(self, supergraph: Supergraph, variables: dict, fetcher: SubgraphFetcher) -> None:
+    def __init__(self, supergraph: Supergraph, variables: dict, fetcher: SubgraphFetcher,
+                 compiled: dict | None = None) -> None:
         self.sg = supergraph
+        # per-plan memo: id(Fetch) -> FlatRepresentation | None (kept on the plan, built once)
+        self.compiled: dict = {} if compiled is None else compiled
         self.variables = variables
         self.fetcher = fetcher
         self.data: dict = {}
@@ -105,20 +109,49 @@ class _Run:
         found = objects_at(self.data, path)
         if not found:
             return
+        compiled = self.compiled.get(id(fetch))
+        if compiled is None:
+            compiled = self.compiled[id(fetch)] = FlatRepresentation.of(fetch)
+        if compiled is not None:
+            representations, targets = compiled.collect(found)
+        else:
+            representations, targets = self._collect(fetch, found)
+        if not representations:
+            return
+        variables = self._fetch_variables(fetch)
+        variables["representations"] = representations
+        response = await self._call(fetch, variables)
+        if response is None:
+            return
+        if response.get("errors"):
+            self._subgraph_errors(fetch, response, _first_paths(self.data, path, targets))
+        data = response.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if not isinstance(entities, list):
+            return
+        renames = fetch.has_renames and fetch.selection is not None
+        for entity, objects in zip(entities, targets):
+            if type(entity) is not dict:
+                continue
+            if renames:
+                apply_renames(entity, fetch.selection)
+            for obj in objects:
+                deep_merge(obj, entity)
+
+    def _collect(self, fetch: Fetch, found: list[dict]) -> tuple[list[dict], list[list[dict]]]:
+        """Representations (each once) and, for each, the objects it stands for: the general case
+        (nested keys, fragments in @requires, a fixed __typename)."""
         representations: list[dict] = []
         targets: list[list[dict]] = []
-        target_paths: list = []
         index: dict = {}
         accepted = fetch.accepted_types
-        flat = fetch.flat_requires
         fixed_typename = fetch.representation_typename
-        key_fields = fetch.key_fields
-        for obj, at in found:
+        for obj in found:
             typename = obj.get("__typename")
             if accepted and typename is not None and typename not in accepted:
                 continue
-            if flat is not None:
-                rep = {name: obj[key] for key, name in flat if key in obj}
+            if fetch.flat_requires is not None:
+                rep = {name: obj[key] for key, name in fetch.flat_requires if key in obj}
             elif fetch.requires is not None:
                 rep = build_representation(obj, fetch.requires, self._applies)
             else:
@@ -127,12 +160,7 @@ class _Run:
                 rep["__typename"] = fixed_typename
             elif "__typename" not in rep:
                 rep["__typename"] = fetch.entity_type
-            missing_key = False
-            for k in key_fields:
-                if rep.get(k) is None:
-                    missing_key = True
-                    break
-            if missing_key:
+            if any(rep.get(k) is None for k in fetch.key_fields):
                 continue  # an entity without its key cannot be fetched
             try:
                 token: object = tuple(rep.values())
@@ -144,30 +172,17 @@ class _Run:
                 index[token] = len(representations)
                 representations.append(rep)
                 targets.append([obj])
-                target_paths.append(at)
             else:
                 targets[i].append(obj)
-        if not representations:
-            return
-        variables = self._fetch_variables(fetch)
-        variables["representations"] = representations
-        response = await self._call(fetch, variables)
-        if response is None:
-            return
-        if response.get("errors"):
-            self._subgraph_errors(fetch, response, [path_list(p) for p in target_paths])
-        data = response.get("data")
-        entities = data.get("_entities") if isinstance(data, dict) else None
-        if not isinstance(entities, list):
-            return
-        renames = fetch.has_renames and fetch.selection is not None
-        for i, entity in enumerate(entities[: len(targets)]):
-            if type(entity) is not dict:
-                continue
-            if renames:
-                apply_renames(entity, fetch.selection)
-            for obj in targets[i]:
-                deep_merge(obj, entity)
+        return representations, targets
+
+
+def _first_paths(data: dict, path: list[str], targets: list[list[dict]]) -> list[list]:
+    """The response path of each representation's first object (where its errors are reported)."""
+    paths: dict[int, tuple | None] = {}
+    for obj, at in objects_with_paths(data, path):
+        paths.setdefault(id(obj), at)
+    return [path_list(paths.get(id(objects[0]))) for objects in targets]
 
 
 def _coerced_variables(operation: OperationDefinitionNode, variables: dict | None) -> dict:
@@ -186,7 +201,7 @@ async def execute_plan(plan: QueryPlan, supergraph: Supergraph, document: Docume
         return {"data": None, "errors": [{"message": m, "extensions": {"code": PLANNING_FAILED}} for m in plan.errors]}
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     values = _coerced_variables(operation, variables)
-    run = _Run(supergraph, values, fetcher)
+    run = _Run(supergraph, values, fetcher, plan.cache.setdefault("representations", {}))
     await run.run(plan.node)
     introspected = introspection_data(supergraph.api_schema, document, operation, fragments, values)
     if introspected is not None:
@@ -218,5 +233,5 @@ def _shapes(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode, ope
     shapes = cache["shapes"].get(signature)
     if shapes is None:
         compiler = ShapeCompiler(supergraph.api_schema, fragments, values)
-        shapes = cache["shapes"][signature] = (compiler, compiler.fields(root_name, (operation.selection_set,)))
+        shapes = cache["shapes"][signature] = (compiler, ObjectShape(compiler.fields(root_name, (operation.selection_set,))))
     return shapes
