@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 
-from .access import authorize, load_resident, require_principal
+from .access import authorize, check_id, load_resident, require_principal
 from .clock import utc_now
 from .models import Application, CurrencyGrantRequest
 
@@ -62,7 +62,7 @@ async def submit(ctx: RequestContext, session: AsyncSession, kind: str, idempote
 async def complete(ctx: RequestContext, session: AsyncSession, application_id: str) -> Application:
     """Staff of the applicant's municipality complete it; the grant request is written once."""
     require_principal(ctx)
-    application = await session.get(Application, str(application_id)[:40])
+    application = await session.get(Application, check_id(application_id, "application id"))
     if application is None:
         raise NotFound("no such application")
     resident = await load_resident(session, application.resident_id)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.common.audit import AuditRecord
+from subgraphs.common.errors import KyodoError
 from subgraphs.common.municipality import InvalidMunicipalityCode, MUNICIPALITIES, normalize_code
 
 from . import applications, shelters, voting
@@ -24,6 +25,7 @@ from .models import Household as HouseholdRow
 from .models import Resident as ResidentRow
 from .models import ShelterStay as StayRow
 from .models import SignIn as SignInRow
+from .personal_fields import Personal, is_refusal, personal
 
 
 def selected_field_names(info: Info) -> list[str]:
@@ -90,11 +92,14 @@ class Shelter:
         return cls(id=id)
 
 
-@strawberry.type
+@strawberry.type(description="A check-in by card tap. identity records the shelter id it was given; whether safety "
+                             "holds that shelter (or has it open) is safety's to say")
 class ShelterStay:
     resident_id: strawberry.ID
     household_id: strawberry.ID
-    shelter: Shelter
+    shelter_id: strawberry.ID = strawberry.field(description='"{municipality code}:{local id}" as tapped')
+    shelter: Optional[Shelter] = strawberry.field(
+        description="the shelter; null (with a NOT_FOUND error from safety) if safety holds no shelter of that id")
     checked_in_at: datetime
     checked_out_at: Optional[datetime]
     checkout_reason: Optional[str] = strawberry.field(description="left, or moved (checked in elsewhere)")
@@ -104,7 +109,7 @@ class ShelterStay:
     @classmethod
     def from_row(cls, row: StayRow) -> ShelterStay:
         return cls(resident_id=strawberry.ID(row.resident_id), household_id=strawberry.ID(row.household_id),
-                   shelter=Shelter(id=strawberry.ID(row.shelter_id)), checked_in_at=as_utc(row.checked_in_at),
+                   shelter_id=strawberry.ID(row.shelter_id), shelter=Shelter(id=strawberry.ID(row.shelter_id)), checked_in_at=as_utc(row.checked_in_at),
                    checked_out_at=as_utc(row.checked_out_at), checkout_reason=row.checkout_reason,
                    care_needs=json.loads(row.care_needs or "[]"), pets=row.pets)
 
@@ -251,47 +256,52 @@ class IdentityAuditEntry:
 
 @strawberry.federation.type(keys=["id"], description="A resident; identity issues the pseudonymous id")
 class Resident:
-    id: strawberry.ID
-    municipal_id: str = strawberry.field(description="the municipality's resident number")
-    name: str
-    name_kana: str
-    family_name: str
-    given_name: str
-    family_name_kana: str
-    given_name_kana: str
-    birth_date: date
-    sex: int = strawberry.field(description="ISO 5218: 0 unknown, 1 male, 2 female, 9 not applicable")
-    municipality: Optional[Municipality]
-    household_id: strawberry.Private[str]
+    """Every field but `id` is personal and nullable: where the rule refuses this caller, each asked field is
+    null with the refusal at its path (`personal_fields`), and nothing above it is lost."""
 
-    @strawberry.field
+    id: strawberry.ID
+    municipal_id: Optional[str] = personal(description="the municipality's resident number", default=None)
+    name: Optional[str] = personal(default=None)
+    name_kana: Optional[str] = personal(default=None)
+    family_name: Optional[str] = personal(default=None)
+    given_name: Optional[str] = personal(default=None)
+    family_name_kana: Optional[str] = personal(default=None)
+    given_name_kana: Optional[str] = personal(default=None)
+    birth_date: Optional[date] = personal(default=None)
+    sex: Optional[int] = personal(description="ISO 5218: 0 unknown, 1 male, 2 female, 9 not applicable",
+                                  default=None)
+    municipality: Optional[Municipality] = personal(default=None)
+    household_id: strawberry.Private[Optional[str]] = None
+    refusal: strawberry.Private[Optional[KyodoError]] = None   # why this caller may not see the fields
+
+    @strawberry.field(extensions=[Personal()])
     async def household(self, info: Info) -> Optional[Household]:
         async with info.context.transaction() as session:
             row = await session.get(HouseholdRow, self.household_id)
         return Household.from_row(row) if row else None
 
-    @strawberry.field(description="the shelter stay this person is checked in to, if any")
+    @strawberry.field(description="the shelter stay this person is checked in to, if any", extensions=[Personal()])
     async def current_shelter_stay(self, info: Info) -> Optional[ShelterStay]:
         async with info.context.transaction() as session:
             row = await shelters.current_stay(session, str(self.id))
         return ShelterStay.from_row(row) if row else None
 
-    @strawberry.field
-    async def card_links(self, info: Info) -> list[CardLink]:
+    @strawberry.field(extensions=[Personal()])
+    async def card_links(self, info: Info) -> Optional[list[CardLink]]:
         async with info.context.transaction() as session:
             rows = await session.execute(select(CardLinkRow).where(CardLinkRow.resident_id == str(self.id))
                                          .order_by(CardLinkRow.linked_at, CardLinkRow.id))
             return [CardLink.from_row(r) for r in rows.scalars()]
 
-    @strawberry.field
-    async def applications(self, info: Info) -> list[OnlineApplication]:
+    @strawberry.field(extensions=[Personal()])
+    async def applications(self, info: Info) -> Optional[list[OnlineApplication]]:
         async with info.context.transaction() as session:
             rows = await session.execute(select(ApplicationRow).where(ApplicationRow.resident_id == str(self.id))
                                          .order_by(ApplicationRow.submitted_at))
             return [OnlineApplication.from_row(r) for r in rows.scalars()]
 
-    @strawberry.field(description="recent card sign-ins, newest first")
-    async def sign_ins(self, info: Info, limit: int = 10) -> list[SignInRecord]:
+    @strawberry.field(description="recent card sign-ins, newest first", extensions=[Personal()])
+    async def sign_ins(self, info: Info, limit: int = 10) -> Optional[list[SignInRecord]]:
         async with info.context.transaction() as session:
             rows = await session.execute(select(SignInRow).where(SignInRow.resident_id == str(self.id))
                                          .order_by(SignInRow.at.desc()).limit(max(1, min(limit, 100))))
@@ -306,7 +316,17 @@ class Resident:
                    municipality=Municipality.from_code(row.municipality_code), household_id=row.household_id)
 
     @classmethod
+    def refused(cls, resident_id: str, refusal: KyodoError) -> Resident:
+        """The id alone, carrying the refusal every personal field answers with."""
+        return cls(id=strawberry.ID(resident_id), refusal=refusal)
+
+    @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Resident:
         from .resolvers import read_resident
 
-        return await read_resident(info, str(id), purpose="federated resident lookup")
+        try:
+            return await read_resident(info, str(id), purpose="federated resident lookup")
+        except KyodoError as error:   # refused (already audited): only the personal fields go null
+            if not is_refusal(error):
+                raise
+            return cls.refused(str(id), error)

@@ -14,7 +14,7 @@ from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, shelters, voting
-from .access import authorize, load_resident, require_principal
+from .access import authorize, check_id, load_resident, require_principal
 from .graphql_types import (
     ApplicationKind, CardLink, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
     OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, selected_field_names,
@@ -90,8 +90,8 @@ class Query:
     async def identity_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[IdentityAuditEntry]:
         async with info.context.transaction() as session:
-            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
-                                         limit=limit)
+            subject_id = check_id(str(subject), "subject") if subject is not None else None
+            rows = await audit.query_log(session, info.context.principal, subject=subject_id, limit=limit)
             return [IdentityAuditEntry.from_row(r) for r in rows]
 
 

@@ -3,6 +3,13 @@
 A tap checks in the card holder and any household members who came along, with special-care needs
 (要配慮) and companion animals. Checking in anywhere closes the person's open stay elsewhere
 ("moved"), so one person is never counted in two shelters.
+
+What identity can and cannot check: identity and safety are independent services, so identity refuses a
+malformed shelter id (BAD_USER_INPUT, nothing stored) but cannot know whether a well-formed id exists in
+safety's data, nor whether that shelter is open. The tap at a shelter's reader is the evidence that people are
+there, so the stay is recorded either way: safety's 開設状況 is reported by staff and may lag the first
+arrivals. Through the gateway a stay at a shelter safety does not hold keeps its `shelterId`, and its `shelter`
+is null with safety's NOT_FOUND naming the id; a closed shelter shows `shelter { isOpen: false }`.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common import audit, co_use
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import BadUserInput
-from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+from subgraphs.common.facility_id import facility_id_argument
 
 from .access import PLATFORM, authorize, check_id, require_principal
 from .cards import resident_for_card
@@ -29,16 +36,11 @@ MAX_PETS = 20
 
 
 def parse_shelter_id(value: str) -> str:
-    """`"{code}:{localId}"` with a valid municipality code (5 or 6 digits); returns it with the 6-digit code."""
-    text = str(value).strip()
-    code, sep, local = text.partition(":")
-    local = local.strip()
-    if not sep or not local or len(local) > 64 or not local.isprintable():
-        raise BadUserInput('shelter id must look like "{municipality code}:{local id}"', field="shelterId")
-    try:
-        return f"{normalize_code(code)}:{local}"
-    except InvalidMunicipalityCode as error:
-        raise BadUserInput(f"shelter id has an invalid municipality code: {error}", field="shelterId") from None
+    """Exactly `"{6-digit code with check digit}:{localId}"` (`subgraphs.common.facility_id`), else BAD_USER_INPUT.
+
+    No normalising: the id is safety's key, and a stay must name the shelter exactly as safety stores it.
+    """
+    return facility_id_argument(value, field="shelterId")
 
 
 def check_care_needs(values: list[str]) -> list[str]:

@@ -87,8 +87,11 @@ async def test_federated_entity_lookup_applies_the_same_rule(call):
     reps = {"r": [{"__typename": "Resident", "id": CHILD.id}, {"__typename": "Resident", "id": by_label("himeji-2/ren").id}]}
     body = await call(query, reps, principal=resident_principal(by_label("himeji-1/taro")))
     assert body["data"]["_entities"][0] == {"id": CHILD.id, "name": "山田 陽翔"}
-    assert body["data"]["_entities"][1] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    # refused: the entity stays (id only), its personal field is null with the refusal at that path
+    ren = by_label("himeji-2/ren")
+    assert body["data"]["_entities"][1] == {"id": ren.id, "name": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["_entities", 1, "name"], "FORBIDDEN")]
+    assert ren.name not in str(body)
 
 
 async def test_open_municipality_data_needs_no_context(call):

@@ -23,7 +23,7 @@ async def _occupancy(call, *shelters: str) -> list[dict]:  # noqa: ANN001
 
 
 async def test_household_check_in_then_auto_checkout_when_checking_in_elsewhere(call):
-    body = await call(CHECK_IN, {"i": {"shelterId": "28210:0001", "certificateSerial": demo_card_serial(TARO.id),
+    body = await call(CHECK_IN, {"i": {"shelterId": SHELTER_A, "certificateSerial": demo_card_serial(TARO.id),
                                        "companionIds": [HANAKO.id, HARUTO.id], "pets": 1, "careNeeds": ["障害者"]}},
                       principal=DEVICE)
     stays = body["data"]["shelterCheckIn"]
@@ -91,3 +91,37 @@ async def test_staff_of_another_city_cannot_check_someone_in(call):
     body = await call(CHECK_IN, {"i": {"shelterId": SHELTER_A, "certificateSerial": demo_card_serial(TARO.id)}},
                       principal=principal)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# Not "{6-digit code with check digit}:{localId}": the 5-digit form, spaces, a second ':', empty parts...
+MALFORMED_SHELTER_IDS = ["bad", "", ":0001", "282103:", "28210:0001", "282104:0001", "2821O3:0001", "２８２１０３:0001",
+                         " 282103:0001", "282103:0001 ", "282103: 0001", "282103:00:01", "282103:00\n01",
+                         "282103:" + "x" * 73]
+
+
+async def test_malformed_shelter_ids_are_refused_and_change_nothing(call, identity_db):
+    """Also when the card holder has an open stay elsewhere: the refusal comes before any auto-checkout."""
+    serial = demo_card_serial(TARO.id)
+    await call(CHECK_IN, {"i": {"shelterId": SHELTER_A, "certificateSerial": serial}}, principal=DEVICE)
+    async with identity_db.sessions() as session:
+        before = [(r.id, r.shelter_id, r.checked_out_at) for r in (await session.execute(select(ShelterStay))).scalars()]
+    for bad in MALFORMED_SHELTER_IDS:
+        body = await call(CHECK_IN, {"i": {"shelterId": bad, "certificateSerial": serial}}, principal=DEVICE)
+        assert body["data"] is None, (bad, body)
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "shelterId"}, (bad, body)
+        out = await call('mutation($id: ID!, $s: String!) { shelterCheckOut(shelterId: $id, certificateSerial: $s) '
+                         '{ residentId } }', {"id": bad, "s": serial}, principal=DEVICE)
+        assert out["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "shelterId"}, (bad, out)
+    async with identity_db.sessions() as session:
+        after = [(r.id, r.shelter_id, r.checked_out_at) for r in (await session.execute(select(ShelterStay))).scalars()]
+    assert after == before and len(before) == 1
+
+
+async def test_a_well_formed_shelter_id_is_recorded_as_given(call):
+    """identity cannot see safety's data: a well-formed id it has never heard of is recorded (and shown) as is."""
+    body = await call(CHECK_IN, {"i": {"shelterId": "282103:UNKNOWN-7", "certificateSerial": demo_card_serial(TARO.id)}},
+                      principal=DEVICE)
+    assert "errors" not in body, body
+    me = await call("{ me { currentShelterStay { shelterId shelter { id } } } }", principal=resident_principal(TARO))
+    assert me["data"]["me"]["currentShelterStay"] == {"shelterId": "282103:UNKNOWN-7",
+                                                      "shelter": {"id": "282103:UNKNOWN-7"}}
