@@ -2,10 +2,13 @@
 
 * a co-guardian's refused name nulls that field only, not the guardian's whole `me`;
 * a malformed shelter id is refused by identity's check-in (and by safety's `shelter`), changing nothing;
-* a stay at a shelter safety does not hold keeps identity's side, with a clear NOT_FOUND for the shelter.
+* a stay at a shelter safety does not hold keeps identity's side, with a clear NOT_FOUND for the shelter;
+* none of these expected refusals is logged by the subgraphs as an ERROR with a traceback: one INFO line each.
 """
 
 from __future__ import annotations
+
+import logging
 
 from subgraphs.common.roster import by_label, children_of
 from tests.integration.cross_city import CHECK_IN_MUTATION
@@ -19,7 +22,21 @@ STAY_QUERY = "query { me { id currentShelterStay { shelterId checkedInAt shelter
 EVACUEE_LABEL = "kakogawa-2/kazuko"      # not the guardian of the other tests: her stays are her own
 
 
-async def test_a_refused_co_guardian_name_nulls_only_that_name(stack, guardian, guardian_token):
+def subgraph_log(caplog) -> list[logging.LogRecord]:  # noqa: ANN001
+    """What the subgraphs (uvicorn threads of this process) logged about GraphQL errors."""
+    return [r for r in caplog.records if r.name.startswith(("kyodo.subgraphs", "strawberry"))]
+
+
+def assert_logged_as_client_errors(caplog, *codes: str) -> None:  # noqa: ANN001
+    records = subgraph_log(caplog)
+    assert not [r for r in records if r.levelno >= logging.ERROR or r.exc_info], [r.getMessage() for r in records]
+    lines = [r.getMessage() for r in records if r.levelno == logging.INFO]
+    for code in codes:
+        assert any(f"client error {code} at " in line and "\n" not in line for line in lines), (code, lines)
+
+
+async def test_a_refused_co_guardian_name_nulls_only_that_name(stack, guardian, guardian_token, caplog):
+    caplog.set_level(logging.INFO)
     co_guardian = by_label("himeji-1/hanako")
     response = await post_graphql(stack.graphql_url, GUARDIANS_QUERY, token=guardian_token)
     assert response.status_code == 200, response.text
@@ -40,6 +57,7 @@ async def test_a_refused_co_guardian_name_nulls_only_that_name(stack, guardian, 
     reported = {(tuple(e["path"]), e["extensions"]["code"]) for e in body["errors"]}
     assert reported and reported <= expected_errors, (reported, expected_errors)
     assert co_guardian.name not in response.text and co_guardian.name_kana not in response.text
+    assert_logged_as_client_errors(caplog, "FORBIDDEN")
 
 
 def by_label_id(person_id: str):  # noqa: ANN201
@@ -55,7 +73,8 @@ async def _tap(stack, label: str) -> tuple[str, str]:  # noqa: ANN001
 
 
 async def test_a_malformed_shelter_id_is_refused_through_the_gateway_and_changes_nothing(stack, guardian,
-                                                                                         checked_in):
+                                                                                         checked_in, caplog):
+    caplog.set_level(logging.INFO)
     card = demo_card(stack.idp_app, guardian.id)
     token = await tap_card(stack.idp_url, card)
     before = (await post_graphql(stack.graphql_url, STAY_QUERY, token=token)).json()
@@ -69,6 +88,7 @@ async def test_a_malformed_shelter_id_is_refused_through_the_gateway_and_changes
         assert body["errors"][0]["path"] == ["shelterCheckIn"]
     after = (await post_graphql(stack.graphql_url, STAY_QUERY, token=token)).json()
     assert after == before and after["data"]["me"]["currentShelterStay"]["shelterId"] == checked_in.shelter_id
+    assert_logged_as_client_errors(caplog, "BAD_USER_INPUT")
 
 
 async def test_safety_refuses_a_malformed_shelter_id_and_answers_null_for_an_unknown_one(stack):
@@ -79,7 +99,8 @@ async def test_safety_refuses_a_malformed_shelter_id_and_answers_null_for_an_unk
     assert body == {"data": {"shelter": None}}
 
 
-async def test_a_stay_at_a_shelter_safety_does_not_hold_stays_visible_with_a_clear_error(stack):
+async def test_a_stay_at_a_shelter_safety_does_not_hold_stays_visible_with_a_clear_error(stack, caplog):
+    caplog.set_level(logging.INFO)
     token, serial = await _tap(stack, EVACUEE_LABEL)
     unknown = "282103:S999"
     response = await post_graphql(stack.graphql_url, CHECK_IN_MUTATION, {"input": {
@@ -94,6 +115,7 @@ async def test_a_stay_at_a_shelter_safety_does_not_hold_stays_visible_with_a_cle
     assert len(shelter_errors) == 1, body["errors"]
     assert shelter_errors[0]["extensions"]["code"] == "NOT_FOUND"
     assert unknown in shelter_errors[0]["message"] and "safety" in shelter_errors[0]["message"]
+    assert_logged_as_client_errors(caplog, "NOT_FOUND")
     # back to a known shelter: the whole stay and shelter answer again
     await post_graphql(stack.graphql_url, CHECK_IN_MUTATION, {"input": {
         "shelterId": "282103:S002", "certificateSerial": serial, "companionIds": [], "pets": 0, "careNeeds": []}},
