@@ -49,6 +49,13 @@ def validate_tag_id(tag_id: str) -> str:
     return tag_id
 
 
+def validate_detector_id(detector_id: str) -> str:
+    """Detector ids follow the tag id pattern (e.g. "det-kakogawa-cam-001")."""
+    if not isinstance(detector_id, str) or not TAG_ID.match(detector_id):
+        raise BadUserInput("detectorId must be 4-64 letters, digits or . _ : -", field="detectorId")
+    return detector_id
+
+
 def validate_place(latitude: float, longitude: float) -> None:
     for name, value, bound in (("latitude", latitude, 90.0), ("longitude", longitude, 180.0)):
         if not math.isfinite(value) or not -bound <= value <= bound:
@@ -112,7 +119,7 @@ async def record_detection(session: AsyncSession, principal: Any | None, report:
     else:
         if principal is None:
             raise Unauthenticated("a fixed detector reports with its own credentials")
-        detector = await session.get(TagDetector, report.detector_id)
+        detector = await session.get(TagDetector, validate_detector_id(report.detector_id))
         if detector is None:
             raise NotFound("unknown detector", field="detectorId")
         if "device" not in principal.roles or principal.subject != detector.id:

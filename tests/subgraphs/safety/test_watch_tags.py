@@ -182,6 +182,19 @@ async def test_bad_reports_are_coded_errors_and_store_nothing(post, seeded_db, c
         assert len((await session.execute(select(TagDetection))).all()) == before
 
 
+async def test_a_malformed_detector_id_is_bad_user_input_and_an_unknown_one_not_found(post, seeded_db):
+    async with seeded_db.transaction() as session:
+        before = len((await session.execute(select(TagDetection))).all())
+    for detector, code in (("x", "BAD_USER_INPUT"), ("det kakogawa", "BAD_USER_INPUT"), ("d" * 65, "BAD_USER_INPUT"),
+                           ("det-nowhere-001", "NOT_FOUND")):
+        body = await post(REPORT, _report("tag-kakogawa-0001", detectorId=detector),
+                          principal=make_principal(detector, "282103", ("device",)))
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": code, "field": "detectorId"}, (detector, body)
+    async with seeded_db.transaction() as session:
+        assert len((await session.execute(select(TagDetection))).all()) == before
+
+
 async def test_register_tag_records_only_the_guardian(post, seeded_db):
     rina = by_label("kato-1/rina")
     body = await post('mutation { registerWatchTag(tagId: "tag-kato-0001") { id active detections { source } } }',
