@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 import urllib.error
@@ -25,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.kyodo_revision import kyodo_revision
 from bench.audit.audit_server import AuditCase, AuditServer, StartedAuditServer
 from bench.audit.case_check import CaseVerdict, judge
 from bench.audit.gateway_process import GatewayFolder, GatewayProcess, port_holder, wait_port_free
@@ -183,6 +183,7 @@ def _run(args: argparse.Namespace, server: AuditServer, env: dict[str, str]) -> 
     print(f"gateway: {folder.name} ({folder.path}) · mode: {mode} · {len(selected)} suite(s) · "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
 
+    revision = kyodo_revision()  # at the start: the tree is shared and changes
     results: list[SuiteResult] = []
     started = time.monotonic()
     for suite in selected:
@@ -226,7 +227,7 @@ def _run(args: argparse.Namespace, server: AuditServer, env: dict[str, str]) -> 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "gateway": folder.name, "mode": mode, "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "kyodo_commit": _git_head(), "load_average": os.getloadavg(),
+        "kyodo_commit": revision, "load_average": os.getloadavg(),
         "cases": {"passed": passed_cases, "total": total_cases},
         "suites": {"passed": passed_suites, "total": len(results)},
         "results": [{"suite": r.suite, "startup_problem": r.startup_problem,
@@ -234,14 +235,6 @@ def _run(args: argparse.Namespace, server: AuditServer, env: dict[str, str]) -> 
     }, indent=1, ensure_ascii=False) + "\n")
     print(f"results: {out}")
     return 0
-
-
-def _git_head() -> str | None:
-    try:
-        return subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 if __name__ == "__main__":

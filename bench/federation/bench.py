@@ -19,11 +19,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.kyodo_revision import kyodo_revision
 from bench.federation.load import LoadResult, run_wrk
 from bench.federation.process_tree import PeakRssSampler
 from bench.federation.services import Service, free_port, post_json
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     connection_counts = [int(c) for c in args.connections.split(",")]
 
+    revision = kyodo_revision()  # at the start: the tree is shared and changes
     node = node_binary()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     work = RESULTS / f"federation-{stamp}"
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         for service in reversed(services):
             service.stop()
 
-    report = _report(args, work, gateways, rows, subgraph_calls)
+    report = _report(args, work, gateways, rows, subgraph_calls, revision)
     print("\n" + report["markdown"])
     print(f"results: {work}/results.json and results.md")
     return 0
@@ -252,10 +253,10 @@ def _print_row(row: Row) -> None:
 
 
 def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows: list[Row],
-            subgraph_calls: dict[str, list[str]]) -> dict:
+            subgraph_calls: dict[str, list[str]], revision: str | None) -> dict:
     lines = [f"# Federation benchmark {work.name}", "",
              f"{os.cpu_count()} cores, shared with other work; wrk -t2, {args.seconds} s per run after "
-             f"{args.warmup} s warm-up, {args.rounds} round(s); bench response {len(gateways[0].body or b'')} bytes; "
+             f"{args.warmup} s warm-up, {args.rounds} round(s); kyodo {revision}; bench response {len(gateways[0].body or b'')} bytes; "
              f"subgraphs {'execute every request' if args.no_subgraph_memo else 'answer a repeated request body from memory'}.",
              "",
              "| target | conn | round | req/s | p50 ms | p99 ms | errors | peak RSS MB (procs) | CPU ms/req | load avg 1m |",
@@ -292,7 +293,7 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
     markdown = "\n".join(lines) + "\n"
     report = {
         "when": work.name.removeprefix("federation-"), "cores": os.cpu_count(),
-        "kyodo_commit": _git_head(), "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
+        "kyodo_commit": revision, "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
         "subgraph_memo": not args.no_subgraph_memo, "load_average_end": os.getloadavg(),
         "gateways": [{"label": g.label, "kind": g.kind, "workers": g.workers, "verified": g.verified,
                       "response_bytes": len(g.body or b""), "note": g.note} for g in gateways],
@@ -316,14 +317,6 @@ def _median_rows(rows: list[Row]) -> dict | None:
     cpus = [r.cpu_ms_per_request for r in rows if r.cpu_ms_per_request]
     return {"rps": round(statistics.median(r.result.requests_per_s for r in rows), 1),
             "cpu": statistics.median(cpus) if cpus else None}
-
-
-def _git_head() -> str | None:
-    try:
-        return subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=5).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 if __name__ == "__main__":
