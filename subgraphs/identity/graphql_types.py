@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from subgraphs.common.audit import AuditRecord
 from subgraphs.common.errors import KyodoError
+from subgraphs.common.facility_id import facility_id_argument
 from subgraphs.common.municipality import InvalidMunicipalityCode, MUNICIPALITIES, normalize_code
 
 from . import applications, shelters, voting
@@ -89,7 +90,8 @@ class Shelter:
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Shelter:
-        return cls(id=id)
+        # identity cannot know which shelters exist (safety's data), only refuse ids that cannot be one
+        return cls(id=strawberry.ID(facility_id_argument(id, field="id")))
 
 
 @strawberry.type(description="A check-in by card tap. identity records the shelter id it was given; whether safety "

@@ -125,3 +125,10 @@ async def test_a_well_formed_shelter_id_is_recorded_as_given(call):
     me = await call("{ me { currentShelterStay { shelterId shelter { id } } } }", principal=resident_principal(TARO))
     assert me["data"]["me"]["currentShelterStay"] == {"shelterId": "282103:UNKNOWN-7",
                                                       "shelter": {"id": "282103:UNKNOWN-7"}}
+
+
+async def test_occupancy_of_a_malformed_shelter_reference_is_bad_user_input(call):
+    body = await call(OCCUPANCY, {"r": [{"__typename": "Shelter", "id": SHELTER_A},
+                                        {"__typename": "Shelter", "id": "28210:0001"}]})
+    assert body["data"]["_entities"][0]["id"] == SHELTER_A and body["data"]["_entities"][1] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["_entities", 1], "BAD_USER_INPUT")]
