@@ -5,6 +5,9 @@
 * `kyodo-vendor`: a merchant's back-end; client credentials; its tokens carry role `vendor`.
 * `kyodo-card-reader`: the (simulated) card reader at a counter or shelter; may only use the
   card-tap grant, which signs in the resident whose card was tapped.
+* `kyodo-grant-relay`: the back-end job that relays identity's currency grant requests (subgraphs/grant_relay);
+  client credentials; role `integration`, scopes `currency:grant` (make the grant) and
+  `identity:grant-relay` (read pending requests, record currency's answer) — nothing personal beyond that.
 
 Secrets come from the environment with dev defaults.
 """
@@ -114,4 +117,12 @@ def default_clients() -> dict[str, Client]:
         default_scope="openid",
         roles=("device",),
     )
-    return {client.client_id: client for client in (web, vendor, reader)}
+    relay = Client(
+        client_id="kyodo-grant-relay",
+        client_secret=os.environ.get("KYODO_IDP_GRANT_RELAY_SECRET", "kyodo-grant-relay-dev-secret"),
+        grant_types=("client_credentials",),
+        scopes=("currency:grant", "identity:grant-relay"),
+        default_scope="currency:grant identity:grant-relay",
+        roles=("integration",),
+    )
+    return {client.client_id: client for client in (web, vendor, reader, relay)}
