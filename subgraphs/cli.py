@@ -6,6 +6,8 @@
     kyodo import KIND FILE.csv                             open-data CSV import (evacuation_space, aed, preschool)
     kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
     kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
+    kyodo currency expire [--date YYYY-MM-DD]              book due point expiries (the nightly job) and report them
+    kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests through the gateway
     kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
 
 Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `sqlite+aiosqlite:///var/<name>.sqlite`.
@@ -236,6 +238,53 @@ def _usage(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- kyodo currency expire ------------------------------------------------------------------------------
+
+def _iso_date(value: str):  # noqa: ANN202 - date
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+async def _expire(day) -> object:  # noqa: ANN001
+    from subgraphs.common.db import Database
+    from subgraphs.currency.expiry_job import run_expiry
+
+    database = Database.for_subgraph("currency")
+    try:
+        return await run_expiry(database, day)
+    finally:
+        await database.dispose()
+
+
+def _currency_expire(args: argparse.Namespace) -> int:
+    code = _migrate_names(["currency"])
+    if code:
+        return code
+    try:
+        report = asyncio.run(_expire(args.date))
+    except Exception as error:  # noqa: BLE001 - one line, and the transaction rolled back
+        print(f"kyodo currency expire: {type(error).__name__}: {error} (nothing was expired)", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+# --- kyodo relay grants ---------------------------------------------------------------------------------
+
+def _relay_grants(args: argparse.Namespace) -> int:
+    from subgraphs.grant_relay.command import run
+    from subgraphs.grant_relay.settings import RelaySettings
+
+    if args.every is not None and args.every <= 0:
+        print("kyodo relay grants: --every must be a positive number of seconds", file=sys.stderr)
+        return 2
+    return run(RelaySettings.from_env(gateway_url=args.gateway, issuer=args.issuer, batch=args.batch), args.every)
+
+
 # --- kyodo dev ------------------------------------------------------------------------------------------
 
 def _dev(args: argparse.Namespace) -> int:
@@ -287,6 +336,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     usage.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
     usage.add_argument("--period", default=None, metavar="YYYY-MM")
     usage.set_defaults(func=_usage)
+
+    currency = subparsers.add_parser("currency", help="currency platform jobs")
+    currency_commands = currency.add_subparsers(dest="currency_command", metavar="ACTION", required=True)
+    expire = currency_commands.add_parser("expire", help="book every due point expiry (nightly) and report it")
+    expire.add_argument("--date", type=_iso_date, default=None,
+                        help="expire lots that ended before this day (default: today in the currency's time zone)")
+    expire.set_defaults(func=_currency_expire)
+
+    relay = subparsers.add_parser("relay", help="outbox relays between subgraphs, through the gateway")
+    relay_commands = relay.add_subparsers(dest="relay_command", metavar="WHAT", required=True)
+    grants = relay_commands.add_parser("grants", help="hand identity's pending currency grant requests to currency")
+    grants.add_argument("--gateway", default=None, help="gateway GraphQL URL ($KYODO_RELAY_GATEWAY_URL, "
+                                                        "default http://127.0.0.1:4000/graphql)")
+    grants.add_argument("--issuer", default=None, help="IdP issuer ($KYODO_RELAY_ISSUER, default http://127.0.0.1:4400)")
+    grants.add_argument("--batch", type=int, default=None, help="requests per round (default 50)")
+    grants.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                        help="keep running, one round every SECONDS (what `kyodo dev` does)")
+    grants.set_defaults(func=_relay_grants)
 
     dev = subparsers.add_parser("dev", help="migrate + seed, then run the four subgraphs, the dev IdP and the gateway")
     dev.add_argument("--host", default="127.0.0.1")

@@ -26,6 +26,7 @@ from pathlib import Path
 SUBGRAPH_PORTS = {"childcare": 4101, "safety": 4102, "currency": 4103, "identity": 4104}
 SUBGRAPHS_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 90.0
+RELAY_EVERY_SECONDS = 15.0   # identity's completed applications reach currency within this
 STOP_GRACE_SECONDS = 10.0
 DEV_AUDIENCE = "urn:kyodo:gateway"
 
@@ -161,7 +162,16 @@ class DevStack:
                                                "--host", self.host, "--port", str(self.ports.gateway)],
                                    f"{base}/health", f"{base}/graphql"):
                     return False
+                if self.idp_running:
+                    self._start_relay(f"{base}/graphql", issuer)
         return True
+
+    def _start_relay(self, gateway_url: str, issuer: str) -> None:
+        """The currency grant relay, one round every RELAY_EVERY_SECONDS (a gateway client, like any other)."""
+        process = subprocess.Popen([sys.executable, "-m", "kyodo", "relay", "grants", "--gateway", gateway_url,
+                                    "--issuer", issuer, "--every", str(RELAY_EVERY_SECONDS)],
+                                   env=self.env, start_new_session=True)
+        self.children.append(Child("relay", process, f"grants every {RELAY_EVERY_SECONDS:g} s"))
 
     def _prepare_context_keys(self) -> None:
         """Create the gateway's context-token key before anything starts, and point the subgraphs at its JWKS."""

@@ -11,6 +11,7 @@ transaction, so the account lock (not the audit chain's) is what orders work on 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, update
@@ -231,17 +232,33 @@ async def spend_points(ctx: RequestContext, session: AsyncSession, *, resident_i
     return result
 
 
-async def expire_all(session: AsyncSession, today: date) -> int:
-    """Book every due expiry (a nightly job); returns the points expired. One account lock at a time."""
+@dataclass(frozen=True)
+class AccountExpiry:
+    """What the expiry job took from one account."""
+
+    resident_id: str
+    municipality_code: str
+    expired: int
+    balance: int          # after the expiry
+
+
+async def expire_accounts(session: AsyncSession, today: date) -> list[AccountExpiry]:
+    """Book every due expiry (the nightly job), one account lock at a time; what each account lost."""
     due = await session.execute(select(PointLot.account_id).where(PointLot.remaining > 0,
                                                                   PointLot.expires_on < today).distinct())
-    expired = 0
-    for account_id in list(due.scalars()):
+    report = []
+    for account_id in sorted(due.scalars()):
         balance = await _lock_account(session, account_id)
         after = await book_expiries(session, account_id, balance, today)
         await _set_balance(session, account_id, after)
-        expired += balance - after
-    return expired
+        account = await session.get(PointAccount, account_id)
+        report.append(AccountExpiry(account.resident_id, account.municipality_code, balance - after, after))
+    return report
+
+
+async def expire_all(session: AsyncSession, today: date) -> int:
+    """Book every due expiry (a nightly job); returns the points expired."""
+    return sum(item.expired for item in await expire_accounts(session, today))
 
 
 async def refresh_for_read(session: AsyncSession, account: PointAccount, today: date) -> PointAccount:

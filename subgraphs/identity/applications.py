@@ -1,7 +1,9 @@
 """One-stop online applications. Completing one asks the currency platform for a grant.
 
-Identity never calls currency: completion writes a `CurrencyGrantRequest` carrying an idempotency key
-(`identity:application:<id>`), which the currency side turns into a grant exactly once.
+Identity never calls currency: completion writes a `CurrencyGrantRequest` (an outbox row) carrying an
+idempotency key (`identity:application:<id>`); the grant relay (subgraphs/grant_relay) hands it to currency,
+which grants exactly once, and records currency's answer (subgraphs/identity/grant_outbox.py). How many points
+an application earns is currency's earning rules' business alone: identity names the activity, never an amount.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from .access import authorize, check_id, load_resident, require_principal
 from .clock import utc_now
 from .models import Application, CurrencyGrantRequest
 
-# Points granted on completion per application kind (an [A]ssumption of the pilot: configuration, not law).
-APPLICATION_POINTS: dict[str, int] = {
-    "moving-notice": 100,          # 転居届
-    "child-allowance": 100,        # 児童手当認定請求
-    "nursery-admission": 100,      # 保育所等入所申込
-    "residence-certificate": 50,   # 住民票の写し交付請求
-    "bulky-waste": 50,             # 粗大ごみ収集申込
-}
-GRANT_ACTIVITY = "online-application"
+# Application kinds of the pilot. Their points are set by currency's earning rules (activity below).
+APPLICATION_KINDS: tuple[str, ...] = (
+    "moving-notice",          # 転居届
+    "child-allowance",        # 児童手当認定請求
+    "nursery-admission",      # 保育所等入所申込
+    "residence-certificate",  # 住民票の写し交付請求
+    "bulky-waste",            # 粗大ごみ収集申込
+)
+GRANT_ACTIVITY = "online-application"   # an alias of currency's ONLINE_APPLICATION rule
 
 
 def check_idempotency_key(key: str) -> str:
@@ -38,7 +40,7 @@ def check_idempotency_key(key: str) -> str:
 
 async def submit(ctx: RequestContext, session: AsyncSession, kind: str, idempotency_key: str) -> Application:
     """The resident applies for themselves; a retry with the same key returns the first application."""
-    if kind not in APPLICATION_POINTS:
+    if kind not in APPLICATION_KINDS:
         raise BadUserInput(f"unknown application kind {kind!r}", field="kind")
     key = check_idempotency_key(idempotency_key)
     principal = require_principal(ctx)
@@ -75,7 +77,7 @@ async def complete(ctx: RequestContext, session: AsyncSession, application_id: s
     application.status, application.completed_at = "completed", utc_now()
     session.add(CurrencyGrantRequest(idempotency_key=grant_key(application.id), resident_id=resident.id,
                                      application_id=application.id, activity=GRANT_ACTIVITY,
-                                     points=APPLICATION_POINTS[application.kind], status="pending",
+                                     status="pending",
                                      created_at=utc_now()))
     await session.flush()
     return application
@@ -89,10 +91,3 @@ async def grant_request_for(session: AsyncSession, application_id: str) -> Curre
     rows = await session.execute(select(CurrencyGrantRequest).where(
         CurrencyGrantRequest.application_id == application_id))
     return rows.scalar_one_or_none()
-
-
-async def pending_grant_requests(session: AsyncSession, limit: int = 100) -> list[CurrencyGrantRequest]:
-    """What the currency platform has still to grant (it reports back by idempotency key)."""
-    rows = await session.execute(select(CurrencyGrantRequest).where(CurrencyGrantRequest.status == "pending")
-                                 .order_by(CurrencyGrantRequest.id).limit(limit))
-    return list(rows.scalars())

@@ -154,20 +154,30 @@ class SignInRecord:
         return cls(resident_id=strawberry.ID(row.resident_id), at=as_utc(row.at), method=row.method, level=row.level)
 
 
-@strawberry.type(description="A grant the currency platform is asked to make (identity keeps it as data)")
+@strawberry.type(description="A grant the currency platform is asked to make (an outbox row the grant relay "
+                                "hands to currency); the amount is currency's answer, never identity's")
 class CurrencyGrantRequest:
     idempotency_key: str
-    activity: str
-    points: int
-    status: str
+    resident_id: strawberry.ID
+    application_id: strawberry.ID
+    activity: str = strawberry.field(description="the activity named to currency's earning rules")
+    status: str = strawberry.field(description="pending, granted, refused (with reason), failed (parked)")
+    points: Optional[int] = strawberry.field(description="points currency granted; null until it answered")
+    attempts: int = strawberry.field(description="relay attempts that got no answer from currency")
+    reason_code: Optional[str] = strawberry.field(description="currency's error code when refused, e.g. CAP_REACHED")
+    reason: Optional[str]
+    relayed_at: Optional[datetime]
 
     @classmethod
     def from_row(cls, row: GrantRow) -> CurrencyGrantRequest:
-        return cls(idempotency_key=row.idempotency_key, activity=row.activity, points=row.points, status=row.status)
+        return cls(idempotency_key=row.idempotency_key, resident_id=strawberry.ID(row.resident_id),
+                   application_id=strawberry.ID(row.application_id), activity=row.activity, status=row.status,
+                   points=row.points, attempts=row.attempts, reason_code=row.reason_code, reason=row.reason,
+                   relayed_at=as_utc(row.relayed_at))
 
 
 ApplicationKind = strawberry.enum(
-    enum.Enum("ApplicationKind", {k.upper().replace("-", "_"): k for k in applications.APPLICATION_POINTS}),
+    enum.Enum("ApplicationKind", {k.upper().replace("-", "_"): k for k in applications.APPLICATION_KINDS}),
     description="one-stop online application kinds",
 )
 

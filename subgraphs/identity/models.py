@@ -92,7 +92,8 @@ class Application(SQLModel, table=True):
 
 
 class CurrencyGrantRequest(SQLModel, table=True):
-    """A grant for the currency platform to make; currency reads these (identity never calls it)."""
+    """Outbox row: a grant for the currency platform to make. The relay (subgraphs/grant_relay) asks currency
+    and writes its answer back here; the amount is currency's (its earning rules), never identity's."""
 
     __tablename__ = "identity_currency_grant_request"
 
@@ -101,9 +102,14 @@ class CurrencyGrantRequest(SQLModel, table=True):
     resident_id: str = Field(foreign_key="identity_resident.id", max_length=64, index=True)
     application_id: str = Field(foreign_key="identity_application.id", max_length=40)
     activity: str = Field(max_length=40)
-    points: int
-    status: str = Field(max_length=16)           # pending, granted, rejected
+    points: int | None = None                    # what currency granted (null until it answered)
+    status: str = Field(max_length=16)           # pending, granted, refused, failed
     created_at: datetime
+    attempts: int = 0                            # relay attempts that ended without an answer
+    reason_code: str | None = Field(default=None, max_length=40)   # currency's extensions.code when refused
+    reason: str | None = Field(default=None, max_length=300)
+    currency_entry_id: str | None = Field(default=None, max_length=40)
+    relayed_at: datetime | None = None
 
 
 class Election(SQLModel, table=True):

@@ -13,10 +13,10 @@ from subgraphs.common import audit
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
-from . import applications, cards, shelters, voting
+from . import applications, cards, grant_outbox, shelters, voting
 from .access import authorize, check_id, load_resident, require_principal
 from .graphql_types import (
-    ApplicationKind, CardLink, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
+    ApplicationKind, CardLink, CurrencyGrantRequest, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
     OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, selected_field_names,
 )
 from .models import Election as ElectionRow
@@ -35,6 +35,16 @@ async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_o
         row = await load_resident(session, resident_id)
         await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
     return Resident.from_row(row)
+
+
+@strawberry.input(description="currency's answer to one grant request, as the grant relay saw it")
+class CurrencyGrantOutcomeInput:
+    idempotency_key: str
+    outcome: str = strawberry.field(description="granted, refused (currency said no, final) or failed (no answer)")
+    points: Optional[int] = strawberry.field(default=None, description="granted: the amount currency booked")
+    entry_id: Optional[str] = strawberry.field(default=None, description="granted: currency's ledger entry id")
+    reason_code: Optional[str] = strawberry.field(default=None, description="refused/failed: e.g. CAP_REACHED")
+    reason: Optional[str] = None
 
 
 @strawberry.input(description="A tap at a shelter's reader")
@@ -94,6 +104,13 @@ class Query:
             rows = await audit.query_log(session, info.context.principal, subject=subject_id, limit=limit)
             return [IdentityAuditEntry.from_row(r) for r in rows]
 
+    @strawberry.field(description="currency grant requests not yet answered (the grant relay only)",
+                      directives=AUTHENTICATED)
+    async def pending_currency_grants(self, info: Info, limit: int = 50) -> list[CurrencyGrantRequest]:
+        async with info.context.transaction() as session:
+            rows = await grant_outbox.pending(info.context, session, limit)
+        return [CurrencyGrantRequest.from_row(r) for r in rows]
+
 
 @strawberry.type
 class Mutation:
@@ -142,3 +159,13 @@ class Mutation:
         async with info.context.transaction() as session:
             receipt = await voting.declare(info.context, session, str(election_id), reason.value)
         return EarlyVotingReceipt(election_id=strawberry.ID(receipt.election_id), declared_on=receipt.declared_on)
+
+    @strawberry.mutation(description="the grant relay records currency's answer to one grant request",
+                         directives=AUTHENTICATED)
+    async def record_currency_grant_outcome(self, info: Info,
+                                            input: CurrencyGrantOutcomeInput) -> CurrencyGrantRequest:
+        outcome = grant_outbox.Outcome(kind=input.outcome, points=input.points, entry_id=input.entry_id,
+                                       reason_code=input.reason_code, reason=input.reason)
+        async with info.context.transaction() as session:
+            row = await grant_outbox.record(info.context, session, input.idempotency_key, outcome)
+        return CurrencyGrantRequest.from_row(row)

@@ -127,6 +127,8 @@ def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
                          "{ municipalities { code name } shelters { id occupancy { persons } } }")
             assert {"code": "282227", "name": "養父市"} in body["data"]["municipalities"]
             assert all(s["occupancy"]["persons"] == 0 for s in body["data"]["shelters"])
+            # the currency grant relay runs beside the gateway once the IdP is up
+            assert any(line.strip().startswith("relay") for line in lines), "".join(lines[-30:])
     finally:
         process.send_signal(signal.SIGTERM)
         try:
