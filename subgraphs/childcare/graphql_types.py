@@ -26,6 +26,7 @@ from subgraphs.childcare.vaccination import DoseStatus as DoseStatusEnum
 from subgraphs.childcare.vaccination import DueDose
 from subgraphs.common import co_use
 from subgraphs.common.context import relation
+from subgraphs.common.errors import KyodoError, is_refusal
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 
 DoseStatus = strawberry.enum(DoseStatusEnum, description="UPCOMING, DUE, or MISSED (routine eligibility over)")
@@ -137,12 +138,15 @@ class LearningRecord:
 class Resident:
     id: strawberry.ID
 
-    @strawberry.field(description="children this resident is guardian of (the guardian, or staff of the child's city)")
-    async def children(self, info: Info) -> list[Child]:
+    @strawberry.field(description="children this resident is guardian of (the guardian, or staff of the child's "
+                                  "city); null when the caller may not list them, and a child the caller may not "
+                                  "see is null with the refusal at its path, so one refusal never blanks the rest")
+    async def children(self, info: Info) -> Optional[list[Optional[Child]]]:
         ctx = info.context
         require_self_or_staff(ctx, str(self.id))
         fields = selected_field_names(info)
-        built: list[Child] = []
+        built: list[Child | KyodoError] = []
+        refused: dict[str, KyodoError] = {}
         async with ctx.transaction() as session:
             rows = list((await session.execute(select_children_of(str(self.id)))).scalars())
             # Refuse before the first permitted read is audited: a refusal is audited in a transaction of its
@@ -151,11 +155,20 @@ class Resident:
                 subject = await subject_of(session, row)
                 if relation(ctx.principal, subject, PLATFORM) is None \
                         or not await co_use.joined(session, PLATFORM, row.municipality_code):
-                    await authorize_child(ctx, session, row, fields=fields, purpose="guardian's children")
+                    try:
+                        await authorize_child(ctx, session, row, fields=fields, purpose="guardian's children")
+                    except KyodoError as error:
+                        if not is_refusal(error):
+                            raise
+                        refused[row.id] = error
             for row in rows:
+                if row.id in refused:
+                    # graphql-core completes an Exception list item as null with this error at its index
+                    built.append(refused[row.id])
+                    continue
                 await authorize_child(ctx, session, row, fields=fields, purpose="guardian's children")
                 built.append(Child.from_row(row, await guardian_ids(session, row.id)))
-        return built
+        return built  # type: ignore[return-value]
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Resident:
@@ -175,11 +188,12 @@ class Child:
     birth_date: date
     sex: int = strawberry.field(description="ISO 5218: 0 unknown, 1 male, 2 female, 9 not applicable")
     municipality: Municipality
-    guardians: list[Resident]
+    guardians: list[Optional[Resident]] = strawberry.field(
+        description="the child's guardians as identity's Residents; one the caller may not see is null there")
     row: strawberry.Private[ChildRow]
 
-    @strawberry.field(description="the child as identity's Resident (name, household…)")
-    def resident(self) -> Resident:
+    @strawberry.field(description="the child as identity's Resident (name, household…); null if refused")
+    def resident(self) -> Optional[Resident]:
         return Resident(id=self.id)
 
     @strawberry.field(description="doses given (要配慮個人情報)")

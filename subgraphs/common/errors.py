@@ -61,6 +61,15 @@ class PlatformNotJoined(KyodoError):
     code = PLATFORM_NOT_JOINED
 
 
+# The outcomes of the personal-data rule that refuse one item (a field, a list entry) rather than fail the
+# request: the schema makes those positions nullable so the refusal stays where it happened.
+REFUSAL_CODES = frozenset({FORBIDDEN, UNAUTHENTICATED, PLATFORM_NOT_JOINED})
+
+
+def is_refusal(error: BaseException) -> bool:
+    return isinstance(error, KyodoError) and error.code in REFUSAL_CODES
+
+
 def _client_error(error: GraphQLError) -> GraphQLError:
     """Keep a client-facing error, making sure it carries a code."""
     original = error.original_error

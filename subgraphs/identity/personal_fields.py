@@ -14,14 +14,9 @@ from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
 
-from subgraphs.common.errors import FORBIDDEN, PLATFORM_NOT_JOINED, UNAUTHENTICATED, KyodoError
+from subgraphs.common.errors import REFUSAL_CODES, KyodoError, is_refusal
 
-# The outcomes of the personal-data rule that refuse a field rather than fail the request.
-REFUSAL_CODES = frozenset({FORBIDDEN, UNAUTHENTICATED, PLATFORM_NOT_JOINED})
-
-
-def is_refusal(error: BaseException) -> bool:
-    return isinstance(error, KyodoError) and error.code in REFUSAL_CODES
+__all__ = ["REFUSAL_CODES", "Personal", "is_refusal", "personal"]
 
 
 def _check(source: Any) -> None:
