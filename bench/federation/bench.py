@@ -45,6 +45,7 @@ class Gateway:
     body: bytes | None = None
     verified: bool = False
     note: str = ""
+    fetches: dict[str, dict[str, int]] = field(default_factory=dict)  # per subgraph: calls, representations
 
 
 @dataclass
@@ -91,6 +92,18 @@ def capture_subgraph_calls(subgraph_urls: dict[str, str], gateway_url: str, body
         post_json(f"{base}/__bench/capture-start", {})
     post_json(gateway_url, body, timeout=30)
     return {name: json.loads(post_json(f"{base}/__bench/capture-stop", {})[1])["bodies"] for name, base in bases.items()}
+
+
+def fetch_summary(calls: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Per subgraph: how many calls one bench query made, and how many entity representations they sent."""
+    summary = {}
+    for name, bodies in calls.items():
+        representations = 0
+        for body in bodies:
+            variables = json.loads(body).get("variables") or {}
+            representations += len(variables.get("representations") or [])
+        summary[name] = {"calls": len(bodies), "representations": representations}
+    return summary
 
 
 def measure(target: str, url: str, body_file: Path, connections: int, seconds: int,
@@ -193,7 +206,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{g.label}: {len(g.body or b'')} bytes, {g.note or 'the reference'}" for g in gateways),
             flush=True)
 
-        subgraph_calls = capture_subgraph_calls(subgraph_urls, apollo.url, request_body)
+        for gateway in gateways:
+            if gateway.verified:
+                calls = capture_subgraph_calls(subgraph_urls, gateway.url, request_body)
+                gateway.fetches = fetch_summary(calls)
+                if gateway is apollo:
+                    subgraph_calls = calls
+        print("subgraph calls per bench query (calls/representations): " + "; ".join(
+            f"{g.label}: " + ", ".join(f"{n} {f['calls']}/{f['representations']}" for n, f in g.fetches.items())
+            for g in gateways if g.fetches), flush=True)
         for name, calls in subgraph_calls.items():
             calls_file = work / f"subgraph-{name}.jsonl"
             calls_file.write_text("".join(" ".join(call.split("\n")) + "\n" for call in calls))
@@ -288,7 +309,8 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
             lines.append(f"kyodo/Apollo at {connections} connections, {target}: requests/s "
                          f"**{ratio['requests_per_s']:.2f}×** (median {kyodo['rps']} vs {apollo['rps']}); "
                          f"Apollo's CPU ms per request over kyodo's: {ratio['cpu_per_request']}×")
-    notes = [f"- {g.label}: {g.note or 'the reference response'}" for g in gateways]
+    notes = [f"- {g.label}: {g.note or 'the reference response'}; subgraph calls/representations per query: "
+             + ", ".join(f"{n} {f['calls']}/{f['representations']}" for n, f in g.fetches.items()) for g in gateways]
     lines += ["", "Gateways:"] + notes
     markdown = "\n".join(lines) + "\n"
     report = {
@@ -296,7 +318,8 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
         "kyodo_commit": revision, "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
         "subgraph_memo": not args.no_subgraph_memo, "load_average_end": os.getloadavg(),
         "gateways": [{"label": g.label, "kind": g.kind, "workers": g.workers, "verified": g.verified,
-                      "response_bytes": len(g.body or b""), "note": g.note} for g in gateways],
+                      "response_bytes": len(g.body or b""), "note": g.note,
+                      "subgraph_fetches_per_query": g.fetches} for g in gateways],
         "subgraph_calls_per_query": {name: len(calls) for name, calls in subgraph_calls.items()},
         "rows": [{"target": r.target, "connections": r.connections, "round": r.round,
                   "load_average_1m": r.load_average_1m, "peak_rss_mb": r.peak_rss_mb, "processes": r.processes,
