@@ -97,7 +97,8 @@ def run_suite(server: AuditServer, folder: GatewayFolder, suite: str, env: dict[
     gateway = GatewayProcess(folder, suite, env, log_dir / f"{suite}-gateway.log")
     try:
         result.startup_problem = gateway.wait_ready(ready_timeout)
-        if not result.startup_problem and not gateway.owns_port():
+        # Whatever wait_ready said: cases must never reach a gateway this runner did not start.
+        if port_holder(folder.port) and not gateway.owns_port():
             raise PortTaken(f"port {folder.port} is answered by a process this runner did not start: "
                             f"{port_holder(folder.port)}")
         for case in cases:
