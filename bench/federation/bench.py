@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         for round_number in range(1, args.rounds + 1):
             for connections in connection_counts:
                 for gateway in gateways:  # the gateways take turns: one is loaded at a time
-                    if not gateway.verified and not args.measure_unverified:
+                    if gateway.body is None or (not gateway.verified and not args.measure_unverified):
                         continue
                     run_wrk(gateway.url, body_file, connections, args.warmup)
                     row = measure(gateway.label, gateway.url, body_file, connections, args.seconds,
