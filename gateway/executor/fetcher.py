@@ -8,6 +8,10 @@ import aiohttp
 import orjson
 
 
+# sent with every subgraph request (aiohttp copies them, so one dict serves all requests)
+_BASE_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+
+
 class SubgraphFetcher(Protocol):
     async def fetch(self, subgraph: str, query: str, variables: dict | None,
                     operation_name: str | None) -> dict: ...
@@ -41,9 +45,11 @@ class HttpSubgraphFetcher:
             payload["variables"] = variables
         if operation_name:
             payload["operationName"] = operation_name
-        headers = {"content-type": "application/json", "accept": "application/json"}
+        headers = _BASE_HEADERS
         if self.headers_for is not None:
-            headers.update(self.headers_for(subgraph))
+            extra = self.headers_for(subgraph)
+            if extra:
+                headers = {**_BASE_HEADERS, **extra}
         try:
             async with self.session.post(url, data=orjson.dumps(payload), headers=headers) as response:
                 body = await response.read()
