@@ -139,7 +139,7 @@ class PlanBuilder:
                 continue
             graph = min(candidates, key=lambda g: (
                 self._cost(g, root_type, node, 0),
-                0 if self.index.existing(g, (), None, "root", terms) else 1,  # a subgraph already called saves a fetch
+                0 if self.index.used(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
                 self.sg.graph_order.index(g)))
             group = self.index.get_or_create(graph, (), None, "root", set(), conditions=terms)
             shared = frozenset(candidates) if len(candidates) > 1 else None
@@ -420,7 +420,7 @@ class PlanBuilder:
             needs_requires = presence is not None and presence.requires is not None
             for key in keys:
                 key_local = self._key_is_local(s, t, key.selection, loc.provided)
-                reuse = bool(self.index.existing(graph, loc.path, entity_type, "", loc.conditions))
+                reuse = self.index.used(graph, loc.path, entity_type, "")
                 score = (0 if key_local else 1, 1 if needs_requires else 0, 0 if reuse else 1,
                          self._cost(graph, entity_type, node, 0), self.sg.graph_order.index(graph))
                 options.append((score, len(options), graph, entity_type, key, rtn, presence))

@@ -32,6 +32,7 @@ class GroupIndex:
     def __init__(self) -> None:
         self.groups: list[FetchGroup] = []
         self._by_key: dict[tuple, list[FetchGroup]] = {}
+        self._places: set[tuple] = set()
 
     def depends_on(self, group_id: int, other_id: int) -> bool:
         """True if group `group_id` is `other_id` or (transitively) waits for it."""
@@ -50,6 +51,11 @@ class GroupIndex:
     def existing(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
                  conditions: frozenset[tuple[str, bool]] = frozenset()) -> list[FetchGroup]:
         return self._by_key.get((subgraph, path, entity_type, tag, conditions), [])
+
+    def used(self, subgraph: str, path: tuple, entity_type: str | None, tag: str) -> bool:
+        """Whether some group, under any conditions, already fetches from `subgraph` here (a choice
+        that reuses it is likely to save a fetch once refinement merges siblings)."""
+        return (subgraph, path, entity_type, tag) in self._places
 
     def get_or_create(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
                       deps: set[int], representation: FetchSelection | None = None,
@@ -70,6 +76,7 @@ class GroupIndex:
                            deps=set(deps), conditions=conditions)
         self.groups.append(group)
         self._by_key.setdefault((subgraph, path, entity_type, tag, conditions), []).append(group)
+        self._places.add((subgraph, path, entity_type, tag))
         return group
 
 

@@ -130,3 +130,26 @@ def test_kyodo_plan_prints_the_refined_tree_with_conditions(tmp_path) -> None:
     assert text.count('Fetch(service: "CURRENCY")') == 1
     assert text.index("Include(if: $x)") < text.index('Fetch(service: "CHILDCARE")')
     assert text.index('Fetch(service: "CURRENCY")') < text.index("Include(if: $x)")
+
+
+async def test_shared_root_field_under_a_condition_joins_the_subgraph_already_called() -> None:
+    from engine_kit import Subgraph
+
+    subs = [
+        Subgraph("a", "type Query { shared: String }", root={"shared": lambda: "from a"}),
+        Subgraph("b", "type Query { shared: String onlyB: String }",
+                 root={"shared": lambda: "from b", "onlyB": lambda: "b"}),
+    ]
+    body = """
+    type Query @join__type(graph: A) @join__type(graph: B) {
+      shared: String
+      onlyB: String @join__field(graph: B)
+    }
+    """
+    query = "query ($x: Boolean!) { onlyB shared @include(if: $x) }"
+    async with gateway_for(subs, body) as gw:
+        plan = gw.plan(query)
+        result = await gw.execute(query, {"x": True})
+    assert plan_shape(plan.node) == "b"  # one fetch; b answers the condition itself
+    assert result == {"data": {"onlyB": "b", "shared": "from b"}}
+    assert len(subs[0].received) == 0
