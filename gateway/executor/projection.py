@@ -38,8 +38,8 @@ TYPENAME, LEAF, ENUM, OBJECT, ABSTRACT, ANSWERED = range(6)
 class FieldShape:
     """How to complete one response key: its type's wrappers, its kind and its sub-selections."""
 
-    __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "non_null", "named", "subs",
-                 "enum_values", "children")
+    __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "single_object", "non_null", "named",
+                 "subs", "enum_values", "children")
 
     def __init__(self, key: str, name: str, parent: str, kind: int, levels: tuple, named: str,
                  subs: tuple, enum_values: frozenset | None) -> None:
@@ -49,6 +49,7 @@ class FieldShape:
         self.kind = kind
         self.levels = levels  # ((is_list, non_null), ...) outermost first; the last is the named type
         self.simple = kind == LEAF and len(levels) == 1  # a scalar, not in a list: the hot path
+        self.single_object = kind == OBJECT and len(levels) == 1  # one object of a known type
         self.non_null = levels[0][1] if levels else False
         self.named = named
         self.subs = subs
@@ -207,7 +208,16 @@ class Projector:
             if shape.kind == TYPENAME:
                 out[key] = runtime
                 continue
-            r = self.complete(shape, 0, out[key], (path, key))
+            value = out[key]
+            if shape.single_object and type(value) is dict:
+                r = self.project_object(self.children(shape, shape.named), shape.named, value, (path, key))
+                if r is INVALID:
+                    if shape.non_null:
+                        return INVALID
+                    r = None
+                out[key] = r
+                continue
+            r = self.complete(shape, 0, value, (path, key))
             if r is INVALID:
                 return INVALID
             out[key] = r
