@@ -25,29 +25,18 @@ from subgraphs.childcare.schedule import load_schedule
 from subgraphs.childcare.vaccination import DoseStatus as DoseStatusEnum
 from subgraphs.childcare.vaccination import DueDose
 from subgraphs.common import co_use
+from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.selection import selected_field_names
 from subgraphs.common.context import relation
 from subgraphs.common.errors import KyodoError, is_refusal
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+
+ChildcareAuditEntry = audit_entry_type("ChildcareAuditEntry", "One record of this subgraph's hash-chained audit log")
 
 DoseStatus = strawberry.enum(DoseStatusEnum, description="UPCOMING, DUE, or MISSED (routine eligibility over)")
 CheckupStatus = strawberry.enum(CheckupStatusEnum, description="UPCOMING, DUE, ATTENDED or MISSED")
 
 
-def selected_field_names(info: Info) -> list[str]:
-    """Field names asked for under the current field (through fragments): what the audit record lists."""
-    names: list[str] = []
-
-    def walk(selections: list[Any]) -> None:
-        for selection in selections:
-            if hasattr(selection, "name") and hasattr(selection, "arguments"):
-                if not selection.name.startswith("__"):
-                    names.append(selection.name)
-            else:
-                walk(getattr(selection, "selections", []) or [])
-
-    for field in info.selected_fields:
-        walk(field.selections)
-    return sorted(set(names)) or ["id"]
 
 
 @strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from subgraphs.childcare import records
-from subgraphs.childcare.audit_log import ChildcareAuditEntry
-from subgraphs.common import audit
+from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.childcare.access import guardian_ids
 from subgraphs.childcare.clock import today_in_japan
 from subgraphs.childcare.graphql_types import (
+    ChildcareAuditEntry,
     Checkup, Child, ChildcareFacility, LearningRecord, Vaccination, VaccineInfo, read_child,
 )
 from subgraphs.childcare.models import ChildcareFacility as FacilityRow
@@ -102,10 +102,7 @@ class Query:
     @strawberry.field(description="childcare's audit log for the caller's own municipality (staff, audit:read)")
     async def childcare_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                   limit: int = 100) -> list[ChildcareAuditEntry]:
-        async with info.context.transaction() as session:
-            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
-                                         limit=limit)
-            return [ChildcareAuditEntry.from_row(r) for r in rows]
+        return await read_audit_log(info, ChildcareAuditEntry, subject, limit)
 
     @strawberry.field(description="vaccines in the routine schedule (configuration, public)")
     def vaccines(self) -> list[VaccineInfo]:

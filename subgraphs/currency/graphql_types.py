@@ -12,6 +12,8 @@ from strawberry.types import Info
 
 from subgraphs.common import co_use
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.selection import selected_field_names
 from subgraphs.currency import clock, service
 from subgraphs.currency.access import PLATFORM, authorize_account
 from subgraphs.currency.idempotency import MutationResult
@@ -21,22 +23,9 @@ from subgraphs.currency.models import PointAccount as AccountRow
 from subgraphs.currency.models import PointLot as LotRow
 from subgraphs.currency.rules import ActivityRule, current_rules
 
+CurrencyAuditEntry = audit_entry_type("CurrencyAuditEntry", "One record of this subgraph's hash-chained audit log")
 
-def selected_field_names(info: Info) -> list[str]:
-    """Field names asked for under the current field (through fragments): what the audit record lists."""
-    names: list[str] = []
 
-    def walk(selections: list[Any]) -> None:
-        for selection in selections:
-            if hasattr(selection, "name") and hasattr(selection, "arguments"):
-                if not selection.name.startswith("__"):
-                    names.append(selection.name)
-            else:
-                walk(getattr(selection, "selections", []) or [])
-
-    for field in info.selected_fields:
-        walk(field.selections)
-    return sorted(set(names)) or ["id"]
 
 
 @strawberry.enum(description="GRANT adds points, SPEND and EXPIRE take them away")

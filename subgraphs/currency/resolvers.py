@@ -10,12 +10,12 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from subgraphs.common import audit
+from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 from subgraphs.currency import clock, service, transactions, validation
-from subgraphs.currency.audit_log import CurrencyAuditEntry
 from subgraphs.currency.graphql_types import (
+    CurrencyAuditEntry,
     EarningRule, Merchant, PointAccount, PointTransaction, read_account,
 )
 from subgraphs.currency.models import Merchant as MerchantRow
@@ -67,10 +67,7 @@ class Query:
     @strawberry.field(description="currency's audit log for the caller's own municipality (staff, audit:read)")
     async def currency_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[CurrencyAuditEntry]:
-        async with info.context.transaction() as session:
-            rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
-                                         limit=limit)
-            return [CurrencyAuditEntry.from_row(r) for r in rows]
+        return await read_audit_log(info, CurrencyAuditEntry, subject, limit)
 
     @strawberry.field(description="a point account, for its holder or staff of their municipality")
     async def point_account(self, info: Info, resident_id: strawberry.ID) -> Optional[PointAccount]:

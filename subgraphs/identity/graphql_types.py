@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
-from subgraphs.common.audit import AuditRecord
+from subgraphs.common.audit_entry import audit_entry_type
 from subgraphs.common.errors import KyodoError
 from subgraphs.common.facility_id import facility_id_argument
 from subgraphs.common.municipality import InvalidMunicipalityCode, MUNICIPALITIES, normalize_code
@@ -29,21 +29,6 @@ from .models import SignIn as SignInRow
 from .personal_fields import Personal, is_refusal, personal
 
 
-def selected_field_names(info: Info) -> list[str]:
-    """Names of the fields asked for under the current field (through fragments): what the audit records."""
-    names: list[str] = []
-
-    def walk(selections: list[Any]) -> None:
-        for selection in selections:
-            if hasattr(selection, "name") and hasattr(selection, "arguments"):
-                if not selection.name.startswith("__"):
-                    names.append(selection.name)
-            else:
-                walk(getattr(selection, "selections", []) or [])
-
-    for field in info.selected_fields:
-        walk(field.selections)
-    return sorted(set(names)) or ["id"]
 
 
 @strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")
@@ -246,24 +231,7 @@ class EarlyVotingTally:
     by_reason: list[ReasonCount]
 
 
-@strawberry.type(description="One record of identity's audit log")
-class IdentityAuditEntry:
-    id: int
-    at: str
-    actor: str
-    actor_municipality: Optional[str]
-    subject: str
-    subject_municipality: Optional[str]
-    fields: list[str]
-    purpose: str
-    result: str
-    hash: str
-
-    @classmethod
-    def from_row(cls, row: AuditRecord) -> IdentityAuditEntry:
-        return cls(id=row.id, at=row.at, actor=row.actor, actor_municipality=row.actor_municipality,
-                   subject=row.subject, subject_municipality=row.subject_municipality,
-                   fields=json.loads(row.fields), purpose=row.purpose, result=row.result, hash=row.hash)
+IdentityAuditEntry = audit_entry_type("IdentityAuditEntry", "One record of identity's audit log")
 
 
 @strawberry.federation.type(keys=["id"], description="A resident; identity issues the pseudonymous id")

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
-from subgraphs.common import audit
+from subgraphs.common.audit_entry import read_audit_log
+from subgraphs.common.selection import selected_field_names
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
@@ -17,7 +18,7 @@ from . import applications, cards, grant_outbox, shelters, voting
 from .access import authorize, check_id, load_resident, require_principal
 from .graphql_types import (
     ApplicationKind, CardLink, CurrencyGrantRequest, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
-    OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason, selected_field_names,
+    OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason,
 )
 from .models import Election as ElectionRow
 from .models import Resident as ResidentRow
@@ -99,10 +100,8 @@ class Query:
     @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)", directives=AUTHENTICATED)
     async def identity_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[IdentityAuditEntry]:
-        async with info.context.transaction() as session:
-            subject_id = check_id(str(subject), "subject") if subject is not None else None
-            rows = await audit.query_log(session, info.context.principal, subject=subject_id, limit=limit)
-            return [IdentityAuditEntry.from_row(r) for r in rows]
+        subject_id = check_id(str(subject), "subject") if subject is not None else None
+        return await read_audit_log(info, IdentityAuditEntry, subject_id, limit)
 
     @strawberry.field(description="currency grant requests not yet answered (the grant relay only)",
                       directives=AUTHENTICATED)
