@@ -7,13 +7,21 @@ so concurrent test runs and the four subgraphs never share tables.
 
 Identity: `gateway_key` is a test gateway signing key, `gateway_jwks` its public JWKS, and
 `mint_context(principal, subgraph)` signs a `Kyodo-Context` token exactly as the gateway would.
+
+Each subgraph's conftest builds its fixtures from `migrated_database` (upgrade, optionally seed, dispose) and
+`graphql_caller` (its app over ASGI, with a context token minted for the principal given).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -82,6 +90,52 @@ async def database_url(storage_backend, tmp_path, postgres_databases) -> str:
     if storage_backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite'}"
     return await postgres_databases.create()
+
+
+@asynccontextmanager
+async def migrated_database(name: str, url: str,
+                            seed: Callable[[Any], Awaitable[None]] | None = None) -> AsyncIterator[Any]:
+    """subgraph `name`'s database at `url`, upgraded to the newest migration (and seeded), disposed after."""
+    from subgraphs.common.db import Database, upgrade_async
+
+    await upgrade_async(name, url)
+    database = Database(name, url)
+    try:
+        if seed is not None:
+            async with database.transaction() as session:
+                await seed(session)
+        yield database
+    finally:
+        await database.dispose()
+
+
+Call = Callable[..., Awaitable[dict]]
+
+
+@asynccontextmanager
+async def graphql_caller(name: str, database: Any, keys: Any, mint: Callable[..., str], *,
+                         timeout: float = 5.0) -> AsyncIterator[Call]:
+    """`await call(query, variables, principal=None, token=None)` -> the JSON body from `name`'s /graphql."""
+    app = importlib.import_module(f"subgraphs.{name}.app").create_app(database_url=database.url, keys=keys)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", timeout=timeout)
+
+    async def call(query: str, variables: dict | None = None, principal: Any = None,
+                   token: str | None = None) -> dict:
+        headers = {}
+        if principal is not None:
+            token = mint(principal, name)
+        if token is not None:
+            headers["Kyodo-Context"] = token
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
+                                     headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    try:
+        yield call
+    finally:
+        await client.aclose()
+        await app.state.database.dispose()
 
 
 # --- gateway context tokens ------------------------------------------------------------------------------

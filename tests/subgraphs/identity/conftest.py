@@ -1,43 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-import httpx
 import pytest
 
-from subgraphs.common.db import Database, upgrade_async
-from subgraphs.identity.app import create_app
 from subgraphs.identity.seed import seed
+from tests.subgraphs.conftest import Call, graphql_caller, migrated_database
 
 
 @pytest.fixture
 async def identity_db(database_url):
     """A migrated, seeded identity database on the parametrised backend."""
-    await upgrade_async("identity", database_url)
-    database = Database("identity", database_url)
-    async with database.transaction() as session:
-        await seed(session)
-    yield database
-    await database.dispose()
+    async with migrated_database("identity", database_url, seed) as database:
+        yield database
 
 
 @pytest.fixture
-async def call(identity_db, gateway_jwks, mint_context) -> Callable[..., Awaitable[dict]]:
+async def call(identity_db, gateway_jwks, mint_context) -> Call:
     """`await call(query, variables, principal=None, token=None)` -> the JSON body from identity's /graphql."""
-    app = create_app(database_url=identity_db.url, keys=gateway_jwks)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://identity")
-
-    async def _call(query: str, variables: dict | None = None, principal=None, token: str | None = None) -> dict:  # noqa: ANN001
-        headers = {}
-        if principal is not None:
-            token = mint_context(principal, "identity")
-        if token is not None:
-            headers["Kyodo-Context"] = token
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=headers)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    yield _call
-    await client.aclose()
-    await app.state.database.dispose()
+    async with graphql_caller("identity", identity_db, gateway_jwks, mint_context) as caller:
+        yield caller

@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from subgraphs.common.db import Database, upgrade_async
+from subgraphs.common.db import Database
 from subgraphs.safety.app import create_app
 from subgraphs.safety.seed import seed
+from tests.subgraphs.conftest import migrated_database
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -17,10 +18,8 @@ Post = Callable[..., Awaitable[dict[str, Any]]]
 @pytest.fixture
 async def safety_db(database_url):
     """An empty safety database at the newest migration, on the parametrised backend."""
-    await upgrade_async("safety", database_url)
-    database = Database("safety", database_url)
-    yield database
-    await database.dispose()
+    async with migrated_database("safety", database_url) as database:
+        yield database
 
 
 @pytest.fixture
