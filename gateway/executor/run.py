@@ -24,6 +24,9 @@ SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
 PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
 
+_NOT_COMPILED = object()
+
+
 class _Run:
     def __init__(self, supergraph: Supergraph, variables: dict, fetcher: SubgraphFetcher,
                  compiled: dict | None = None) -> None:
@@ -109,8 +112,8 @@ class _Run:
         found = objects_at(self.data, path)
         if not found:
             return
-        compiled = self.compiled.get(id(fetch))
-        if compiled is None:
+        compiled = self.compiled.get(id(fetch), _NOT_COMPILED)
+        if compiled is _NOT_COMPILED:
             compiled = self.compiled[id(fetch)] = FlatRepresentation.of(fetch)
         if compiled is not None:
             representations, targets = compiled.collect(found)

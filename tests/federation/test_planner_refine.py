@@ -84,6 +84,13 @@ def test_merge_refuses_when_a_dependency_runs_under_a_condition_the_merged_fetch
     assert [g.id for g in kept] == [0, 1, 2, 3]
 
 
+def test_duplicate_fetches_collapse_into_one() -> None:
+    a = group(1, "CURRENCY", "points", deps={0})
+    b = group(2, "CURRENCY", "points", deps={0})
+    kept = merge_sibling_fetches([group(0, "IDENTITY", "me", path=()), a, b])
+    assert [g.id for g in kept] == [0, 1] and list(a.selection.fields) == ["points"]
+
+
 def test_merge_refuses_one_key_meaning_two_things() -> None:
     a = group(1, "CURRENCY", "points", deps={0})
     b = group(2, "CURRENCY", "points", deps={0}, directives=" @include(if: $x)")
