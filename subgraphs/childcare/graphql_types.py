@@ -26,10 +26,10 @@ from subgraphs.childcare.vaccination import DoseStatus as DoseStatusEnum
 from subgraphs.childcare.vaccination import DueDose
 from subgraphs.common import co_use
 from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.municipality_entity import MunicipalityReference, platform_joined
 from subgraphs.common.selection import selected_field_names
 from subgraphs.common.context import relation
 from subgraphs.common.errors import KyodoError, is_refusal
-from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 
 ChildcareAuditEntry = audit_entry_type("ChildcareAuditEntry", "One record of this subgraph's hash-chained audit log")
 
@@ -37,23 +37,13 @@ DoseStatus = strawberry.enum(DoseStatusEnum, description="UPCOMING, DUE, or MISS
 CheckupStatus = strawberry.enum(CheckupStatusEnum, description="UPCOMING, DUE, ATTENDED or MISSED")
 
 
-
-
 @strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")
-class Municipality:
+class Municipality(MunicipalityReference):
     code: strawberry.ID
 
     @strawberry.field(description="whether this municipality has joined Himeji's childcare platform (共同利用)")
     async def childcare_joined(self, info: Info) -> bool:
-        async with info.context.transaction() as session:
-            return await co_use.joined(session, PLATFORM, str(self.code))
-
-    @classmethod
-    def resolve_reference(cls, code: strawberry.ID, **_: Any) -> Optional[Municipality]:
-        try:
-            return cls(code=strawberry.ID(normalize_code(str(code))))
-        except InvalidMunicipalityCode:
-            return None
+        return await platform_joined(info, PLATFORM, str(self.code))
 
 
 @strawberry.type(description="A dose given (要配慮個人情報)")

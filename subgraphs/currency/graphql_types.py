@@ -10,9 +10,8 @@ from typing import Any, Optional
 import strawberry
 from strawberry.types import Info
 
-from subgraphs.common import co_use
-from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.municipality_entity import MunicipalityReference, platform_joined
 from subgraphs.common.selection import selected_field_names
 from subgraphs.currency import clock, service
 from subgraphs.currency.access import PLATFORM, authorize_account
@@ -26,8 +25,6 @@ from subgraphs.currency.rules import ActivityRule, current_rules
 CurrencyAuditEntry = audit_entry_type("CurrencyAuditEntry", "One record of this subgraph's hash-chained audit log")
 
 
-
-
 @strawberry.enum(description="GRANT adds points, SPEND and EXPIRE take them away")
 class LedgerKind(enum.Enum):
     GRANT = "GRANT"
@@ -36,20 +33,12 @@ class LedgerKind(enum.Enum):
 
 
 @strawberry.federation.type(keys=["code"], description="A municipality by its 6-digit 全国地方公共団体コード")
-class Municipality:
+class Municipality(MunicipalityReference):
     code: strawberry.ID
 
     @strawberry.field(description="whether this municipality has joined Kasai's currency platform (共同利用)")
     async def currency_joined(self, info: Info) -> bool:
-        async with info.context.transaction() as session:
-            return await co_use.joined(session, PLATFORM, str(self.code))
-
-    @classmethod
-    def resolve_reference(cls, code: strawberry.ID, **_: Any) -> Optional[Municipality]:
-        try:
-            return cls(code=strawberry.ID(normalize_code(str(code))))
-        except InvalidMunicipalityCode:
-            return None
+        return await platform_joined(info, PLATFORM, str(self.code))
 
 
 @strawberry.federation.type(keys=["id"], description="A member merchant (加盟店); id = \"{code}:{localId}\"")
