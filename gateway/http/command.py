@@ -19,6 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from gateway.http.app import create_app
+from gateway.http.runtime import tune_garbage_collector
 from gateway.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("kyodo.gateway.serve")
@@ -101,7 +102,9 @@ def app_from_environment() -> Starlette:
     supergraph_file = os.environ[ENV_SUPERGRAPH]
     settings = load_settings(config)
     supergraph = load_supergraph_text(Path(supergraph_file).read_text(encoding="utf-8"), supergraph_file)
-    return build_app(settings, supergraph)
+    app = build_app(settings, supergraph)
+    tune_garbage_collector(settings.runtime)
+    return app
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -128,7 +131,9 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     workers = max(1, int(getattr(args, "workers", 1) or 1))
     if workers == 1:
-        uvicorn.run(build_app(settings, supergraph), **options)
+        app = build_app(settings, supergraph)
+        tune_garbage_collector(settings.runtime)
+        uvicorn.run(app, **options)
         return 0
     if args.supergraph:
         supergraph_file = str(Path(args.supergraph).resolve())
