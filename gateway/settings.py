@@ -35,6 +35,15 @@ request_timeout_seconds = 30.0
 [subgraphs.childcare]   # override the URL the supergraph names
 url = "http://127.0.0.1:4101/graphql"
 
+[telemetry]             # tracing off by default; one log line per GraphQL request
+enabled = false
+service_name = "kyodo-gateway"
+exporter = "otlp"       # or "console"
+otlp_endpoint = ""      # e.g. "http://collector:4318/v1/traces"; empty: $OTEL_EXPORTER_OTLP_* or the SDK default
+sampling_ratio = 1.0    # parent-based: a sampled incoming traceparent is always followed
+request_log = true
+log_format = "text"     # or "json"
+
 [auth]                  # passed through as is to the authenticator (auth/ reads it)
 issuers = [{ issuer = "https://idp.example", audience = "urn:kyodo:gateway" }]
 ```
@@ -99,12 +108,26 @@ class RuntimeSettings:
 
 
 @dataclass(frozen=True)
+class TelemetrySettings:
+    # OpenTelemetry tracing (gateway/http/telemetry.py); off means no instrumentation is installed at all.
+    enabled: bool = False
+    service_name: str = "kyodo-gateway"
+    exporter: str = "otlp"          # "otlp" (protobuf over HTTP) or "console"
+    otlp_endpoint: str = ""         # empty: the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
+    sampling_ratio: float = 1.0     # of new traces (0 < ratio <= 1)
+    # One line per GraphQL request on the `kyodo.gateway.requests` logger.
+    request_log: bool = True
+    log_format: str = "text"        # "text" or "json"
+
+
+@dataclass(frozen=True)
 class Settings:
     limits: DocumentLimits = field(default_factory=DocumentLimits)
     caches: CacheSettings = field(default_factory=CacheSettings)
     csrf: CsrfSettings = field(default_factory=CsrfSettings)
     http_client: HttpClientSettings = field(default_factory=HttpClientSettings)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
     introspection: bool = True
     # Lets a client ask for the plan with `Apollo-Expose-Query-Plan: true`; off in production.
     expose_query_plan: bool = False

@@ -38,6 +38,7 @@ from gateway.http.negotiation import prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
 from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string
+from gateway.http.telemetry import GatewayTelemetry
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.settings import Settings
 
@@ -61,12 +62,15 @@ class GatewayApp:
         context_headers: ContextHeaders | None,
         authorizer: Authorizer | None,
         pipeline: Pipeline | None = None,
+        telemetry: GatewayTelemetry | None = None,
     ) -> None:
         self.settings = settings
         self.supergraph = supergraph
         self.authenticator = authenticator
         self.context_headers = context_headers
-        self.pipeline = pipeline or Pipeline(supergraph, settings, authorizer=authorizer)
+        self.telemetry = telemetry or GatewayTelemetry(settings.telemetry)
+        self.pipeline = pipeline or Pipeline(supergraph, settings, **self.telemetry.pipeline_options(authorizer))
+        self.telemetry.instrument_documents(self.pipeline.documents)
         self.metrics = GatewayMetrics()
         self.metrics.watch_caches(
             {"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats}
@@ -95,6 +99,7 @@ class GatewayApp:
 
     async def graphql(self, request: Request) -> Response:
         started = time.perf_counter()
+        record = self.telemetry.begin(request.headers)
         media_type = response_media_type(request.headers.get("accept"))
         try:
             response = await self._graphql(request, media_type)
@@ -107,6 +112,7 @@ class GatewayApp:
             )
         self.metrics.requests.labels(request.method, str(response.status_code)).inc()
         self.metrics.request_seconds.observe(time.perf_counter() - started)
+        self.telemetry.finish(record, response)
         return response
 
     async def _graphql(self, request: Request, media_type: str) -> Response:
@@ -126,6 +132,7 @@ class GatewayApp:
                     CSRF_MESSAGE.format(headers=", ".join(csrf.required_headers)), "CSRF_PREVENTED"
                 )
             graphql_request = await self._read(request)
+            self.telemetry.note_request(graphql_request.operation_name)
             principal = await self.authenticator(request) if self.authenticator else None
             context = RequestContext(
                 fetcher=self._fetcher(principal),
@@ -162,13 +169,16 @@ class GatewayApp:
             self.fetcher_class = HttpSubgraphFetcher
         context_headers = self.context_headers
         names = self.names
+        telemetry = self.telemetry
 
         def headers_for(subgraph: str) -> dict[str, str]:
-            if context_headers is None:
-                return {}
-            return dict(context_headers(principal, names.get(subgraph, subgraph)))
+            headers = telemetry.subgraph_headers()  # x-request-id, traceparent
+            if context_headers is not None:
+                headers.update(context_headers(principal, names.get(subgraph, subgraph)))
+            return headers
 
-        return MeteredFetcher(self.fetcher_class(self.session, self.urls, headers_for), self.metrics)
+        fetcher = MeteredFetcher(self.fetcher_class(self.session, self.urls, headers_for), self.metrics)
+        return telemetry.wrap_fetcher(fetcher, names)
 
     @staticmethod
     def _errors(errors: list[dict], status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
@@ -203,11 +213,14 @@ def create_app(
     authorizer: Authorizer | None = None,
     extra_routes: Sequence[BaseRoute] = (),
     on_close: Sequence[Callable[[], Awaitable[Any]]] = (),
+    telemetry: GatewayTelemetry | None = None,
 ) -> Starlette:
     """`extra_routes` (e.g. the context-token JWKS) are served beside GraphQL; `on_close`
-    callbacks run when the app shuts down (e.g. closing the authenticator's JWKS session)."""
+    callbacks run when the app shuts down (e.g. closing the authenticator's JWKS session);
+    `telemetry` replaces the one built from `settings.telemetry` (tests give an in-memory exporter)."""
     gateway = GatewayApp(
-        settings, supergraph, authenticator=authenticator, context_headers=context_headers, authorizer=authorizer
+        settings, supergraph, authenticator=authenticator, context_headers=context_headers, authorizer=authorizer,
+        telemetry=telemetry,
     )
     gateway.closers.extend(on_close)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -224,4 +237,5 @@ def create_app(
     app.state.gateway = gateway
     # Client-sent kyodo-* headers are dropped before anything (authenticator included) sees them.
     app.add_middleware(StripKyodoHeaders)
+    gateway.telemetry.install(app)  # tracing on: the server span wraps everything
     return app

@@ -20,6 +20,8 @@ from starlette.applications import Starlette
 
 from gateway.http.app import create_app
 from gateway.http.runtime import tune_garbage_collector
+from gateway.http.telemetry import check_settings as check_telemetry_settings
+from gateway.http.telemetry import configure_request_log
 from gateway.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("kyodo.gateway.serve")
@@ -101,6 +103,7 @@ def app_from_environment() -> Starlette:
     config = os.environ.get(ENV_CONFIG) or None
     supergraph_file = os.environ[ENV_SUPERGRAPH]
     settings = load_settings(config)
+    configure_request_log(settings.telemetry)
     supergraph = load_supergraph_text(Path(supergraph_file).read_text(encoding="utf-8"), supergraph_file)
     app = build_app(settings, supergraph)
     tune_garbage_collector(settings.runtime)
@@ -110,6 +113,7 @@ def app_from_environment() -> Starlette:
 def serve_command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(getattr(args, "config", None))
+        check_telemetry_settings(settings.telemetry)
         sdl = read_supergraph_sdl(args)
         origin = args.supergraph or args.subgraphs
         supergraph = load_supergraph_text(sdl, origin)
@@ -131,6 +135,7 @@ def serve_command(args: argparse.Namespace) -> int:
     )
     workers = max(1, int(getattr(args, "workers", 1) or 1))
     if workers == 1:
+        configure_request_log(settings.telemetry)
         app = build_app(settings, supergraph)
         tune_garbage_collector(settings.runtime)
         uvicorn.run(app, **options)

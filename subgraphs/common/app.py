@@ -25,6 +25,7 @@ from strawberry.types.unset import UNSET
 from subgraphs.common.context import request_context
 from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
+from subgraphs.common.telemetry import install_subgraph_telemetry
 
 log = logging.getLogger("kyodo.subgraphs.app")
 
@@ -79,6 +80,7 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
         routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],
         lifespan=_as_context_manager(lifespan),
     )
+    install_subgraph_telemetry(app, name)  # request log; tracing when OTEL_* asks for it
     app.state.subgraph = name
     app.state.database = database
     app.state.schema = schema
