@@ -208,3 +208,31 @@ def test_request_log_can_be_turned_off(make_client, caplog):
 def test_bad_telemetry_settings_are_refused(table):
     with pytest.raises(TelemetryError):
         GatewayTelemetry(settings_from_mapping({"telemetry": table}).telemetry)
+
+
+def test_authorization_stage_gets_its_span(traced_subgraph):
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Allowed:
+        document: Any
+        errors: list = field(default_factory=list)
+
+    seen: list[str | None] = []
+
+    def authorizer(supergraph: Any, document: Any, operation_name: str | None, principal: Any) -> Allowed:
+        seen.append(operation_name)
+        return Allowed(document)
+
+    gateway_spans = InMemorySpanExporter()
+    settings = Settings(telemetry=TelemetrySettings(enabled=True))
+    supergraph = load_supergraph(things_supergraph(traced_subgraph.url + "/graphql"))
+    app = create_app(settings, supergraph, authorizer=authorizer,
+                     telemetry=GatewayTelemetry(settings.telemetry, span_exporter=gateway_spans))
+    with TestClient(app) as client:
+        assert client.post("/graphql", json={"query": "query Hi { hello }"}).json() == {"data": {"hello": "hello world"}}
+    assert seen == ["Hi"]
+    spans = {span.name: span for span in gateway_spans.get_finished_spans()}
+    server = next(s for s in spans.values() if s.parent is None)
+    assert spans["graphql.authorize"].parent.span_id == server.context.span_id
+    assert spans["graphql.authorize"].context.trace_id == server.context.trace_id
