@@ -184,7 +184,9 @@ class Projector:
     def _null_error(self, path, message: str) -> None:
         as_list = _materialize(path)
         key = tuple(as_list)
-        if key in self.error_paths:
+        # A null already explained by an error at this path or above (e.g. a subgraph's NOT_FOUND for
+        # the entity) is not reported again for the fields it left empty.
+        if any(key[:depth] in self.error_paths for depth in range(1, len(key) + 1)):
             return
         self.error_paths.add(key)
         self.errors.append({"message": message, "path": as_list})

@@ -197,3 +197,47 @@ async def test_same_field_twice_with_different_conditions() -> None:
     assert both_off["data"]["residents"][0] == {"points": 120}
     assert one_on["data"]["residents"][0] == {"name": "Hana", "points": 120}
     assert "errors" not in both_off and "errors" not in one_on
+
+
+async def test_entity_refused_by_its_subgraph_is_reported_once_at_its_own_path() -> None:
+    """Identity knows a stay's shelter only by id; safety refuses an unknown shelter with an error.
+    The client gets the stay with `shelter: null` and safety's error at that path, not a second
+    'Cannot return null' error for the shelter's non-null fields the refusal left empty."""
+
+    def shelter(rep: dict) -> dict | Exception:
+        if rep["id"] != "S1":
+            # returned, not raised: graphql-core then fails this one list item, as a subgraph would
+            return LookupError(f"safety holds no shelter {rep['id']!r}")
+        return {"__typename": "Shelter", "id": "S1", "name": "Kakogawa hall"}
+
+    subs = [
+        Subgraph("identity", """
+            type Query { stays: [Stay!]! }
+            type Stay { person: String! shelter: Shelter }
+            type Shelter @key(fields: "id", resolvable: false) { id: ID! }
+        """, root={"stays": lambda: [{"person": "a", "shelter": {"id": "S1"}},
+                                     {"person": "b", "shelter": {"id": "S999"}}]}),
+        Subgraph("safety", """
+            type Shelter @key(fields: "id") { id: ID! name: String! }
+        """, entities={"Shelter": shelter}),
+    ]
+    supergraph = """
+    type Query @join__type(graph: IDENTITY) @join__type(graph: SAFETY) {
+      stays: [Stay!]! @join__field(graph: IDENTITY)
+    }
+    type Stay @join__type(graph: IDENTITY) {
+      person: String!
+      shelter: Shelter
+    }
+    type Shelter @join__type(graph: IDENTITY, key: "id", resolvable: false) @join__type(graph: SAFETY, key: "id") {
+      id: ID!
+      name: String! @join__field(graph: SAFETY)
+    }
+    """
+    async with gateway_for(subs, supergraph) as gw:
+        result = await gw.execute("{ stays { person shelter { id name } } }")
+    assert result["data"] == {"stays": [{"person": "a", "shelter": {"id": "S1", "name": "Kakogawa hall"}},
+                                        {"person": "b", "shelter": None}]}
+    [error] = result["errors"]
+    assert error["path"] == ["stays", 1, "shelter"]
+    assert "S999" in error["message"]
