@@ -9,6 +9,7 @@ and answered with a GraphQL error, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -78,6 +79,8 @@ class GatewayApp:
         self.urls = subgraph_urls(supergraph, settings)
         self.names = subgraph_names(supergraph)
         self.session: Any = None
+        # bounds the GraphQL requests run at once (settings.runtime.max_concurrent_requests)
+        self.admission: Any = contextlib.nullcontext()
         self.fetcher_class: Any = None
         self.assets = assets_dir(settings.playground_assets_dir)
         self.closers: list[Callable[[], Awaitable[Any]]] = []
@@ -85,6 +88,9 @@ class GatewayApp:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.session = create_client_session(self.settings.http_client)
+        limit = self.settings.runtime.max_concurrent_requests
+        # Created here so it belongs to the serving loop.
+        self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
         try:
             yield
         finally:
@@ -141,7 +147,8 @@ class GatewayApp:
                 expose_plan=self.settings.expose_query_plan
                 and request.headers.get(EXPOSE_PLAN_HEADER, "").strip().lower() == "true",
             )
-            body = await self.pipeline.run(graphql_request, context)
+            async with self.admission:
+                body = await self.pipeline.run(graphql_request, context)
         except AuthenticationError as error:
             self.metrics.errors.labels("authentication").inc()
             return self._errors(
