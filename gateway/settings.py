@@ -106,10 +106,11 @@ class RuntimeSettings:
     # Move everything allocated at start-up (schemas, supergraph model) out of the collector's sight.
     gc_freeze_after_startup: bool = True
     # How many GraphQL requests one process runs at once; the rest wait their turn before parsing.
-    # Interleaving many requests' subgraph bodies and response trees costs CPU per request (bench:
-    # 2.8 ms at 10 connections, 4.2 ms at 50, unlimited; 2.1 / 2.5 ms with 8). 0 means no limit.
-    # A request waiting on a slow subgraph holds its slot, so keep it above the expected slow ones.
-    max_concurrent_requests: int = 8
+    # 0 (the default) means no limit. A cap lowers CPU per request when many CPU-bound requests
+    # interleave (bench, 1 worker, 50 connections: 4.2 -> 3.0 ms with 8), but a request waiting on a
+    # slow subgraph holds its slot, so a low cap stalls everything behind a few slow calls: set it only
+    # where subgraphs answer quickly, and well above the number of slow calls expected at once.
+    max_concurrent_requests: int = 0
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ async def test_zero_means_no_limit(supergraph):
 
 
 def test_limit_is_read_from_the_runtime_table():
-    assert RuntimeSettings().max_concurrent_requests == 8
+    assert RuntimeSettings().max_concurrent_requests == 0  # no cap unless an operator sets one
     assert settings_from_mapping({"runtime": {"max_concurrent_requests": 2}}).runtime.max_concurrent_requests == 2
     with pytest.raises(SettingsError, match="runtime.max_concurrent_requests"):
         settings_from_mapping({"runtime": {"max_concurrent_requests": -1}})
