@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql import GraphQLSchema, value_from_ast_untyped
+from graphql import GraphQLSchema
+
+from gateway.supergraph.links import linked_names
 
 SPECS = ("authenticated", "requiresScopes", "policy")
 
@@ -21,31 +23,10 @@ class DirectiveNames:
     policy: str = "policy"
 
 
-def _spec_of(url: str) -> str | None:
-    parts = [p for p in url.rstrip("/").split("/") if p]
-    if len(parts) >= 2 and parts[-1].startswith("v") and parts[-2] in SPECS:
-        return parts[-2]
-    return None
-
-
 def read_directive_names(schema: GraphQLSchema) -> DirectiveNames:
-    names = {spec: spec for spec in SPECS}
-    nodes = [schema.ast_node, *(schema.extension_ast_nodes or ())]
-    for node in nodes:
-        if node is None:
-            continue
-        for directive in node.directives or ():
-            if directive.name.value not in ("link", "core"):
-                continue
-            args = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
-            spec = _spec_of(str(args.get("url") or args.get("feature") or ""))
-            if spec is None:
-                continue
-            if args.get("as"):
-                names[spec] = str(args["as"])
-            for imported in args.get("import") or ():
-                if isinstance(imported, dict) and imported.get("name") == f"@{spec}" and imported.get("as"):
-                    names[spec] = str(imported["as"]).lstrip("@")
+    # The same @link reading the supergraph loader uses for join/inaccessible/tag.
+    nodes = [node for node in (schema.ast_node, *(schema.extension_ast_nodes or ())) if node is not None]
+    names = linked_names((d for node in nodes for d in node.directives or ()), SPECS)
     return DirectiveNames(
         authenticated=names["authenticated"], requires_scopes=names["requiresScopes"], policy=names["policy"]
     )

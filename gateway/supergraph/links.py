@@ -6,9 +6,10 @@ a spec's own-name directive (`@inaccessible`, `@tag`) takes the `as` name, or an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graphql import DocumentNode, SchemaDefinitionNode, SchemaExtensionNode, value_from_ast_untyped
+from graphql import DirectiveNode, DocumentNode, SchemaDefinitionNode, SchemaExtensionNode, value_from_ast_untyped
 
 
 @dataclass(frozen=True)
@@ -32,23 +33,31 @@ def _spec_name(url: str) -> str:
     return parts[-1] if parts else ""
 
 
-def read_link_names(document: DocumentNode) -> LinkNames:
-    names = {"join": "join", "link": "link", "inaccessible": "inaccessible", "tag": "tag"}
-    for definition in document.definitions:
-        if not isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode)):
+def linked_names(link_directives: Iterable[DirectiveNode], specs: Iterable[str]) -> dict[str, str]:
+    """The local name of each spec in `specs` (its own name unless a `@link`/`@core` renames it)."""
+    names = {spec: spec for spec in specs}
+    for directive in link_directives:
+        if directive.name.value not in ("link", "core"):
             continue
-        for directive in definition.directives or ():
-            if directive.name.value not in ("link", "core"):
-                continue
-            args = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
-            url = args.get("url") or args.get("feature") or ""
-            spec = _spec_name(str(url))
-            if spec not in names:
-                continue
-            if args.get("as"):
-                names[spec] = str(args["as"])
-            for imported in args.get("import") or ():
-                # import: ["@inaccessible"] or [{name: "@inaccessible", as: "@hidden"}]
-                if isinstance(imported, dict) and imported.get("name") == f"@{spec}" and imported.get("as"):
-                    names[spec] = str(imported["as"]).lstrip("@")
-    return LinkNames(**names)
+        args = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
+        url = args.get("url") or args.get("feature") or ""
+        spec = _spec_name(str(url))
+        if spec not in names:
+            continue
+        if args.get("as"):
+            names[spec] = str(args["as"])
+        for imported in args.get("import") or ():
+            # import: ["@inaccessible"] or [{name: "@inaccessible", as: "@hidden"}]
+            if isinstance(imported, dict) and imported.get("name") == f"@{spec}" and imported.get("as"):
+                names[spec] = str(imported["as"]).lstrip("@")
+    return names
+
+
+def read_link_names(document: DocumentNode) -> LinkNames:
+    directives = [
+        directive
+        for definition in document.definitions
+        if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode))
+        for directive in definition.directives or ()
+    ]
+    return LinkNames(**linked_names(directives, ("join", "link", "inaccessible", "tag")))
