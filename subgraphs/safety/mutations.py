@@ -65,16 +65,23 @@ class DetectionReceipt:
     received: bool
 
 
+async def _shelter_for_staff(session, info: Info, id: strawberry.ID) -> ShelterRow:
+    """The shelter a staff mutation acts on: a well-formed id, a known shelter, staff of its
+    municipality with safety:write (checked in that order, so errors say what is wrong first)."""
+    row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
+    if row is None:
+        raise NotFound("no such shelter", field="id")
+    await require_staff(session, info.context.principal, row.municipality_code, write=True)
+    return row
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="open a shelter (開設); staff of its municipality with safety:write")
     async def open_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
-            if row is None:
-                raise NotFound("no such shelter", field="id")
-            await require_staff(session, info.context.principal, row.municipality_code, write=True)
+            row = await _shelter_for_staff(session, info, id)
             if row.is_open:
                 raise Conflict("the shelter is already open", field="id")
             row.is_open, row.opened_at, row.closed_at = True, when, None
@@ -86,10 +93,7 @@ class Mutation:
     async def close_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
-            if row is None:
-                raise NotFound("no such shelter", field="id")
-            await require_staff(session, info.context.principal, row.municipality_code, write=True)
+            row = await _shelter_for_staff(session, info, id)
             if not row.is_open:
                 raise Conflict("the shelter is not open", field="id")
             if row.opened_at is not None and when < as_utc(row.opened_at):
@@ -109,10 +113,7 @@ class Mutation:
         if special_care is not None and special_care > evacuees:
             raise BadUserInput("more special-care evacuees than evacuees", field="specialCare")
         async with info.context.transaction() as session:
-            row = await session.get(ShelterRow, facility_id_argument(id, field="id"))
-            if row is None:
-                raise NotFound("no such shelter", field="id")
-            await require_staff(session, info.context.principal, row.municipality_code, write=True)
+            row = await _shelter_for_staff(session, info, id)
             if not row.is_open:
                 raise Conflict("the shelter is not open", field="id")
             row.evacuees = evacuees
