@@ -14,7 +14,15 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from graphql.language import DocumentNode, OperationType, print_ast
 
-from gateway.document import DocumentCache, GraphQLRequestError, LruCache, check_variables, select_operation
+from gateway.document import (
+    AnalyzedOperation,
+    DocumentCache,
+    GraphQLRequestError,
+    LruCache,
+    PreparedOperation,
+    analyze_document,
+    prepare_operation,
+)
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
 from gateway.settings import Settings
@@ -29,14 +37,18 @@ class SubgraphFetcher(Protocol):
 
 
 class AuthorizationOutcome(Protocol):
-    """What the authorizer returns (gateway/authorization's AuthorizationResult)."""
+    """What the authorizer returns (gateway/authorization's AuthorizationResult): the pruned document
+    (None: nothing left; the prepared operation or its document: untouched) and the errors. It may
+    also carry `operation` (the pruned operation analyzed), `removed_paths` and `signature`."""
 
-    document: DocumentNode
+    document: DocumentNode | PreparedOperation | None
     errors: list[dict]
 
 
-# authorize(supergraph, document, operation_name, principal) -> AuthorizationResult (or awaitable of it)
-Authorizer = Callable[[Any, DocumentNode, "str | None", Any], "AuthorizationOutcome | Awaitable[AuthorizationOutcome]"]
+# authorize(supergraph, prepared operation, operation name, principal) -> AuthorizationResult (or awaitable of it)
+Authorizer = Callable[
+    [Any, PreparedOperation, "str | None", Any], "AuthorizationOutcome | Awaitable[AuthorizationOutcome]"
+]
 
 
 @dataclass(frozen=True)
@@ -112,25 +124,24 @@ class Pipeline:
 
     async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
         valid = self.documents.get(request.query)
-        operation = select_operation(valid, request.operation_name)
-        if operation.operation is not OperationType.QUERY and context.http_method == "GET":
+        analysis = valid.operation(request.operation_name)
+        if analysis.type is not OperationType.QUERY and context.http_method == "GET":
             raise GraphQLRequestError.single(
-                f"Cannot run a {operation.operation.value} over GET; use POST.",
+                f"Cannot run a {analysis.type.value} over GET; use POST.",
                 "METHOD_NOT_ALLOWED",
                 status=405,
                 headers={"Allow": "POST"},
             )
-        if operation.operation is OperationType.SUBSCRIPTION:
+        if analysis.type is OperationType.SUBSCRIPTION:
             raise GraphQLRequestError.single("Subscriptions are not supported.", "SUBSCRIPTION_NOT_SUPPORTED")
-        check_variables(self.supergraph.api_schema, operation, request.variables)
-        operation_name = operation.name.value if operation.name else None
+        prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
+        operation_name = prepared.name
 
-        document = valid.document
         errors: list[dict] = []
         signature: Any = None
         removed_paths: Any = ()
         if self.authorizer is not None:
-            outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
+            outcome = self.authorizer(self.supergraph, prepared, operation_name, context.principal)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
             errors.extend(outcome.errors)
@@ -139,15 +150,16 @@ class Pipeline:
                 from gateway.authorization import null_removed_fields
 
                 return {"data": null_removed_fields({}, getattr(outcome, "removed_paths", ())), "errors": errors}
-            signature = _authorization_signature(outcome, document)
+            signature = _authorization_signature(outcome, prepared)
             removed_paths = getattr(outcome, "removed_paths", ())
-            document = outcome.document
+            if signature is not None:
+                prepared = prepared.with_analysis(_pruned_analysis(outcome, prepared))
 
         key = (valid.text, operation_name, signature)
         plan = self.plans.get(key)
         if plan is None:
             try:
-                plan = self.build_plan(self.supergraph, document, operation_name)
+                plan = self.build_plan(self.supergraph, prepared.analysis)
             except Exception:
                 # A validated operation the planner cannot plan is the gateway's fault, not the client's.
                 log.exception("query planning failed for operation %r", operation_name)
@@ -157,9 +169,7 @@ class Pipeline:
             self.plans.put(key, plan)
 
         try:
-            result = await self.execute_plan(
-                plan, self.supergraph, document, operation_name, request.variables, context.fetcher
-            )
+            result = await self.execute_plan(plan, self.supergraph, prepared, context.fetcher)
         except Exception:
             log.exception("executing operation %r failed", operation_name)
             result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
@@ -189,15 +199,29 @@ class Pipeline:
         return {"object": data, "text": self.print_plan(plan)}
 
 
-def _authorization_signature(outcome: AuthorizationOutcome, original: DocumentNode) -> Any:
+def _authorization_signature(outcome: AuthorizationOutcome, original: PreparedOperation) -> Any:
     """What distinguishes one authorization outcome's plan from another's for the same document.
 
-    An authorizer may give its own `signature`; otherwise an untouched document is None and a
-    pruned one is its printed text (the plan depends on exactly which fields remain).
+    An authorizer may give its own `signature`; otherwise an untouched operation (the prepared
+    operation or its document handed back) is None and a pruned one is its printed text (the plan
+    depends on exactly which fields remain).
     """
     signature = getattr(outcome, "signature", None)
     if signature is not None:
         return signature
-    if outcome.document is original:
+    document = outcome.document
+    if document is original or document is original.document or document is None:
         return None
-    return print_ast(outcome.document)
+    return print_ast(document)
+
+
+def _pruned_analysis(outcome: AuthorizationOutcome, original: PreparedOperation) -> AnalyzedOperation:
+    """The pruned operation's analysis: the authorizer's own (gateway.authorization analyzes it once
+    per cached outcome), or made here for an authorizer that returns only a document."""
+    analysis = getattr(outcome, "operation", None)
+    if isinstance(analysis, AnalyzedOperation):
+        return analysis
+    document = outcome.document
+    if not isinstance(document, DocumentNode) or document is original.document:
+        return original.analysis
+    return analyze_document(document, original.name, original.text)

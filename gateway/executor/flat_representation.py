@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import orjson
 
-from gateway.planner.nodes import Fetch
+from gateway.planner import Fetch
 
 _PARTIAL = object()  # marks the token of an object missing some representation field
 
@@ -32,7 +32,7 @@ class FlatRepresentation:
     def of(cls, fetch: Fetch) -> FlatRepresentation | None:
         """The compiled form, or None when the general path is needed (nested or fragment @requires,
         a fixed __typename for interface objects, a key field outside the representation)."""
-        flat = fetch.flat_requires
+        flat = fetch.requires.flat() if fetch.requires is not None else None
         if flat is None or fetch.representation_typename is not None or len(flat) < 2:
             return None
         names = [name for _, name in flat]

@@ -1,22 +1,21 @@
 """Shape the merged subgraph data to the client's operation, following the API schema.
 
-Walks the client's selection (aliases, fragments, @skip/@include), drops the key and @requires
+Walks the client's selection (aliases, inline fragments, @skip/@include), drops the key and @requires
 fields the client did not ask for, answers __typename, and applies GraphQL null propagation: a null
 in a non-null position nulls the nearest nullable parent, with an error at that path.
 
 The walk is driven by compiled `FieldShape`s (one per response key and runtime type), built once per
-operation and @skip/@include outcome and kept on the plan, so a cached plan projects without looking
+operation and @skip/@include outcome and kept by the executor per plan, so a cached plan projects without looking
 at the AST or the schema's type wrappers again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
@@ -26,8 +25,9 @@ from graphql import (
     SelectionSetNode,
     is_abstract_type,
     is_leaf_type,
-    value_from_ast_untyped,
 )
+
+from gateway.document import included
 
 INVALID = object()  # a null that must propagate to the nearest nullable parent
 
@@ -88,21 +88,9 @@ def _levels(gql_type) -> tuple:
 class ShapeCompiler:
     """Collects fields (fragments, @skip/@include) into FieldShapes for one variables outcome."""
 
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
+    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-
-    def _included(self, node) -> bool:
-        for d in node.directives or ():
-            name = d.name.value
-            if name not in ("skip", "include"):
-                continue
-            arg = next((a for a in d.arguments or () if a.name.value == "if"), None)
-            value = bool(value_from_ast_untyped(arg.value, self.variables)) if arg is not None else False
-            if (name == "skip" and value) or (name == "include" and not value):
-                return False
-        return True
+        self.variables = variables  # coerced; only their @skip/@include outcome matters
 
     def _applies(self, condition: str | None, runtime: str) -> bool:
         if condition is None or condition == runtime:
@@ -117,11 +105,12 @@ class ShapeCompiler:
 
     def fields(self, runtime: str, selection_sets: tuple[SelectionSetNode, ...]) -> list[FieldShape]:
         parent = self.schema.get_type(runtime)
+        variables = self.variables
         grouped: dict[str, list] = {}
 
         def walk(selection_set: SelectionSetNode) -> None:
             for s in selection_set.selections:
-                if not self._included(s):
+                if s.directives and not included(s, variables):  # type: ignore[arg-type]
                     continue
                 if isinstance(s, FieldNode):
                     key = s.alias.value if s.alias else s.name.value
@@ -134,10 +123,7 @@ class ShapeCompiler:
                     cond = s.type_condition.name.value if s.type_condition else None
                     if self._applies(cond, runtime):
                         walk(s.selection_set)
-                elif isinstance(s, FragmentSpreadNode):
-                    frag = self.fragments.get(s.name.value)
-                    if frag is not None and self._applies(frag.type_condition.name.value, runtime):
-                        walk(frag.selection_set)
+                # (no fragment spreads: the prepared operation's selection has them inlined)
 
         for ss in selection_sets:
             walk(ss)
@@ -306,20 +292,3 @@ class Projector:
         if r is INVALID:
             return INVALID if non_null else None
         return r
-
-
-def skip_include_variables(document) -> tuple[str, ...]:
-    """Names of the variables that @skip/@include read anywhere in the document."""
-    from graphql import Visitor, visit
-
-    names: set[str] = set()
-
-    class _Collect(Visitor):
-        def enter_directive(self, node, *_args):
-            if node.name.value in ("skip", "include"):
-                for a in node.arguments or ():
-                    if a.value.kind == "variable":
-                        names.add(a.value.name.value)
-
-    visit(document, _Collect())
-    return tuple(sorted(names))

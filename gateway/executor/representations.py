@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from gateway.planner.fetch_selection import FetchSelection
+from gateway.planner import PlanSelection
 
 
 def objects_at(data, path: list[str]) -> list[dict]:
@@ -72,9 +72,9 @@ def path_list(chain) -> list:
     return out
 
 
-def build_representation(obj: dict, selection: FetchSelection, applies: Callable[[str | None, str | None], bool]) -> dict:
+def build_representation(obj: dict, selection: PlanSelection, applies: Callable[[str | None, str | None], bool]) -> dict:
     out: dict = {}
-    for f in selection.fields.values():
+    for f in selection.fields:
         if f.response_key not in obj:
             continue
         value = obj[f.response_key]
@@ -83,7 +83,7 @@ def build_representation(obj: dict, selection: FetchSelection, applies: Callable
         out[f.name] = value
     if selection.fragments:
         typename = obj.get("__typename")
-        for frag in selection.fragments.values():
+        for frag in selection.fragments:
             if applies(frag.type_condition, typename):
                 for k, v in build_representation(obj, frag.sub, applies).items():
                     if isinstance(v, dict) and isinstance(out.get(k), dict):
@@ -93,7 +93,7 @@ def build_representation(obj: dict, selection: FetchSelection, applies: Callable
     return out
 
 
-def _nested(value, selection: FetchSelection, applies):
+def _nested(value, selection: PlanSelection, applies):
     if isinstance(value, list):
         return [_nested(v, selection, applies) if v is not None else None for v in value]
     if isinstance(value, dict):

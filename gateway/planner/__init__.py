@@ -1,9 +1,20 @@
-"""Query planner: a validated operation -> a plan of subgraph fetches (plain data)."""
+"""Query planner: a prepared operation -> a plan of subgraph fetches (immutable plain data)."""
 
 from __future__ import annotations
 
 from gateway.planner.build import PlanningError, build_plan
-from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.planner.nodes import (
+    Condition,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanField,
+    PlanFragment,
+    PlanNode,
+    PlanSelection,
+    QueryPlan,
+    Sequence,
+)
 from gateway.planner.printer import print_plan
 
 __all__ = [
@@ -11,7 +22,10 @@ __all__ = [
     "Fetch",
     "Flatten",
     "Parallel",
+    "PlanField",
+    "PlanFragment",
     "PlanNode",
+    "PlanSelection",
     "PlanningError",
     "QueryPlan",
     "Sequence",

@@ -15,14 +15,11 @@ from dataclasses import dataclass, replace
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLList,
     GraphQLNonNull,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
-    OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -31,7 +28,7 @@ from graphql import (
     Visitor,
 )
 
-from gateway.planner.conditions import condition_terms
+from gateway.document import condition_terms
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, GroupIndex
 from gateway.supergraph.model import EntityKey, Supergraph
@@ -114,10 +111,9 @@ class UnplannableError(Exception):
 
 
 class PlanBuilder:
-    def __init__(self, supergraph: Supergraph, fragments: dict[str, FragmentDefinitionNode]) -> None:
+    def __init__(self, supergraph: Supergraph) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
-        self.fragments = fragments
         self.index = GroupIndex()
         self._jump_stack: set[tuple[str, str, str]] = set()
 
@@ -134,9 +130,7 @@ class PlanBuilder:
             candidates = owner.resolvers() or list(owner.presences)
             if not candidates:
                 continue
-            excluded, terms = condition_terms(node)
-            if excluded:
-                continue
+            terms = condition_terms(node)
             graph = min(candidates, key=lambda g: (
                 self._cost(g, root_type, node, 0),
                 0 if self.index.used(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
@@ -153,9 +147,7 @@ class PlanBuilder:
         for s in selections:
             loc = outer
             if rep is None and s.directives:
-                excluded, terms = condition_terms(s)
-                if excluded:
-                    continue  # @skip(if: true) / @include(if: false): nothing below is ever fetched
+                terms = condition_terms(s)  # (literal ones were applied when the operation was prepared)
                 if not terms <= loc.conditions:
                     loc = replace(loc, conditions=loc.conditions | terms)
             if isinstance(s, FieldNode):
@@ -163,10 +155,7 @@ class PlanBuilder:
             elif isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else None
                 used |= self.plan_fragment(loc, cond, s, s.selection_set, rep)
-            elif isinstance(s, FragmentSpreadNode):
-                frag = self.fragments.get(s.name.value)
-                if frag is not None:
-                    used |= self.plan_fragment(loc, frag.type_condition.name.value, s, frag.selection_set, rep)
+            # (no fragment spreads: the prepared operation's selection has them inlined)
         return used
 
     def plan_fragment(self, loc: Loc, cond: str | None, node, selection_set: SelectionSetNode,
@@ -264,8 +253,6 @@ class PlanBuilder:
                 out.setdefault(s.alias.value if s.alias else s.name.value, s.name.value)
             elif isinstance(s, InlineFragmentNode):
                 self._client_keys(s.selection_set, out)
-            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
-                self._client_keys(self.fragments[s.name.value].selection_set, out)
         return out
 
     def _could_be_after(self, loc: Loc, field_name: str) -> frozenset[str] | None:
@@ -591,14 +578,10 @@ class PlanBuilder:
             if isinstance(s, FieldNode):
                 total += self._cost(graph, type_name, s, depth, provided)
                 continue
-            if isinstance(s, InlineFragmentNode):
-                cond = s.type_condition.name.value if s.type_condition else type_name
-                inner = s.selection_set
-            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
-                frag = self.fragments[s.name.value]
-                cond, inner = frag.type_condition.name.value, frag.selection_set
-            else:
+            if not isinstance(s, InlineFragmentNode):
                 continue
+            cond = s.type_condition.name.value if s.type_condition else type_name
+            inner = s.selection_set
             if cond != type_name and not self.sg.is_abstract(cond) and self.sg.is_abstract(type_name) \
                     and cond not in self.sg.possible_types_in(type_name, graph):
                 total += len(inner.selections)  # this subgraph never returns that type here
@@ -615,25 +598,3 @@ def _top_fields(selection: SelectionSetNode) -> list[str]:
 def _covers(representation: FetchSelection, key: SelectionSetNode) -> bool:
     present = {f.name for f in representation.fields.values()}
     return all(name in present for name in _top_fields(key))
-
-
-def collect_root_fields(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:
-    """Root fields in order, with fragments at the root flattened (their @skip/@include moved onto fields)."""
-    out: list[FieldNode] = []
-
-    def walk(selection_set: SelectionSetNode, inherited: tuple) -> None:
-        for s in selection_set.selections:
-            if isinstance(s, FieldNode):
-                if inherited:
-                    s = FieldNode(alias=s.alias, name=s.name, arguments=s.arguments,
-                                  directives=tuple(s.directives or ()) + inherited, selection_set=s.selection_set)
-                out.append(s)
-            elif isinstance(s, InlineFragmentNode):
-                walk(s.selection_set, inherited + tuple(s.directives or ()))
-            elif isinstance(s, FragmentSpreadNode):
-                frag = fragments.get(s.name.value)
-                if frag is not None:
-                    walk(frag.selection_set, inherited + tuple(s.directives or ()))
-
-    walk(operation.selection_set, ())
-    return out
