@@ -25,6 +25,7 @@ from gateway.document import (
 )
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
+from gateway.planner.errors import PlanningTimeout
 from gateway.settings import Settings
 
 log = logging.getLogger("kyodo.gateway.pipeline")
@@ -160,9 +161,17 @@ class Pipeline:
         if plan is None:
             try:
                 plan = self.build_plan(self.supergraph, prepared.analysis)
-            except Exception:
+            except PlanningTimeout as error:
+                # Too costly to plan within the limit: the client's operation, not a gateway fault.
+                log.warning("query planning of operation %r ran past its deadline (%s)", operation_name, error.during)
+                raise GraphQLRequestError.single(
+                    f"The operation could not be planned within {error.seconds:g} s; simplify it.",
+                    "QUERY_PLANNING_TIMEOUT",
+                ) from None
+            except Exception as error:
                 # A validated operation the planner cannot plan is the gateway's fault, not the client's.
-                log.exception("query planning failed for operation %r", operation_name)
+                log.exception("query planning failed for operation %r (phase: %s)", operation_name,
+                              getattr(error, "phase", "unexpected"))
                 raise GraphQLRequestError.single(
                     "The gateway could not plan this operation.", "QUERY_PLANNING_FAILED", status=500
                 ) from None

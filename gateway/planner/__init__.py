@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from gateway.planner.build import PlanningError, build_plan
+from gateway.planner.build import build_plan
+from gateway.planner.errors import (
+    DEFAULT_PLANNING_SECONDS,
+    NoRootTypeError,
+    PlanningError,
+    PlanningTimeout,
+    RefinementError,
+    UnplannableError,
+)
 from gateway.planner.nodes import (
     Condition,
     Fetch,
@@ -18,6 +26,11 @@ from gateway.planner.nodes import (
 from gateway.planner.printer import print_plan
 
 __all__ = [
+    "DEFAULT_PLANNING_SECONDS",
+    "NoRootTypeError",
+    "PlanningTimeout",
+    "RefinementError",
+    "UnplannableError",
     "Condition",
     "Fetch",
     "Flatten",

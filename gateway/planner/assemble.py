@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.planner.errors import Deadline
 from gateway.planner.groups import FetchGroup
 from gateway.planner.dependency_tree import TreeItem, dependency_tree
 from gateway.planner.nodes import Fetch, Flatten, PlanNode
@@ -36,10 +37,11 @@ def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions
     )
 
 
-def assemble(groups: list[FetchGroup], operation_kind: str, variable_definitions: dict[str, str]) -> PlanNode | None:
+def assemble(groups: list[FetchGroup], operation_kind: str, variable_definitions: dict[str, str],
+             deadline: Deadline | None = None) -> PlanNode | None:
     """Refine the groups, make each a Fetch (entity fetches under a Flatten), arrange them by dependency."""
     items: list[TreeItem] = []
-    for g in refine(groups):
+    for g in refine(groups, deadline):
         fetch = fetch_for_group(g, operation_kind, variable_definitions)
         node: PlanNode = fetch if g.entity_type is None else Flatten(path=tuple(g.path), node=fetch)
         items.append(TreeItem(id=g.id, deps=frozenset(g.deps), node=node, conditions=g.conditions))

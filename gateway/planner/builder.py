@@ -29,6 +29,7 @@ from graphql import (
 )
 
 from gateway.document import condition_terms
+from gateway.planner.errors import Deadline, UnplannableError
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, GroupIndex
 from gateway.supergraph.model import EntityKey, Supergraph
@@ -106,14 +107,11 @@ def _internal_key(node: FieldNode) -> str:
     return f"_kyodo_{node.name.value}_{digest}"
 
 
-class UnplannableError(Exception):
-    """No subgraph can resolve a selected field from where it is asked (an inconsistent supergraph)."""
-
-
 class PlanBuilder:
-    def __init__(self, supergraph: Supergraph) -> None:
+    def __init__(self, supergraph: Supergraph, deadline: Deadline | None = None) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
+        self.deadline = deadline or Deadline()
         self.index = GroupIndex()
         self._jump_stack: set[tuple[str, str, str]] = set()
 
@@ -201,6 +199,7 @@ class PlanBuilder:
     # -- one field -----------------------------------------------------------------------------------
     def plan_field(self, loc: Loc, node: FieldNode, rep: FetchSelection | None, chosen: bool = False) -> set[int]:
         """Plan one field at `loc`. `chosen`: the jump already picked this fetch as the field's resolver."""
+        self.deadline.check("the search")
         t = loc.type_name
         s = loc.group.subgraph
         name = node.name.value

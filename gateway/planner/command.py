@@ -10,7 +10,8 @@ from pathlib import Path
 from graphql import GraphQLError, parse, validate
 
 from gateway.document import GraphQLRequestError, analyze_document
-from gateway.planner.build import PlanningError, build_plan
+from gateway.planner.build import build_plan
+from gateway.planner.errors import PlanningError
 from gateway.planner.printer import print_plan
 from gateway.supergraph import SupergraphError, load_supergraph
 
