@@ -23,18 +23,15 @@ from gateway.document import (
     analyze_document,
     prepare_operation,
 )
+from auth.principal import Principal
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
-from gateway.planner.errors import PlanningTimeout
+from gateway.executor.fetcher import SubgraphFetcher as SubgraphFetcher  # re-exported for the HTTP stage
+from gateway.planner import PlanningTimeout, QueryPlan
 from gateway.settings import Settings
+from gateway.supergraph import Supergraph
 
 log = logging.getLogger("kyodo.gateway.pipeline")
-
-
-class SubgraphFetcher(Protocol):
-    async def fetch(
-        self, subgraph: str, query: str, variables: dict | None, operation_name: str | None
-    ) -> dict: ...
 
 
 class AuthorizationOutcome(Protocol):
@@ -42,14 +39,21 @@ class AuthorizationOutcome(Protocol):
     (None: nothing left; the prepared operation or its document: untouched) and the errors. It may
     also carry `operation` (the pruned operation analyzed), `removed_paths` and `signature`."""
 
-    document: DocumentNode | PreparedOperation | None
-    errors: list[dict]
+    @property
+    def document(self) -> DocumentNode | PreparedOperation | None: ...
+
+    @property
+    def errors(self) -> list[dict[str, Any]]: ...
 
 
 # authorize(supergraph, prepared operation, operation name, principal) -> AuthorizationResult (or awaitable of it)
 Authorizer = Callable[
-    [Any, PreparedOperation, "str | None", Any], "AuthorizationOutcome | Awaitable[AuthorizationOutcome]"
+    [Supergraph, PreparedOperation, "str | None", "Principal | None"],
+    "AuthorizationOutcome | Awaitable[AuthorizationOutcome]",
 ]
+PlanBuilder = Callable[[Supergraph, AnalyzedOperation], QueryPlan]
+PlanExecutor = Callable[[QueryPlan, Supergraph, PreparedOperation, SubgraphFetcher], Awaitable[dict[str, Any]]]
+PlanPrinter = Callable[[QueryPlan], str]
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class GraphQLRequest:
 @dataclass(frozen=True)
 class RequestContext:
     fetcher: SubgraphFetcher
-    principal: Any = None            # auth.principal.Principal | None
+    principal: Principal | None = None
     http_method: str = "POST"
     expose_plan: bool = False        # the client asked for the plan and the settings allow it
 
@@ -71,13 +75,13 @@ class RequestContext:
 class Pipeline:
     def __init__(
         self,
-        supergraph: Any,
+        supergraph: Supergraph,
         settings: Settings,
         *,
         authorizer: Authorizer | None = None,
-        build_plan: Callable[..., Any] | None = None,
-        execute_plan: Callable[..., Awaitable[dict]] | None = None,
-        print_plan: Callable[[Any], str] | None = None,
+        build_plan: PlanBuilder | None = None,
+        execute_plan: PlanExecutor | None = None,
+        print_plan: PlanPrinter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.settings = settings
@@ -94,10 +98,10 @@ class Pipeline:
             introspection=settings.introspection,
         )
         # (document text, operation name, authorization signature) -> QueryPlan
-        self.plans: LruCache[tuple[str, str | None, Any], Any] = LruCache(settings.caches.plans)
+        self.plans: LruCache[tuple[str, str | None, Any], QueryPlan] = LruCache(settings.caches.plans)
 
     @property
-    def build_plan(self) -> Callable[..., Any]:
+    def build_plan(self) -> PlanBuilder:
         if self._build_plan is None:
             from gateway.planner import build_plan
 
@@ -105,7 +109,7 @@ class Pipeline:
         return self._build_plan
 
     @property
-    def print_plan(self) -> Callable[[Any], str]:
+    def print_plan(self) -> PlanPrinter:
         if self._print_plan is None:
             from gateway.planner import print_plan
 
@@ -113,7 +117,7 @@ class Pipeline:
         return self._print_plan
 
     @property
-    def execute_plan(self) -> Callable[..., Awaitable[dict]]:
+    def execute_plan(self) -> PlanExecutor:
         if self._execute_plan is None:
             from gateway.executor import execute_plan
 
@@ -138,7 +142,7 @@ class Pipeline:
         prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
         operation_name = prepared.name
 
-        errors: list[dict] = []
+        errors: list[dict[str, Any]] = []
         signature: Any = None
         removed_paths: Any = ()
         if self.authorizer is not None:
@@ -200,7 +204,7 @@ class Pipeline:
             body["extensions"] = extensions
         return body
 
-    def plan_extension(self, plan: Any) -> dict[str, Any]:
+    def plan_extension(self, plan: QueryPlan) -> dict[str, Any]:
         """The plan shaped as Apollo Router's `Apollo-Expose-Query-Plan` extension."""
         data = plan.to_dict()
         if not (isinstance(data, dict) and data.get("kind") == "QueryPlan"):
@@ -219,8 +223,8 @@ def _authorization_signature(outcome: AuthorizationOutcome, original: PreparedOp
     if signature is not None:
         return signature
     document = outcome.document
-    if document is original or document is original.document or document is None:
-        return None
+    if not isinstance(document, DocumentNode) or document is original.document:
+        return None  # untouched: the prepared operation (or its document) handed back
     return print_ast(document)
 
 

@@ -40,8 +40,10 @@ _requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = 
 # outcome for each (schema, operation, signed in?, scopes). Only outcomes that consulted no @policy
 # are kept, since a policy hook may decide on anything about the principal.
 # Keyed by identity: graphql-core AST nodes hash structurally (a walk of the whole tree).
-_outcomes: dict[int, tuple[weakref.ref, dict[tuple, AuthorizationResult]]] = {}
+_outcomes: dict[int, tuple[weakref.ref[DocumentNode], dict[OutcomeKey, AuthorizationResult]]] = {}
 OUTCOMES_PER_DOCUMENT = 32
+# (schema id, operation name, anonymous?, scopes)
+OutcomeKey = tuple[int, "str | None", bool, frozenset[str]]
 
 
 @dataclass
@@ -49,12 +51,12 @@ class AuthorizationResult:
     document: DocumentNode | None            # None: no root field is left to plan
     # the pruned operation, analyzed once (None: nothing was removed, or nothing is left)
     operation: AnalyzedOperation | None = None
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     # where the response needs a null in place of a removed field (`null_removed_fields`)
     removed_paths: tuple[RemovedPath, ...] = ()
     # What distinguishes this pruning from another one of the same document (plan cache key);
     # None when nothing was removed.
-    signature: tuple | None = None
+    signature: tuple[Any, ...] | None = None
 
 
 def requirements_for(schema: GraphQLSchema) -> SchemaRequirements:
@@ -118,7 +120,7 @@ class _Decider:
         return True
 
 
-def _error(path: Path, node: Any) -> dict:
+def _error(path: Path, node: Any) -> dict[str, Any]:
     error: dict[str, Any] = {"message": UNAUTHORIZED_MESSAGE, "path": list(path)}
     loc = getattr(node, "loc", None)
     if loc is not None and loc.source is not None:
@@ -173,21 +175,25 @@ def authorize(
     return result[0]
 
 
-def _outcomes_of(document: DocumentNode) -> dict[tuple, AuthorizationResult] | None:
+def _outcomes_of(document: DocumentNode) -> dict[OutcomeKey, AuthorizationResult] | None:
     entry = _outcomes.get(id(document))
     if entry is None or entry[0]() is not document:
         return None
     return entry[1]
 
 
-def _remember(document: DocumentNode) -> dict[tuple, AuthorizationResult]:
+def _remember(document: DocumentNode) -> dict[OutcomeKey, AuthorizationResult]:
     key = id(document)
-    outcomes: dict[tuple, AuthorizationResult] = {}
-    _outcomes[key] = (weakref.ref(document, lambda _ref, key=key: _forget(key, _ref)), outcomes)
+    outcomes: dict[OutcomeKey, AuthorizationResult] = {}
+
+    def forget(ref: weakref.ref[DocumentNode]) -> None:
+        _forget(key, ref)
+
+    _outcomes[key] = (weakref.ref(document, forget), outcomes)
     return outcomes
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
+def _forget(key: int, ref: weakref.ref[DocumentNode]) -> None:
     entry = _outcomes.get(key)
     if entry is not None and entry[0] is ref:
         del _outcomes[key]
@@ -218,7 +224,7 @@ def _authorize(
     pruned = prune_operation(document, analysis.operation, root, pruner)
     if not pruner.removed:
         return AuthorizationResult(document), decider.consulted_policies
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     seen: set[Path] = set()
     fill: dict[Path, RemovedPath] = {}
     for position, node in pruner.removed:
@@ -235,7 +241,7 @@ def _authorize(
     return outcome, decider.consulted_policies
 
 
-def _signature(removed: list[tuple[Position, Any]]) -> tuple | None:
+def _signature(removed: list[tuple[Position, Any]]) -> tuple[Any, ...] | None:
     """Which nodes were removed, by path and source offset (two fragments may share a path)."""
     marks = []
     for position, node in removed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
 from graphql.language import DocumentNode
@@ -51,7 +51,7 @@ class ValidDocument:
 
 @dataclass(frozen=True)
 class InvalidDocument:
-    errors: tuple[dict, ...]
+    errors: tuple[dict[str, Any], ...]
 
 
 class DocumentCache:

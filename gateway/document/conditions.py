@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphql import BooleanValueNode, VariableNode
-from graphql.language import DirectiveNode, FieldNode, FragmentSpreadNode, InlineFragmentNode
+from graphql.language import DirectiveNode, SelectionNode
 
 # (variable, the value it must have for the selection to be included)
 ConditionTerm = tuple[str, bool]
-Selection = FieldNode | InlineFragmentNode | FragmentSpreadNode
+Selection = SelectionNode  # a field, inline fragment or fragment spread
 
 CONDITION_DIRECTIVES = ("skip", "include")
 

@@ -104,7 +104,7 @@ def inline_fragment_spreads(selection_set: SelectionSetNode, context: Normalizat
 
 def apply_literal_conditions(selection_set: SelectionSetNode, context: NormalizationContext) -> SelectionSetNode:
     def one(selection: SelectionNode) -> SelectionNode | None:
-        literal = literal_exclusion(selection)  # type: ignore[arg-type]
+        literal = literal_exclusion(selection)
         if literal:
             return None
         if literal is False:

@@ -7,7 +7,7 @@ from typing import Any
 from gateway.planner import PlanSelection
 
 
-def deep_merge(target: dict, source: dict) -> None:
+def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge `source` into `target` in place; lists merge item by item, a null never erases an object."""
     for key, value in source.items():
         current = target.get(key)
@@ -23,7 +23,7 @@ def deep_merge(target: dict, source: dict) -> None:
             target[key] = value
 
 
-def _merge_lists(current: list, value: list) -> None:
+def _merge_lists(current: list[Any], value: list[Any]) -> None:
     for i, item in enumerate(value):
         existing = current[i]
         if isinstance(existing, dict) and isinstance(item, dict):

@@ -12,14 +12,16 @@ at the AST or the schema's type wrappers again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
     GraphQLEnumType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     SelectionSetNode,
@@ -28,6 +30,10 @@ from graphql import (
 )
 
 from gateway.document import included
+from gateway.executor.representations import PathChain
+
+# ((is_list, non_null), ...) of a field's type, outermost first; the last is the named type
+Levels = tuple[tuple[bool, bool], ...]
 
 INVALID = object()  # a null that must propagate to the nearest nullable parent
 
@@ -41,8 +47,8 @@ class FieldShape:
     __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "single_object", "non_null", "named",
                  "subs", "enum_values", "children")
 
-    def __init__(self, key: str, name: str, parent: str, kind: int, levels: tuple, named: str,
-                 subs: tuple, enum_values: frozenset | None) -> None:
+    def __init__(self, key: str, name: str, parent: str, kind: int, levels: Levels, named: str,
+                 subs: tuple[SelectionSetNode, ...], enum_values: frozenset[str] | None) -> None:
         self.key = key
         self.name = name
         self.parent = parent
@@ -71,18 +77,19 @@ class ObjectShape:
         self.complex = tuple(f for f in fields if not f.simple and f.kind != ANSWERED)
 
 
-def _levels(gql_type) -> tuple:
-    levels = []
+def _levels(gql_type: GraphQLOutputType) -> tuple[Levels, GraphQLNamedType]:
+    levels: list[tuple[bool, bool]] = []
     while True:
-        non_null = isinstance(gql_type, GraphQLNonNull)
-        if non_null:
+        non_null = False
+        if isinstance(gql_type, GraphQLNonNull):
+            non_null = True
             gql_type = gql_type.of_type
         if isinstance(gql_type, GraphQLList):
             levels.append((True, non_null))
             gql_type = gql_type.of_type
         else:
             levels.append((False, non_null))
-            return tuple(levels), gql_type
+            return tuple(levels), cast(GraphQLNamedType, gql_type)
 
 
 class ShapeCompiler:
@@ -101,22 +108,22 @@ class ShapeCompiler:
             return False
         if not isinstance(runtime_type, GraphQLObjectType):
             return False
-        return self.schema.is_sub_type(cond_type, runtime_type)  # type: ignore[arg-type]
+        return self.schema.is_sub_type(cond_type, runtime_type)
 
     def fields(self, runtime: str, selection_sets: tuple[SelectionSetNode, ...]) -> list[FieldShape]:
         parent = self.schema.get_type(runtime)
         variables = self.variables
-        grouped: dict[str, list] = {}
+        grouped: dict[str, tuple[FieldNode, list[SelectionSetNode]]] = {}
 
         def walk(selection_set: SelectionSetNode) -> None:
             for s in selection_set.selections:
-                if s.directives and not included(s, variables):  # type: ignore[arg-type]
+                if s.directives and not included(s, variables):
                     continue
                 if isinstance(s, FieldNode):
                     key = s.alias.value if s.alias else s.name.value
                     entry = grouped.get(key)
                     if entry is None:
-                        entry = grouped[key] = [s, []]
+                        entry = grouped[key] = (s, [])
                     if s.selection_set is not None:
                         entry[1].append(s.selection_set)
                 elif isinstance(s, InlineFragmentNode):
@@ -143,7 +150,7 @@ class ShapeCompiler:
             levels, named = _levels(field_def.type)
             if is_leaf_type(named):
                 kind = ENUM if isinstance(named, GraphQLEnumType) else LEAF
-                enum_values = frozenset(named.values) if kind == ENUM else None
+                enum_values = frozenset(named.values) if isinstance(named, GraphQLEnumType) else None
             else:
                 kind = ABSTRACT if is_abstract_type(named) else OBJECT
                 enum_values = None
@@ -151,8 +158,8 @@ class ShapeCompiler:
         return result
 
 
-def _materialize(path) -> list:
-    out = []
+def _materialize(path: PathChain) -> list[str | int]:
+    out: list[str | int] = []
     while path is not None:
         path, key = path
         out.append(key)
@@ -161,13 +168,14 @@ def _materialize(path) -> list:
 
 
 class Projector:
-    def __init__(self, compiler: ShapeCompiler, errors: list[dict], error_paths: set[tuple]) -> None:
+    def __init__(self, compiler: ShapeCompiler, errors: list[dict[str, Any]],
+                 error_paths: set[tuple[str | int, ...]]) -> None:
         self.compiler = compiler
         self.schema = compiler.schema
         self.errors = errors
         self.error_paths = error_paths
 
-    def _null_error(self, path, message: str) -> None:
+    def _null_error(self, path: PathChain, message: str) -> None:
         as_list = _materialize(path)
         key = tuple(as_list)
         # A null already explained by an error at this path or above (e.g. a subgraph's NOT_FOUND for
@@ -183,7 +191,7 @@ class Projector:
             found = shape.children[runtime] = ObjectShape(self.compiler.fields(runtime, shape.subs))
         return found
 
-    def project_object(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
+    def project_object(self, object_shape: ObjectShape, runtime: str, obj: dict[str, Any], path: PathChain) -> Any:
         get = obj.get
         # every key at once, in the client's order; fields that need completing are overwritten in place
         out = {key: get(key) for key in object_shape.keys}
@@ -211,8 +219,8 @@ class Projector:
             out[key] = r
         return out
 
-    def _project_in_order(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
-        out: dict = {}
+    def _project_in_order(self, object_shape: ObjectShape, runtime: str, obj: dict[str, Any], path: PathChain) -> Any:
+        out: dict[str, Any] = {}
         for shape in object_shape.fields:
             key = shape.key
             value = obj.get(key)
@@ -232,7 +240,7 @@ class Projector:
                 out[key] = r
         return out
 
-    def complete(self, shape: FieldShape, level: int, value: Any, path):
+    def complete(self, shape: FieldShape, level: int, value: Any, path: PathChain) -> Any:
         is_list, non_null = shape.levels[level]
         if value is None:
             if non_null:
@@ -243,7 +251,7 @@ class Projector:
             if type(value) is not list:
                 self._null_error(path, f"Expected a list for field {shape.parent}.{shape.name}.")
                 return INVALID if non_null else None
-            out = []
+            out: list[Any] = []
             nxt = level + 1
             append = out.append
             if shape.kind == OBJECT and not shape.levels[nxt][0]:
@@ -275,7 +283,7 @@ class Projector:
         if kind == LEAF:
             return value
         if kind == ENUM:
-            if isinstance(value, str) and value not in shape.enum_values:
+            if isinstance(value, str) and shape.enum_values is not None and value not in shape.enum_values:
                 self._null_error(path, f'Enum "{shape.named}" cannot represent value: "{value}"')
                 return INVALID if non_null else None
             return value

@@ -15,9 +15,15 @@ from gateway.executor.merge import apply_renames, deep_merge
 from gateway.document import AnalyzedOperation, PreparedOperation
 from gateway.executor.projection import INVALID, ObjectShape, Projector, ShapeCompiler
 from gateway.executor.flat_representation import FlatRepresentation
-from gateway.executor.representations import build_representation, objects_at, objects_with_paths, path_list
+from gateway.executor.representations import (
+    PathChain,
+    build_representation,
+    objects_at,
+    objects_with_paths,
+    path_list,
+)
 from gateway.introspection import introspection_data
-from gateway.planner import Condition, Fetch, Flatten, Parallel, QueryPlan, Sequence
+from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
 # extensions.code of the error added when a subgraph cannot be reached or answers with no GraphQL body
@@ -26,7 +32,7 @@ SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
 PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
 
-_NOT_COMPILED = object()
+JsonObject = dict[str, Any]
 
 
 class _Run:
@@ -38,15 +44,15 @@ class _Run:
         self.variables = variables          # coerced: what Condition nodes read
         self.raw_variables = raw_variables  # the client's JSON values: what subgraphs are sent
         self.fetcher = fetcher
-        self.data: dict = {}
-        self.errors: list[dict] = []
+        self.data: JsonObject = {}
+        self.errors: list[JsonObject] = []
 
     def _applies(self, condition: str | None, typename: str | None) -> bool:
         if condition is None or condition == typename:
             return True
         return typename is not None and typename in self.sg.possible_types(condition)
 
-    async def run(self, node) -> None:
+    async def run(self, node: PlanNode | None) -> None:
         if node is None:
             return
         if isinstance(node, Sequence):
@@ -64,11 +70,11 @@ class _Run:
             else:
                 await self.run(node.else_clause)
 
-    def _fetch_variables(self, fetch: Fetch) -> dict:
+    def _fetch_variables(self, fetch: Fetch) -> JsonObject:
         raw = self.raw_variables
         return {v: raw[v] for v in fetch.variable_usages if v in raw}
 
-    async def _call(self, fetch: Fetch, variables: dict) -> dict | None:
+    async def _call(self, fetch: Fetch, variables: JsonObject) -> JsonObject | None:
         name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
         try:
             return await self.fetcher.fetch(fetch.subgraph, fetch.operation, variables or None, None)
@@ -82,7 +88,7 @@ class _Run:
         })
         return None
 
-    def _subgraph_errors(self, fetch: Fetch, response: dict, entity_paths: list[list] | None) -> None:
+    def _subgraph_errors(self, fetch: Fetch, response: JsonObject, entity_paths: list[list[str | int]] | None) -> None:
         name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
         for error in response.get("errors") or ():
             if not isinstance(error, dict):
@@ -112,13 +118,15 @@ class _Run:
                 apply_renames(data, fetch.renames)
             deep_merge(self.data, data)
 
-    async def entity_fetch(self, path: list[str], fetch: Fetch) -> None:
+    async def entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
         found = objects_at(self.data, path)
         if not found:
             return
-        compiled = self.compiled.get(id(fetch), _NOT_COMPILED)
-        if compiled is _NOT_COMPILED:
-            compiled = self.compiled[id(fetch)] = FlatRepresentation.of(fetch)
+        key = id(fetch)
+        if key in self.compiled:
+            compiled = self.compiled[key]
+        else:
+            compiled = self.compiled[key] = FlatRepresentation.of(fetch)
         if compiled is not None:
             representations, targets = compiled.collect(found)
         else:
@@ -145,12 +153,12 @@ class _Run:
             for obj in objects:
                 deep_merge(obj, entity)
 
-    def _collect(self, fetch: Fetch, found: list[dict]) -> tuple[list[dict], list[list[dict]]]:
+    def _collect(self, fetch: Fetch, found: list[JsonObject]) -> tuple[list[JsonObject], list[list[JsonObject]]]:
         """Representations (each once) and, for each, the objects it stands for: the general case
         (nested keys, fragments in @requires, a fixed __typename)."""
-        representations: list[dict] = []
-        targets: list[list[dict]] = []
-        index: dict = {}
+        representations: list[JsonObject] = []
+        targets: list[list[JsonObject]] = []
+        index: dict[object, int] = {}
         accepted = fetch.accepted_types
         fixed_typename = fetch.representation_typename
         flat = fetch.requires.flat() if fetch.requires is not None else None
@@ -185,9 +193,9 @@ class _Run:
         return representations, targets
 
 
-def _first_paths(data: dict, path: list[str], targets: list[list[dict]]) -> list[list]:
+def _first_paths(data: JsonObject, path: tuple[str, ...], targets: list[list[JsonObject]]) -> list[list[str | int]]:
     """The response path of each representation's first object (where its errors are reported)."""
-    paths: dict[int, tuple | None] = {}
+    paths: dict[int, PathChain] = {}
     for obj, at in objects_with_paths(data, path):
         paths.setdefault(id(obj), at)
     return [path_list(paths.get(id(objects[0]))) for objects in targets]

@@ -11,15 +11,22 @@ them, and travel in its representations.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
+    SelectionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -28,11 +35,13 @@ from graphql import (
     Visitor,
 )
 
+from graphql.language import Node
+
 from gateway.document import condition_terms
 from gateway.planner.errors import Deadline, UnplannableError
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, GroupIndex
-from gateway.supergraph.model import EntityKey, Supergraph
+from gateway.supergraph.model import EntityKey, FieldPresence, Supergraph
 
 _PASSED_DIRECTIVES = ("skip", "include")
 
@@ -63,11 +72,11 @@ class _VariableCollector(Visitor):
         super().__init__()
         self.names: set[str] = set()
 
-    def enter_variable(self, node: VariableNode, *_args) -> None:
+    def enter_variable(self, node: VariableNode, *_args: Any) -> None:
         self.names.add(node.name.value)
 
 
-def _variables_in(nodes) -> set[str]:
+def _variables_in(nodes: Iterable[Node] | None) -> set[str]:
     collector = _VariableCollector()
     for n in nodes or ():
         visit(n, collector)
@@ -80,14 +89,14 @@ def _args_text(node: FieldNode) -> str:
     return "(" + ", ".join(print_ast(a) for a in node.arguments) + ")"
 
 
-def _directives_text(node) -> str:
+def _directives_text(node: SelectionNode) -> str:
     kept = [d for d in node.directives or () if d.name.value in _PASSED_DIRECTIVES]
     if not kept:
         return ""
     return " " + " ".join(print_ast(d) for d in kept)
 
 
-def _list_depth(gql_type) -> int:
+def _list_depth(gql_type: GraphQLOutputType) -> int:
     depth = 0
     while True:
         if isinstance(gql_type, GraphQLNonNull):
@@ -139,7 +148,7 @@ class PlanBuilder:
                                 client_keys=self._root_keys, conditions=terms), node, None)
 
     # -- selections ----------------------------------------------------------------------------------
-    def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
+    def plan_selections(self, loc: Loc, selections: Iterable[SelectionNode], rep: FetchSelection | None) -> set[int]:
         used: set[int] = set()
         outer = loc
         for s in selections:
@@ -156,7 +165,7 @@ class PlanBuilder:
             # (no fragment spreads: the prepared operation's selection has them inlined)
         return used
 
-    def plan_fragment(self, loc: Loc, cond: str | None, node, selection_set: SelectionSetNode,
+    def plan_fragment(self, loc: Loc, cond: str | None, node: SelectionNode, selection_set: SelectionSetNode,
                       rep: FetchSelection | None) -> set[int]:
         directives = _directives_text(node)
         if directives:
@@ -192,6 +201,14 @@ class PlanBuilder:
                                    conditions=loc.conditions),
                                          selection_set.selections, sub_rep)
         return used
+
+    def _fields_of(self, type_name: str) -> dict[str, GraphQLField]:
+        """The API fields of an object or interface type (none for other types)."""
+        found = self.schema.get_type(type_name)
+        if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)):
+            fields: dict[str, GraphQLField] = found.fields
+            return fields
+        return {}
 
     def _valid_condition(self, type_name: str, graph: str) -> str | None:
         return type_name if self.sg.type_known_in(type_name, graph) else None
@@ -234,7 +251,7 @@ class PlanBuilder:
                                            f"declares it external on {concrete}")
             used: set[int] = set()
             for concrete in concrete_types:
-                if self.schema.get_type(concrete) is None or name not in self.schema.get_type(concrete).fields:
+                if name not in self._fields_of(concrete):
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
@@ -264,11 +281,11 @@ class PlanBuilder:
         before = loc.could_be or frozenset({current})
         out = {current}
         for g in fo.resolvers():
-            if g in before or owner.resolvable_keys_in(g):
+            if g in before or (owner is not None and owner.resolvable_keys_in(g)):
                 out.add(g)
         return frozenset(out) if len(out) > 1 else None
 
-    def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str):
+    def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str) -> SelectionSetNode | None:
         """The @provides sub-selection for `field_name` at this point, or None if not provided."""
         if provided is None:
             return None
@@ -283,7 +300,8 @@ class PlanBuilder:
                         return found
         return None
 
-    def _is_local(self, graph: str, type_name: str, field_name: str, provided, for_key: bool = False):
+    def _is_local(self, graph: str, type_name: str, field_name: str, provided: SelectionSetNode | None,
+                  for_key: bool = False) -> bool | None:
         """A truthy marker if `graph` resolves the field at this point; None otherwise."""
         presence = self.sg.field_presence(type_name, field_name, graph)
         if self._provided(provided, type_name, field_name) is not None:
@@ -298,7 +316,8 @@ class PlanBuilder:
             return None
         return True
 
-    def _local_on_abstract(self, graph: str, type_name: str, field_name: str, provided) -> bool:
+    def _local_on_abstract(self, graph: str, type_name: str, field_name: str,
+                           provided: SelectionSetNode | None) -> bool:
         if self._is_local(graph, type_name, field_name, provided) is None:
             return False
         for concrete in self.sg.possible_types_in(type_name, graph):
@@ -342,7 +361,7 @@ class PlanBuilder:
             rep_field = rep.add_field(key, name, "", "", has_sub)
             sub_rep = rep_field.sub if rep_field is not None else None
         used = {loc.group.id}
-        if has_sub:
+        if node.selection_set is not None and added.sub is not None:
             child_type = get_named_type(field_def.type).name
             path = loc.path + (key,) + ("@",) * _list_depth(field_def.type)
             provided = presence.provides if presence is not None and presence.provides is not None else \
@@ -364,9 +383,10 @@ class PlanBuilder:
         return used
 
     # -- jumps ---------------------------------------------------------------------------------------
-    def _candidates(self, type_name: str, field_name: str, current: str):
+    def _candidates(self, type_name: str, field_name: str,
+                    current: str) -> list[tuple[str, str, list[EntityKey], str | None]]:
         """(graph, entity type, keys, representation __typename) that could resolve the field."""
-        out = []
+        out: list[tuple[str, str, list[EntityKey], str | None]] = []
         owner = self.sg.types.get(type_name)
         if owner is None:
             return out
@@ -400,7 +420,7 @@ class PlanBuilder:
         guard = (s, t, name)
         if guard in self._jump_stack:
             return set()
-        options = []
+        options: list[tuple[tuple[int, int, int, int, int], int, str, str, EntityKey, str | None, FieldPresence | None]] = []
         for graph, entity_type, keys, rtn in self._candidates(t, name, s):
             presence = self.sg.field_presence(entity_type, name, graph)
             needs_requires = presence is not None and presence.requires is not None
@@ -438,8 +458,8 @@ class PlanBuilder:
         guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
         if guard in self._jump_stack:
             return set()
-        declared = get_named_type(self.schema.get_type(parent_loc.type_name).fields[parent_node.name.value].type).name
-        inner = node
+        declared = get_named_type(self._fields_of(parent_loc.type_name)[parent_node.name.value].type).name
+        inner: SelectionNode = node
         if declared != loc.type_name:
             inner = InlineFragmentNode(type_condition=NamedTypeNode(name=NameNode(value=loc.type_name)),
                                        directives=(), selection_set=SelectionSetNode(selections=(node,)))
@@ -466,7 +486,8 @@ class PlanBuilder:
         finally:
             self._jump_stack.discard(guard)
 
-    def jump_to_real_abstract(self, loc: Loc, nodes, selection_set, cond, rep) -> set[int]:
+    def jump_to_real_abstract(self, loc: Loc, nodes: list[SelectionNode], selection_set: SelectionSetNode | None,
+                              cond: str | None, rep: FetchSelection | None) -> set[int]:
         """The current subgraph sees an interface as an object (@interfaceObject): ask a subgraph that
         knows the concrete types for __typename and for fragments on them."""
         t = loc.type_name
@@ -503,7 +524,7 @@ class PlanBuilder:
             self._jump_stack.discard(guard)
 
     def _entity_group(self, loc: Loc, graph: str, entity_type: str, key: EntityKey, rtn: str | None,
-                      requires: SelectionSetNode | None):
+                      requires: SelectionSetNode | None) -> tuple[FetchGroup | None, set[int]]:
         representation = FetchSelection()
         representation.add_field("__typename", "__typename")
         loc.sel.add_field("__typename", "__typename")  # every representation carries it
@@ -524,14 +545,15 @@ class PlanBuilder:
         target.accepted_types = frozenset({entity_type, *self.sg.possible_types(entity_type)})
         return target, deps | {target.id}
 
-    def _key_is_local(self, graph: str, type_name: str, selection: SelectionSetNode, provided) -> bool:
+    def _key_is_local(self, graph: str, type_name: str, selection: SelectionSetNode,
+                      provided: SelectionSetNode | None) -> bool:
         for s in selection.selections:
             if not isinstance(s, FieldNode):
                 return False
             if self._is_local(graph, type_name, s.name.value, provided, for_key=True) is None:
                 return False
             if s.selection_set is not None:
-                field_def = self.schema.get_type(type_name).fields.get(s.name.value)  # type: ignore[union-attr]
+                field_def = self._fields_of(type_name).get(s.name.value)
                 if field_def is None:
                     return False
                 child = get_named_type(field_def.type).name
@@ -542,7 +564,8 @@ class PlanBuilder:
                     return False
         return True
 
-    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int, provided=None) -> int:
+    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int,
+              provided: SelectionSetNode | None = None) -> int:
         """How many fields under `node` the subgraph cannot resolve itself (a rough fetch count)."""
         name = node.name.value
         if depth > 6 or name.startswith("__"):
@@ -561,7 +584,7 @@ class PlanBuilder:
             return 1
         if node.selection_set is None:
             return 0
-        field_def = getattr(self.schema.get_type(type_name), "fields", {}).get(name)
+        field_def = self._fields_of(type_name).get(name)
         if field_def is None:
             return 0
         presence = self.sg.field_presence(type_name, name, graph)
@@ -571,7 +594,7 @@ class PlanBuilder:
                                     child_provided)
 
     def _selection_cost(self, graph: str, type_name: str, selection_set: SelectionSetNode, depth: int,
-                        provided=None) -> int:
+                        provided: SelectionSetNode | None = None) -> int:
         total = 0
         for s in selection_set.selections:
             if isinstance(s, FieldNode):

@@ -74,10 +74,10 @@ class FetchSelection:
                 if mine.sub is None:
                     mine.sub = FetchSelection()
                 mine.sub.merge_from(f.sub)
-        for key, frag in other.fragments.items():
-            mine_frag = self.fragments.get(key)
+        for frag_key, frag in other.fragments.items():
+            mine_frag = self.fragments.get(frag_key)
             if mine_frag is None:
-                self.fragments[key] = frag
+                self.fragments[frag_key] = frag
             else:
                 mine_frag.sub.merge_from(frag.sub)
 

@@ -132,10 +132,10 @@ def _mergeable(a: FetchSelection, b: FetchSelection) -> bool:
             continue
         if mine.signature() != f.signature() or mine.sent_key != f.sent_key or (mine.sub is None) != (f.sub is None):
             return False
-        if f.sub is not None and not _mergeable(mine.sub, f.sub):  # type: ignore[arg-type]
+        if f.sub is not None and mine.sub is not None and not _mergeable(mine.sub, f.sub):
             return False
-    for key, frag in b.fragments.items():
-        mine_frag = a.fragments.get(key)
+    for frag_key, frag in b.fragments.items():
+        mine_frag = a.fragments.get(frag_key)
         if mine_frag is not None and not _mergeable(mine_frag.sub, frag.sub):
             return False
     return True
