@@ -13,7 +13,7 @@ var/playground/.complete: $(VENV)/.installed
 	$(VENV)/bin/python -m gateway.http.playground.fetch_assets
 	touch $@
 
-.PHONY: install playground dev test
+.PHONY: install playground dev test typecheck
 install: $(VENV)/.installed
 playground: var/playground/.complete
 
@@ -22,3 +22,7 @@ dev: install playground
 
 test: install playground
 	$(VENV)/bin/pytest -q
+
+# mypy --strict on the engine's stages and the pipeline (the packages are listed in pyproject.toml [tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy

@@ -14,29 +14,46 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from graphql.language import DocumentNode, OperationType, print_ast
 
-from gateway.document import DocumentCache, GraphQLRequestError, LruCache, check_variables, select_operation
+from gateway.document import (
+    AnalyzedOperation,
+    DocumentCache,
+    GraphQLRequestError,
+    LruCache,
+    PreparedOperation,
+    analyze_document,
+    prepare_operation,
+)
+from auth.principal import Principal
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
+from gateway.executor.fetcher import SubgraphFetcher as SubgraphFetcher  # re-exported for the HTTP stage
+from gateway.planner import PlanningTimeout, QueryPlan
 from gateway.settings import Settings
+from gateway.supergraph import Supergraph
 
 log = logging.getLogger("kyodo.gateway.pipeline")
 
 
-class SubgraphFetcher(Protocol):
-    async def fetch(
-        self, subgraph: str, query: str, variables: dict | None, operation_name: str | None
-    ) -> dict: ...
-
-
 class AuthorizationOutcome(Protocol):
-    """What the authorizer returns (gateway/authorization's AuthorizationResult)."""
+    """What the authorizer returns (gateway/authorization's AuthorizationResult): the pruned document
+    (None: nothing left; the prepared operation or its document: untouched) and the errors. It may
+    also carry `operation` (the pruned operation analyzed), `removed_paths` and `signature`."""
 
-    document: DocumentNode
-    errors: list[dict]
+    @property
+    def document(self) -> DocumentNode | PreparedOperation | None: ...
+
+    @property
+    def errors(self) -> list[dict[str, Any]]: ...
 
 
-# authorize(supergraph, document, operation_name, principal) -> AuthorizationResult (or awaitable of it)
-Authorizer = Callable[[Any, DocumentNode, "str | None", Any], "AuthorizationOutcome | Awaitable[AuthorizationOutcome]"]
+# authorize(supergraph, prepared operation, operation name, principal) -> AuthorizationResult (or awaitable of it)
+Authorizer = Callable[
+    [Supergraph, PreparedOperation, "str | None", "Principal | None"],
+    "AuthorizationOutcome | Awaitable[AuthorizationOutcome]",
+]
+PlanBuilder = Callable[[Supergraph, AnalyzedOperation], QueryPlan]
+PlanExecutor = Callable[[QueryPlan, Supergraph, PreparedOperation, SubgraphFetcher], Awaitable[dict[str, Any]]]
+PlanPrinter = Callable[[QueryPlan], str]
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,7 @@ class GraphQLRequest:
 @dataclass(frozen=True)
 class RequestContext:
     fetcher: SubgraphFetcher
-    principal: Any = None            # auth.principal.Principal | None
+    principal: Principal | None = None
     http_method: str = "POST"
     expose_plan: bool = False        # the client asked for the plan and the settings allow it
 
@@ -58,13 +75,13 @@ class RequestContext:
 class Pipeline:
     def __init__(
         self,
-        supergraph: Any,
+        supergraph: Supergraph,
         settings: Settings,
         *,
         authorizer: Authorizer | None = None,
-        build_plan: Callable[..., Any] | None = None,
-        execute_plan: Callable[..., Awaitable[dict]] | None = None,
-        print_plan: Callable[[Any], str] | None = None,
+        build_plan: PlanBuilder | None = None,
+        execute_plan: PlanExecutor | None = None,
+        print_plan: PlanPrinter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.settings = settings
@@ -81,10 +98,10 @@ class Pipeline:
             introspection=settings.introspection,
         )
         # (document text, operation name, authorization signature) -> QueryPlan
-        self.plans: LruCache[tuple[str, str | None, Any], Any] = LruCache(settings.caches.plans)
+        self.plans: LruCache[tuple[str, str | None, Any], QueryPlan] = LruCache(settings.caches.plans)
 
     @property
-    def build_plan(self) -> Callable[..., Any]:
+    def build_plan(self) -> PlanBuilder:
         if self._build_plan is None:
             from gateway.planner import build_plan
 
@@ -92,7 +109,7 @@ class Pipeline:
         return self._build_plan
 
     @property
-    def print_plan(self) -> Callable[[Any], str]:
+    def print_plan(self) -> PlanPrinter:
         if self._print_plan is None:
             from gateway.planner import print_plan
 
@@ -100,7 +117,7 @@ class Pipeline:
         return self._print_plan
 
     @property
-    def execute_plan(self) -> Callable[..., Awaitable[dict]]:
+    def execute_plan(self) -> PlanExecutor:
         if self._execute_plan is None:
             from gateway.executor import execute_plan
 
@@ -112,25 +129,24 @@ class Pipeline:
 
     async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
         valid = self.documents.get(request.query)
-        operation = select_operation(valid, request.operation_name)
-        if operation.operation is not OperationType.QUERY and context.http_method == "GET":
+        analysis = valid.operation(request.operation_name)
+        if analysis.type is not OperationType.QUERY and context.http_method == "GET":
             raise GraphQLRequestError.single(
-                f"Cannot run a {operation.operation.value} over GET; use POST.",
+                f"Cannot run a {analysis.type.value} over GET; use POST.",
                 "METHOD_NOT_ALLOWED",
                 status=405,
                 headers={"Allow": "POST"},
             )
-        if operation.operation is OperationType.SUBSCRIPTION:
+        if analysis.type is OperationType.SUBSCRIPTION:
             raise GraphQLRequestError.single("Subscriptions are not supported.", "SUBSCRIPTION_NOT_SUPPORTED")
-        check_variables(self.supergraph.api_schema, operation, request.variables)
-        operation_name = operation.name.value if operation.name else None
+        prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
+        operation_name = prepared.name
 
-        document = valid.document
-        errors: list[dict] = []
+        errors: list[dict[str, Any]] = []
         signature: Any = None
         removed_paths: Any = ()
         if self.authorizer is not None:
-            outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
+            outcome = self.authorizer(self.supergraph, prepared, operation_name, context.principal)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
             errors.extend(outcome.errors)
@@ -139,27 +155,34 @@ class Pipeline:
                 from gateway.authorization import null_removed_fields
 
                 return {"data": null_removed_fields({}, getattr(outcome, "removed_paths", ())), "errors": errors}
-            signature = _authorization_signature(outcome, document)
+            signature = _authorization_signature(outcome, prepared)
             removed_paths = getattr(outcome, "removed_paths", ())
-            document = outcome.document
+            if signature is not None:
+                prepared = prepared.with_analysis(_pruned_analysis(outcome, prepared))
 
         key = (valid.text, operation_name, signature)
         plan = self.plans.get(key)
         if plan is None:
             try:
-                plan = self.build_plan(self.supergraph, document, operation_name)
-            except Exception:
+                plan = self.build_plan(self.supergraph, prepared.analysis)
+            except PlanningTimeout as error:
+                # Too costly to plan within the limit: the client's operation, not a gateway fault.
+                log.warning("query planning of operation %r ran past its deadline (%s)", operation_name, error.during)
+                raise GraphQLRequestError.single(
+                    f"The operation could not be planned within {error.seconds:g} s; simplify it.",
+                    "QUERY_PLANNING_TIMEOUT",
+                ) from None
+            except Exception as error:
                 # A validated operation the planner cannot plan is the gateway's fault, not the client's.
-                log.exception("query planning failed for operation %r", operation_name)
+                log.exception("query planning failed for operation %r (phase: %s)", operation_name,
+                              getattr(error, "phase", "unexpected"))
                 raise GraphQLRequestError.single(
                     "The gateway could not plan this operation.", "QUERY_PLANNING_FAILED", status=500
                 ) from None
             self.plans.put(key, plan)
 
         try:
-            result = await self.execute_plan(
-                plan, self.supergraph, document, operation_name, request.variables, context.fetcher
-            )
+            result = await self.execute_plan(plan, self.supergraph, prepared, context.fetcher)
         except Exception:
             log.exception("executing operation %r failed", operation_name)
             result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
@@ -181,7 +204,7 @@ class Pipeline:
             body["extensions"] = extensions
         return body
 
-    def plan_extension(self, plan: Any) -> dict[str, Any]:
+    def plan_extension(self, plan: QueryPlan) -> dict[str, Any]:
         """The plan shaped as Apollo Router's `Apollo-Expose-Query-Plan` extension."""
         data = plan.to_dict()
         if not (isinstance(data, dict) and data.get("kind") == "QueryPlan"):
@@ -189,15 +212,29 @@ class Pipeline:
         return {"object": data, "text": self.print_plan(plan)}
 
 
-def _authorization_signature(outcome: AuthorizationOutcome, original: DocumentNode) -> Any:
+def _authorization_signature(outcome: AuthorizationOutcome, original: PreparedOperation) -> Any:
     """What distinguishes one authorization outcome's plan from another's for the same document.
 
-    An authorizer may give its own `signature`; otherwise an untouched document is None and a
-    pruned one is its printed text (the plan depends on exactly which fields remain).
+    An authorizer may give its own `signature`; otherwise an untouched operation (the prepared
+    operation or its document handed back) is None and a pruned one is its printed text (the plan
+    depends on exactly which fields remain).
     """
     signature = getattr(outcome, "signature", None)
     if signature is not None:
         return signature
-    if outcome.document is original:
-        return None
-    return print_ast(outcome.document)
+    document = outcome.document
+    if not isinstance(document, DocumentNode) or document is original.document:
+        return None  # untouched: the prepared operation (or its document) handed back
+    return print_ast(document)
+
+
+def _pruned_analysis(outcome: AuthorizationOutcome, original: PreparedOperation) -> AnalyzedOperation:
+    """The pruned operation's analysis: the authorizer's own (gateway.authorization analyzes it once
+    per cached outcome), or made here for an authorizer that returns only a document."""
+    analysis = getattr(outcome, "operation", None)
+    if isinstance(analysis, AnalyzedOperation):
+        return analysis
+    document = outcome.document
+    if not isinstance(document, DocumentNode) or document is original.document:
+        return original.analysis
+    return analyze_document(document, original.name, original.text)

@@ -21,6 +21,7 @@ from graphql import GraphQLError, parse, validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from gateway.document import analyze_document, prepare_operation  # noqa: E402
 from gateway.executor import HttpSubgraphFetcher, execute_plan  # noqa: E402
 from gateway.planner import build_plan, print_plan  # noqa: E402
 from gateway.supergraph import load_supergraph  # noqa: E402
@@ -50,8 +51,9 @@ async def gateway_answer(supergraph, fetcher, query: str) -> dict:
     errors = validate(supergraph.api_schema, document)
     if errors:
         return {"errors": [e.formatted for e in errors]}
-    plan = build_plan(supergraph, document, None)
-    return await execute_plan(plan, supergraph, document, None, {}, fetcher)
+    analysis = analyze_document(document, None, query)
+    plan = build_plan(supergraph, analysis)
+    return await execute_plan(plan, supergraph, prepare_operation(supergraph.api_schema, analysis, {}), fetcher)
 
 
 async def subgraphs_answer(session: aiohttp.ClientSession, base: str) -> bool:

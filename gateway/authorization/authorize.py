@@ -18,9 +18,8 @@ from typing import Any, Callable
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
+    GraphQLObjectType,
     GraphQLSchema,
-    OperationDefinitionNode,
     OperationType,
 )
 from graphql.language import get_location
@@ -28,6 +27,8 @@ from graphql.language import get_location
 from auth.principal import Principal
 from gateway.authorization.pruning import Path, Position, Pruner, RemovedPath, prune_operation
 from gateway.authorization.requirements import Requirement, SchemaRequirements, read_requirements
+from gateway.document import AnalyzedOperation, GraphQLRequestError, PreparedOperation, analyze_document
+from gateway.supergraph import Supergraph
 
 UNAUTHORIZED_CODE = "UNAUTHORIZED_FIELD_OR_TYPE"
 UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
@@ -39,19 +40,23 @@ _requirements: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaRequirements]" = 
 # outcome for each (schema, operation, signed in?, scopes). Only outcomes that consulted no @policy
 # are kept, since a policy hook may decide on anything about the principal.
 # Keyed by identity: graphql-core AST nodes hash structurally (a walk of the whole tree).
-_outcomes: dict[int, tuple[weakref.ref, dict[tuple, AuthorizationResult]]] = {}
+_outcomes: dict[int, tuple[weakref.ref[DocumentNode], dict[OutcomeKey, AuthorizationResult]]] = {}
 OUTCOMES_PER_DOCUMENT = 32
+# (schema id, operation name, anonymous?, scopes)
+OutcomeKey = tuple[int, "str | None", bool, frozenset[str]]
 
 
 @dataclass
 class AuthorizationResult:
     document: DocumentNode | None            # None: no root field is left to plan
-    errors: list[dict] = field(default_factory=list)
+    # the pruned operation, analyzed once (None: nothing was removed, or nothing is left)
+    operation: AnalyzedOperation | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
     # where the response needs a null in place of a removed field (`null_removed_fields`)
     removed_paths: tuple[RemovedPath, ...] = ()
     # What distinguishes this pruning from another one of the same document (plan cache key);
     # None when nothing was removed.
-    signature: tuple | None = None
+    signature: tuple[Any, ...] | None = None
 
 
 def requirements_for(schema: GraphQLSchema) -> SchemaRequirements:
@@ -62,15 +67,21 @@ def requirements_for(schema: GraphQLSchema) -> SchemaRequirements:
     return cached
 
 
-def _schema_of(supergraph: Any) -> GraphQLSchema:
+def _schema_of(supergraph: Supergraph | GraphQLSchema) -> GraphQLSchema:
     return supergraph if isinstance(supergraph, GraphQLSchema) else supergraph.schema
 
 
-def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((op for op in operations if op.name and op.name.value == operation_name), None)
+def _analysis_of(
+    operation: PreparedOperation | AnalyzedOperation | DocumentNode, operation_name: str | None
+) -> AnalyzedOperation | None:
+    if isinstance(operation, PreparedOperation):
+        return operation.analysis
+    if isinstance(operation, AnalyzedOperation):
+        return operation
+    try:  # a bare document (tools and tests): analyzed here, the one way the pipeline does it
+        return analyze_document(operation, operation_name)
+    except GraphQLRequestError:
+        return None  # validation reports an unknown operation, not us
 
 
 class _Decider:
@@ -109,7 +120,7 @@ class _Decider:
         return True
 
 
-def _error(path: Path, node: Any) -> dict:
+def _error(path: Path, node: Any) -> dict[str, Any]:
     error: dict[str, Any] = {"message": UNAUTHORIZED_MESSAGE, "path": list(path)}
     loc = getattr(node, "loc", None)
     if loc is not None and loc.source is not None:
@@ -120,33 +131,40 @@ def _error(path: Path, node: Any) -> dict:
 
 
 def authorize(
-    supergraph: Any,
-    document: DocumentNode,
-    operation_name: str | None,
-    principal: Principal | None,
+    supergraph: Supergraph | GraphQLSchema,
+    operation: PreparedOperation | AnalyzedOperation | DocumentNode,
+    operation_name: str | None = None,
+    principal: Principal | None = None,
     policy_hook: PolicyHook | None = None,
 ) -> AuthorizationResult:
+    """Prune the prepared operation (or, for tools, a bare validated document and operation name).
+
+    `operation_name` is read only for a bare document; a prepared operation knows its own.
+    """
     schema = _schema_of(supergraph)
     requirements = requirements_for(schema)
+    analysis = _analysis_of(operation, operation_name)
+    if analysis is None:
+        return AuthorizationResult(operation if isinstance(operation, DocumentNode) else None)
+    document = analysis.document
     if not requirements.any:
         return AuthorizationResult(document)
-    operation = _select_operation(document, operation_name)
-    if operation is None:
-        return AuthorizationResult(document)  # validation reports an unknown operation, not us
-    root = schema.get_root_type(operation.operation) if hasattr(schema, "get_root_type") else None
+    operation_name = analysis.name
+    definition = analysis.operation
+    root = schema.get_root_type(definition.operation) if hasattr(schema, "get_root_type") else None
     if root is None:
         root = {
             OperationType.QUERY: schema.query_type,
             OperationType.MUTATION: schema.mutation_type,
             OperationType.SUBSCRIPTION: schema.subscription_type,
-        }[operation.operation]
+        }[definition.operation]
     if root is None:
         return AuthorizationResult(document)
     cache_key = (id(schema), operation_name, principal is None, principal.scopes if principal else frozenset())
     per_document = _outcomes_of(document)
     if per_document is not None and cache_key in per_document:
         return _copy(per_document[cache_key])
-    result = _authorize(schema, requirements, document, operation, root, principal, policy_hook)
+    result = _authorize(schema, requirements, analysis, root, principal, policy_hook)
     if not result[1]:
         if per_document is None:
             per_document = _remember(document)
@@ -157,21 +175,25 @@ def authorize(
     return result[0]
 
 
-def _outcomes_of(document: DocumentNode) -> dict[tuple, AuthorizationResult] | None:
+def _outcomes_of(document: DocumentNode) -> dict[OutcomeKey, AuthorizationResult] | None:
     entry = _outcomes.get(id(document))
     if entry is None or entry[0]() is not document:
         return None
     return entry[1]
 
 
-def _remember(document: DocumentNode) -> dict[tuple, AuthorizationResult]:
+def _remember(document: DocumentNode) -> dict[OutcomeKey, AuthorizationResult]:
     key = id(document)
-    outcomes: dict[tuple, AuthorizationResult] = {}
-    _outcomes[key] = (weakref.ref(document, lambda _ref, key=key: _forget(key, _ref)), outcomes)
+    outcomes: dict[OutcomeKey, AuthorizationResult] = {}
+
+    def forget(ref: weakref.ref[DocumentNode]) -> None:
+        _forget(key, ref)
+
+    _outcomes[key] = (weakref.ref(document, forget), outcomes)
     return outcomes
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
+def _forget(key: int, ref: weakref.ref[DocumentNode]) -> None:
     entry = _outcomes.get(key)
     if entry is not None and entry[0] is ref:
         del _outcomes[key]
@@ -184,18 +206,25 @@ def _copy(result: AuthorizationResult) -> AuthorizationResult:
          **({"locations": [dict(loc) for loc in error["locations"]]} if "locations" in error else {})}
         for error in result.errors
     ]
-    return AuthorizationResult(result.document, errors, result.removed_paths, result.signature)
+    return AuthorizationResult(result.document, result.operation, errors, result.removed_paths, result.signature)
 
 
-def _authorize(schema, requirements, document, operation, root, principal, policy_hook) -> tuple[AuthorizationResult, bool]:
+def _authorize(
+    schema: GraphQLSchema,
+    requirements: SchemaRequirements,
+    analysis: AnalyzedOperation,
+    root: GraphQLObjectType,
+    principal: Principal | None,
+    policy_hook: PolicyHook | None,
+) -> tuple[AuthorizationResult, bool]:
     """(outcome, whether a policy was consulted)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    document = analysis.document
     decider = _Decider(principal, policy_hook)
-    pruner = Pruner(schema, requirements, decider.allowed, fragments)
-    pruned = prune_operation(document, operation, root, pruner)
+    pruner = Pruner(schema, requirements, decider.allowed, dict(analysis.fragments))
+    pruned = prune_operation(document, analysis.operation, root, pruner)
     if not pruner.removed:
         return AuthorizationResult(document), decider.consulted_policies
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     seen: set[Path] = set()
     fill: dict[Path, RemovedPath] = {}
     for position, node in pruner.removed:
@@ -206,11 +235,13 @@ def _authorize(schema, requirements, document, operation, root, principal, polic
             fill.setdefault(position.keys, position.removed())
     for position in pruner.vanished:
         fill.setdefault(position.keys, position.removed())
-    outcome = AuthorizationResult(pruned, errors, tuple(fill.values()), _signature(pruner.removed))
+    # The pruned operation is analyzed here, once per cached outcome, not by each later stage.
+    pruned_analysis = analyze_document(pruned, analysis.name, analysis.text) if pruned is not None else None
+    outcome = AuthorizationResult(pruned, pruned_analysis, errors, tuple(fill.values()), _signature(pruner.removed))
     return outcome, decider.consulted_policies
 
 
-def _signature(removed: list[tuple[Position, Any]]) -> tuple | None:
+def _signature(removed: list[tuple[Position, Any]]) -> tuple[Any, ...] | None:
     """Which nodes were removed, by path and source offset (two fragments may share a path)."""
     marks = []
     for position, node in removed:

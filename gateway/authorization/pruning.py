@@ -11,7 +11,7 @@ spread is kept, a changed one becomes an inline fragment with the pruned selecti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -21,21 +21,23 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
 )
-from graphql.language import Node
+from graphql.language import DefinitionNode, NamedTypeNode, Node
 
 from gateway.authorization.requirements import Requirement, SchemaRequirements
 
 Path = tuple[str, ...]
+N = TypeVar("N", bound=Node)
 LIST_MARKER = "@"
 
 
-class RemovedPath(tuple):
+class RemovedPath(tuple[str, ...]):
     """A response path (a tuple of keys, "@" for list items) that also knows, for each step,
     whether the value there may be null, so a removed non-null field can null its nearest
     nullable ancestor, as GraphQL's null propagation would."""
@@ -53,7 +55,7 @@ class Position:
     keys: Path = ()
     nullable: tuple[bool, ...] = ()
 
-    def field(self, key: str, type_) -> tuple[Position, Position]:
+    def field(self, key: str, type_: GraphQLOutputType) -> tuple[Position, Position]:
         """(where the field's value sits, where its objects sit: one "@" per list level)."""
         here = Position(self.keys + (key,), self.nullable + (not isinstance(type_, GraphQLNonNull),))
         inner = here
@@ -69,7 +71,7 @@ class Position:
         return RemovedPath(self.keys, self.nullable)
 
 
-def replace(node: Node, **changes) -> Node:
+def replace(node: N, **changes: Any) -> N:
     values = {key: getattr(node, key) for key in node.keys}
     values.update(changes)
     return type(node)(**values)
@@ -106,7 +108,7 @@ class Pruner:
             return selection_set
         return replace(selection_set, selections=tuple(kept))
 
-    def _type_condition(self, parent: GraphQLNamedType, condition) -> GraphQLNamedType | None:
+    def _type_condition(self, parent: GraphQLNamedType, condition: NamedTypeNode | None) -> GraphQLNamedType | None:
         if condition is None:
             return parent
         return self.schema.get_type(condition.name.value)
@@ -189,7 +191,7 @@ def prune_operation(
         return None
     if pruned is operation.selection_set:
         return document
-    definitions = []
+    definitions: list[DefinitionNode] = []
     for definition in document.definitions:
         if definition is operation:
             definitions.append(replace(operation, selection_set=pruned))

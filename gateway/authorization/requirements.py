@@ -14,7 +14,7 @@ Apollo's rules, as applied here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from graphql import (
     GraphQLField,
@@ -75,13 +75,13 @@ def _condition(value: object) -> Condition | None:
     return tuple(groups)
 
 
-def _directives(node) -> Iterable:
+def _directives(node: Any) -> Iterable[Any]:
     if node is None:
         return ()
     return node.directives or ()
 
 
-def _read(nodes: Iterable, names: DirectiveNames) -> Requirement:
+def _read(nodes: Iterable[Any], names: DirectiveNames) -> Requirement:
     authenticated = False
     scopes: list[Condition] = []
     policies: list[Condition] = []
@@ -98,7 +98,7 @@ def _read(nodes: Iterable, names: DirectiveNames) -> Requirement:
     return Requirement(authenticated, _dedupe(tuple(scopes)), _dedupe(tuple(policies)))
 
 
-def _type_nodes(named: GraphQLNamedType) -> list:
+def _type_nodes(named: GraphQLNamedType) -> list[Any]:
     return [getattr(named, "ast_node", None), *(getattr(named, "extension_ast_nodes", None) or ())]
 
 

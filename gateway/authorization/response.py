@@ -44,7 +44,7 @@ def _fill(value: Any, path: Path, nullable: Sequence[bool]) -> bool:
     return True
 
 
-def null_removed_fields(data: dict | None, removed_paths: Iterable[Path]) -> dict | None:
+def null_removed_fields(data: dict[str, Any] | None, removed_paths: Iterable[Path]) -> dict[str, Any] | None:
     """Adds `key: null` for each removed path whose parent object is present (with null
     propagation for non-null fields); returns `data`, or None when the null reaches the root."""
     if data is None:

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
-from graphql.language import DocumentNode, OperationDefinitionNode
+from graphql.language import DocumentNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.document.errors import GraphQLRequestError, from_graphql_error, graphql_error
 from gateway.document.limits import DocumentLimitError, DocumentLimits, check_document_limits
 from gateway.document.lru import CacheStats, LruCache
+from gateway.document.prepared import (
+    AnalyzedOperation,
+    analyze_operation,
+    fragment_map,
+    operations_of,
+    select_definition,
+)
 
 # graphql-core's messages when it stops parsing at `max_tokens` or at its own nesting bound.
 _TOKEN_LIMIT_MESSAGE = "Document contains more than"
@@ -28,13 +35,23 @@ _NESTING_LIMIT_MESSAGE = "nested too deeply"
 class ValidDocument:
     text: str
     document: DocumentNode
-    # operation name (None for the one anonymous operation) -> its definition
-    operations: Mapping[str | None, OperationDefinitionNode]
+    # operation name (None for the one anonymous operation) -> its analysis (built once, here)
+    operations: Mapping[str | None, AnalyzedOperation]
+
+    def operation(self, operation_name: str | None) -> AnalyzedOperation:
+        """The operation a request names, or GraphQLRequestError (400) saying why there is none."""
+        if operation_name is None and len(self.operations) == 1:
+            return next(iter(self.operations.values()))  # the common case: one dictionary read
+        found = self.operations.get(operation_name)
+        if found is not None:
+            return found
+        definition = select_definition({n: a.operation for n, a in self.operations.items()}, operation_name)
+        return self.operations[definition.name.value if definition.name else None]
 
 
 @dataclass(frozen=True)
 class InvalidDocument:
-    errors: tuple[dict, ...]
+    errors: tuple[dict[str, Any], ...]
 
 
 class DocumentCache:
@@ -88,7 +105,9 @@ class DocumentCache:
         errors = validate(self.schema, document, self.rules, max_errors=self.max_validation_errors)
         if errors:
             return InvalidDocument(tuple(from_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors))
+        fragments = fragment_map(document)
         operations = {
-            (d.name.value if d.name else None): d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+            name: analyze_operation(document, definition, text, fragments)
+            for name, definition in operations_of(document).items()
         }
         return ValidDocument(text, document, MappingProxyType(operations))

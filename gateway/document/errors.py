@@ -13,8 +13,9 @@ def graphql_error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 
 def from_graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
-    formatted = dict(error.formatted)
-    formatted["extensions"] = {**(formatted.get("extensions") or {}), "code": code}
+    formatted: dict[str, Any] = dict(error.formatted)
+    extensions: dict[str, Any] = dict(formatted.get("extensions") or {})
+    formatted["extensions"] = {**extensions, "code": code}
     return formatted
 
 
@@ -28,5 +29,7 @@ class GraphQLRequestError(Exception):
         super().__init__(self.errors[0]["message"] if self.errors else "request error")
 
     @classmethod
-    def single(cls, message: str, code: str, status: int = 400, headers: dict[str, str] | None = None):
+    def single(
+        cls, message: str, code: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> GraphQLRequestError:
         return cls([graphql_error(message, code)], status, headers)

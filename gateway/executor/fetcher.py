@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import aiohttp
 import orjson
@@ -13,8 +13,8 @@ _BASE_HEADERS = {"content-type": "application/json", "accept": "application/json
 
 
 class SubgraphFetcher(Protocol):
-    async def fetch(self, subgraph: str, query: str, variables: dict | None,
-                    operation_name: str | None) -> dict: ...
+    async def fetch(self, subgraph: str, query: str, variables: dict[str, Any] | None,
+                    operation_name: str | None) -> dict[str, Any]: ...
 
 
 class SubgraphRequestError(Exception):
@@ -30,17 +30,17 @@ class HttpSubgraphFetcher:
     """POSTs GraphQL over one pooled aiohttp session; bodies are (de)serialised with orjson."""
 
     def __init__(self, session: aiohttp.ClientSession, urls: dict[str, str],
-                 headers_for: Callable[[str], dict] | None = None) -> None:
+                 headers_for: Callable[[str], dict[str, str]] | None = None) -> None:
         self.session = session
         self.urls = urls
         self.headers_for = headers_for
 
-    async def fetch(self, subgraph: str, query: str, variables: dict | None,
-                    operation_name: str | None) -> dict:
+    async def fetch(self, subgraph: str, query: str, variables: dict[str, Any] | None,
+                    operation_name: str | None) -> dict[str, Any]:
         url = self.urls.get(subgraph)
         if not url:
             raise SubgraphRequestError(subgraph, "no URL configured")
-        payload: dict = {"query": query}
+        payload: dict[str, Any] = {"query": query}
         if variables:
             payload["variables"] = variables
         if operation_name:

@@ -8,10 +8,13 @@ each distinct entity once; the representation dict is built only for the first o
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import Any
 
 import orjson
 
-from gateway.planner.nodes import Fetch
+from gateway.planner import Fetch
+
+JsonObject = dict[str, Any]
 
 _PARTIAL = object()  # marks the token of an object missing some representation field
 
@@ -32,7 +35,7 @@ class FlatRepresentation:
     def of(cls, fetch: Fetch) -> FlatRepresentation | None:
         """The compiled form, or None when the general path is needed (nested or fragment @requires,
         a fixed __typename for interface objects, a key field outside the representation)."""
-        flat = fetch.flat_requires
+        flat = fetch.requires.flat() if fetch.requires is not None else None
         if flat is None or fetch.representation_typename is not None or len(flat) < 2:
             return None
         names = [name for _, name in flat]
@@ -40,11 +43,13 @@ class FlatRepresentation:
             return None
         return cls(flat, fetch)
 
-    def collect(self, found: list[dict]) -> tuple[list[dict], list[list[dict]]]:
+    def collect(self, found: list[JsonObject]) -> tuple[list[JsonObject], list[list[JsonObject]]]:
         """(representations, for each the objects it stands for), in the order objects were found."""
-        representations: list[dict] = []
-        targets: list[list[dict]] = []
-        index: dict = {}
+        representations: list[JsonObject] = []
+        targets: list[list[JsonObject]] = []
+        index: dict[Any, int] = {}
+        rep: JsonObject | None
+        token: Any
         getter, names, accepted = self.getter, self.names, self.accepted
         typename_at, required_at = self.typename_at, self.required_at
         for obj in found:
@@ -67,20 +72,20 @@ class FlatRepresentation:
                     continue
                 rep, token = None, values
             try:
-                i = index.get(token)
+                at = index.get(token)
             except TypeError:  # a list or object among the values: compare by JSON text
                 rep = rep if rep is not None else dict(zip(names, values))
                 token = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                i = index.get(token)
-            if i is None:
+                at = index.get(token)
+            if at is None:
                 index[token] = len(representations)
                 representations.append(rep if rep is not None else dict(zip(names, values)))
                 targets.append([obj])
             else:
-                targets[i].append(obj)
+                targets[at].append(obj)
         return representations, targets
 
-    def _partial(self, obj: dict) -> tuple[dict | None, object]:
+    def _partial(self, obj: JsonObject) -> tuple[JsonObject | None, object]:
         """An object lacking some field: send what it has (its __typename defaulting to the entity's)."""
         typename = obj.get("__typename")
         if self.accepted and typename is not None and typename not in self.accepted:

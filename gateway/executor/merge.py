@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from gateway.planner.fetch_selection import FetchSelection
+from typing import Any
+
+from gateway.planner import PlanSelection
 
 
-def deep_merge(target: dict, source: dict) -> None:
+def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge `source` into `target` in place; lists merge item by item, a null never erases an object."""
     for key, value in source.items():
         current = target.get(key)
@@ -21,7 +23,7 @@ def deep_merge(target: dict, source: dict) -> None:
             target[key] = value
 
 
-def _merge_lists(current: list, value: list) -> None:
+def _merge_lists(current: list[Any], value: list[Any]) -> None:
     for i, item in enumerate(value):
         existing = current[i]
         if isinstance(existing, dict) and isinstance(item, dict):
@@ -32,20 +34,20 @@ def _merge_lists(current: list, value: list) -> None:
             current[i] = item
 
 
-def apply_renames(value, selection: FetchSelection) -> None:
-    """Give aliased fields (see FetchField.sent_key) back their response keys, in place."""
+def apply_renames(value: Any, selection: PlanSelection) -> None:
+    """Give aliased fields (see PlanField.sent_key) back their response keys, in place."""
     if isinstance(value, list):
         for item in value:
             apply_renames(item, selection)
         return
     if not isinstance(value, dict):
         return
-    for f in selection.fields.values():
+    for f in selection.fields:
         if f.sent_key is not None and f.sent_key in value:
             value[f.response_key] = value.pop(f.sent_key)
         if f.sub is not None:
             child = value.get(f.response_key)
             if child is not None:
                 apply_renames(child, f.sub)
-    for frag in selection.fragments.values():
+    for frag in selection.fragments:
         apply_renames(value, frag.sub)

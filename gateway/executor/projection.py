@@ -1,33 +1,39 @@
 """Shape the merged subgraph data to the client's operation, following the API schema.
 
-Walks the client's selection (aliases, fragments, @skip/@include), drops the key and @requires
+Walks the client's selection (aliases, inline fragments, @skip/@include), drops the key and @requires
 fields the client did not ask for, answers __typename, and applies GraphQL null propagation: a null
 in a non-null position nulls the nearest nullable parent, with an error at that path.
 
 The walk is driven by compiled `FieldShape`s (one per response key and runtime type), built once per
-operation and @skip/@include outcome and kept on the plan, so a cached plan projects without looking
+operation and @skip/@include outcome and kept by the executor per plan, so a cached plan projects without looking
 at the AST or the schema's type wrappers again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     InlineFragmentNode,
     SelectionSetNode,
     is_abstract_type,
     is_leaf_type,
-    value_from_ast_untyped,
 )
+
+from gateway.document import included
+from gateway.executor.representations import PathChain
+
+# ((is_list, non_null), ...) of a field's type, outermost first; the last is the named type
+Levels = tuple[tuple[bool, bool], ...]
 
 INVALID = object()  # a null that must propagate to the nearest nullable parent
 
@@ -41,8 +47,8 @@ class FieldShape:
     __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "single_object", "non_null", "named",
                  "subs", "enum_values", "children")
 
-    def __init__(self, key: str, name: str, parent: str, kind: int, levels: tuple, named: str,
-                 subs: tuple, enum_values: frozenset | None) -> None:
+    def __init__(self, key: str, name: str, parent: str, kind: int, levels: Levels, named: str,
+                 subs: tuple[SelectionSetNode, ...], enum_values: frozenset[str] | None) -> None:
         self.key = key
         self.name = name
         self.parent = parent
@@ -71,38 +77,27 @@ class ObjectShape:
         self.complex = tuple(f for f in fields if not f.simple and f.kind != ANSWERED)
 
 
-def _levels(gql_type) -> tuple:
-    levels = []
+def _levels(gql_type: GraphQLOutputType) -> tuple[Levels, GraphQLNamedType]:
+    levels: list[tuple[bool, bool]] = []
     while True:
-        non_null = isinstance(gql_type, GraphQLNonNull)
-        if non_null:
+        non_null = False
+        if isinstance(gql_type, GraphQLNonNull):
+            non_null = True
             gql_type = gql_type.of_type
         if isinstance(gql_type, GraphQLList):
             levels.append((True, non_null))
             gql_type = gql_type.of_type
         else:
             levels.append((False, non_null))
-            return tuple(levels), gql_type
+            return tuple(levels), cast(GraphQLNamedType, gql_type)
 
 
 class ShapeCompiler:
     """Collects fields (fragments, @skip/@include) into FieldShapes for one variables outcome."""
 
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
+    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any]) -> None:
         self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
-
-    def _included(self, node) -> bool:
-        for d in node.directives or ():
-            name = d.name.value
-            if name not in ("skip", "include"):
-                continue
-            arg = next((a for a in d.arguments or () if a.name.value == "if"), None)
-            value = bool(value_from_ast_untyped(arg.value, self.variables)) if arg is not None else False
-            if (name == "skip" and value) or (name == "include" and not value):
-                return False
-        return True
+        self.variables = variables  # coerced; only their @skip/@include outcome matters
 
     def _applies(self, condition: str | None, runtime: str) -> bool:
         if condition is None or condition == runtime:
@@ -113,31 +108,29 @@ class ShapeCompiler:
             return False
         if not isinstance(runtime_type, GraphQLObjectType):
             return False
-        return self.schema.is_sub_type(cond_type, runtime_type)  # type: ignore[arg-type]
+        return self.schema.is_sub_type(cond_type, runtime_type)
 
     def fields(self, runtime: str, selection_sets: tuple[SelectionSetNode, ...]) -> list[FieldShape]:
         parent = self.schema.get_type(runtime)
-        grouped: dict[str, list] = {}
+        variables = self.variables
+        grouped: dict[str, tuple[FieldNode, list[SelectionSetNode]]] = {}
 
         def walk(selection_set: SelectionSetNode) -> None:
             for s in selection_set.selections:
-                if not self._included(s):
+                if s.directives and not included(s, variables):
                     continue
                 if isinstance(s, FieldNode):
                     key = s.alias.value if s.alias else s.name.value
                     entry = grouped.get(key)
                     if entry is None:
-                        entry = grouped[key] = [s, []]
+                        entry = grouped[key] = (s, [])
                     if s.selection_set is not None:
                         entry[1].append(s.selection_set)
                 elif isinstance(s, InlineFragmentNode):
                     cond = s.type_condition.name.value if s.type_condition else None
                     if self._applies(cond, runtime):
                         walk(s.selection_set)
-                elif isinstance(s, FragmentSpreadNode):
-                    frag = self.fragments.get(s.name.value)
-                    if frag is not None and self._applies(frag.type_condition.name.value, runtime):
-                        walk(frag.selection_set)
+                # (no fragment spreads: the prepared operation's selection has them inlined)
 
         for ss in selection_sets:
             walk(ss)
@@ -157,7 +150,7 @@ class ShapeCompiler:
             levels, named = _levels(field_def.type)
             if is_leaf_type(named):
                 kind = ENUM if isinstance(named, GraphQLEnumType) else LEAF
-                enum_values = frozenset(named.values) if kind == ENUM else None
+                enum_values = frozenset(named.values) if isinstance(named, GraphQLEnumType) else None
             else:
                 kind = ABSTRACT if is_abstract_type(named) else OBJECT
                 enum_values = None
@@ -165,8 +158,8 @@ class ShapeCompiler:
         return result
 
 
-def _materialize(path) -> list:
-    out = []
+def _materialize(path: PathChain) -> list[str | int]:
+    out: list[str | int] = []
     while path is not None:
         path, key = path
         out.append(key)
@@ -175,13 +168,14 @@ def _materialize(path) -> list:
 
 
 class Projector:
-    def __init__(self, compiler: ShapeCompiler, errors: list[dict], error_paths: set[tuple]) -> None:
+    def __init__(self, compiler: ShapeCompiler, errors: list[dict[str, Any]],
+                 error_paths: set[tuple[str | int, ...]]) -> None:
         self.compiler = compiler
         self.schema = compiler.schema
         self.errors = errors
         self.error_paths = error_paths
 
-    def _null_error(self, path, message: str) -> None:
+    def _null_error(self, path: PathChain, message: str) -> None:
         as_list = _materialize(path)
         key = tuple(as_list)
         # A null already explained by an error at this path or above (e.g. a subgraph's NOT_FOUND for
@@ -197,7 +191,7 @@ class Projector:
             found = shape.children[runtime] = ObjectShape(self.compiler.fields(runtime, shape.subs))
         return found
 
-    def project_object(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
+    def project_object(self, object_shape: ObjectShape, runtime: str, obj: dict[str, Any], path: PathChain) -> Any:
         get = obj.get
         # every key at once, in the client's order; fields that need completing are overwritten in place
         out = {key: get(key) for key in object_shape.keys}
@@ -225,8 +219,8 @@ class Projector:
             out[key] = r
         return out
 
-    def _project_in_order(self, object_shape: ObjectShape, runtime: str, obj: dict, path):
-        out: dict = {}
+    def _project_in_order(self, object_shape: ObjectShape, runtime: str, obj: dict[str, Any], path: PathChain) -> Any:
+        out: dict[str, Any] = {}
         for shape in object_shape.fields:
             key = shape.key
             value = obj.get(key)
@@ -246,7 +240,7 @@ class Projector:
                 out[key] = r
         return out
 
-    def complete(self, shape: FieldShape, level: int, value: Any, path):
+    def complete(self, shape: FieldShape, level: int, value: Any, path: PathChain) -> Any:
         is_list, non_null = shape.levels[level]
         if value is None:
             if non_null:
@@ -257,7 +251,7 @@ class Projector:
             if type(value) is not list:
                 self._null_error(path, f"Expected a list for field {shape.parent}.{shape.name}.")
                 return INVALID if non_null else None
-            out = []
+            out: list[Any] = []
             nxt = level + 1
             append = out.append
             if shape.kind == OBJECT and not shape.levels[nxt][0]:
@@ -289,7 +283,7 @@ class Projector:
         if kind == LEAF:
             return value
         if kind == ENUM:
-            if isinstance(value, str) and value not in shape.enum_values:
+            if isinstance(value, str) and shape.enum_values is not None and value not in shape.enum_values:
                 self._null_error(path, f'Enum "{shape.named}" cannot represent value: "{value}"')
                 return INVALID if non_null else None
             return value
@@ -306,20 +300,3 @@ class Projector:
         if r is INVALID:
             return INVALID if non_null else None
         return r
-
-
-def skip_include_variables(document) -> tuple[str, ...]:
-    """Names of the variables that @skip/@include read anywhere in the document."""
-    from graphql import Visitor, visit
-
-    names: set[str] = set()
-
-    class _Collect(Visitor):
-        def enter_directive(self, node, *_args):
-            if node.name.value in ("skip", "include"):
-                for a in node.arguments or ():
-                    if a.value.kind == "variable":
-                        names.add(a.value.name.value)
-
-    visit(document, _Collect())
-    return tuple(sorted(names))

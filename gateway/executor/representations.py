@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Union
 
-from gateway.planner.fetch_selection import FetchSelection
+from gateway.planner import PlanSelection
+
+JsonObject = dict[str, Any]
+# a response path as a chain of (parent chain, key) pairs, built without copying lists
+PathChain = Union[tuple["PathChain", Union[str, int]], None]
 
 
-def objects_at(data, path: list[str]) -> list[dict]:
+def objects_at(data: Any, path: Sequence[str]) -> list[JsonObject]:
     """Every object at a Flatten path (response keys; "@" walks into a list), in response order."""
-    level: list = [data]
+    level: list[Any] = [data]
     for segment in path:
-        following: list = []
+        following: list[Any] = []
         if segment == "@":
             extend = following.extend
             for value in level:
@@ -25,7 +30,7 @@ def objects_at(data, path: list[str]) -> list[dict]:
                     if child is not None:
                         append(child)
         level = following
-    found: list = []
+    found: list[Any] = []
     for value in level:
         if type(value) is dict:
             found.append(value)
@@ -34,12 +39,12 @@ def objects_at(data, path: list[str]) -> list[dict]:
     return found
 
 
-def objects_with_paths(data, path: list[str]) -> list[tuple[dict, tuple | None]]:
+def objects_with_paths(data: Any, path: Sequence[str]) -> list[tuple[JsonObject, PathChain]]:
     """`objects_at`, each object with its response path as a chain of (parent, key) pairs; only
     needed to place a subgraph's errors, so it is walked only when there are some."""
-    level: list = [(data, None)]
+    level: list[Any] = [(data, None)]
     for segment in path:
-        following: list = []
+        following: list[Any] = []
         append = following.append
         if segment == "@":
             for value, at in level:
@@ -54,7 +59,7 @@ def objects_with_paths(data, path: list[str]) -> list[tuple[dict, tuple | None]]
                     if child is not None:
                         append((child, (at, segment)))
         level = following
-    found: list = []
+    found: list[Any] = []
     for value, at in level:
         if type(value) is dict:
             found.append((value, at))
@@ -63,8 +68,8 @@ def objects_with_paths(data, path: list[str]) -> list[tuple[dict, tuple | None]]
     return found
 
 
-def path_list(chain) -> list:
-    out = []
+def path_list(chain: PathChain) -> list[str | int]:
+    out: list[str | int] = []
     while chain is not None:
         chain, key = chain
         out.append(key)
@@ -72,9 +77,10 @@ def path_list(chain) -> list:
     return out
 
 
-def build_representation(obj: dict, selection: FetchSelection, applies: Callable[[str | None, str | None], bool]) -> dict:
-    out: dict = {}
-    for f in selection.fields.values():
+def build_representation(obj: JsonObject, selection: PlanSelection,
+                         applies: Callable[[str | None, str | None], bool]) -> JsonObject:
+    out: JsonObject = {}
+    for f in selection.fields:
         if f.response_key not in obj:
             continue
         value = obj[f.response_key]
@@ -83,7 +89,7 @@ def build_representation(obj: dict, selection: FetchSelection, applies: Callable
         out[f.name] = value
     if selection.fragments:
         typename = obj.get("__typename")
-        for frag in selection.fragments.values():
+        for frag in selection.fragments:
             if applies(frag.type_condition, typename):
                 for k, v in build_representation(obj, frag.sub, applies).items():
                     if isinstance(v, dict) and isinstance(out.get(k), dict):
@@ -93,7 +99,7 @@ def build_representation(obj: dict, selection: FetchSelection, applies: Callable
     return out
 
 
-def _nested(value, selection: FetchSelection, applies):
+def _nested(value: Any, selection: PlanSelection, applies: Callable[[str | None, str | None], bool]) -> Any:
     if isinstance(value, list):
         return [_nested(v, selection, applies) if v is not None else None for v in value]
     if isinstance(value, dict):

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, value_from_ast_untyped
 
 from gateway.executor.fetcher import SubgraphFetcher, SubgraphRequestError
 from gateway.executor.merge import apply_renames, deep_merge
-from gateway.executor.projection import INVALID, ObjectShape, Projector, ShapeCompiler, skip_include_variables
+from gateway.document import AnalyzedOperation, PreparedOperation
+from gateway.executor.projection import INVALID, ObjectShape, Projector, ShapeCompiler
 from gateway.executor.flat_representation import FlatRepresentation
-from gateway.executor.representations import build_representation, objects_at, objects_with_paths, path_list
+from gateway.executor.representations import (
+    PathChain,
+    build_representation,
+    objects_at,
+    objects_with_paths,
+    path_list,
+)
 from gateway.introspection import introspection_data
-from gateway.planner.build import select_operation
-from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, QueryPlan, Sequence
+from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
 # extensions.code of the error added when a subgraph cannot be reached or answers with no GraphQL body
@@ -24,26 +32,27 @@ SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
 PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
 
-_NOT_COMPILED = object()
+JsonObject = dict[str, Any]
 
 
 class _Run:
-    def __init__(self, supergraph: Supergraph, variables: dict, fetcher: SubgraphFetcher,
-                 compiled: dict | None = None) -> None:
+    def __init__(self, supergraph: Supergraph, variables: Mapping[str, Any], raw_variables: Mapping[str, Any],
+                 fetcher: SubgraphFetcher, compiled: dict[int, FlatRepresentation | None]) -> None:
         self.sg = supergraph
-        # per-plan memo: id(Fetch) -> FlatRepresentation | None (kept on the plan, built once)
-        self.compiled: dict = {} if compiled is None else compiled
-        self.variables = variables
+        # per-plan memo (CompiledPlan.representations): id(Fetch) -> FlatRepresentation | None
+        self.compiled = compiled
+        self.variables = variables          # coerced: what Condition nodes read
+        self.raw_variables = raw_variables  # the client's JSON values: what subgraphs are sent
         self.fetcher = fetcher
-        self.data: dict = {}
-        self.errors: list[dict] = []
+        self.data: JsonObject = {}
+        self.errors: list[JsonObject] = []
 
     def _applies(self, condition: str | None, typename: str | None) -> bool:
         if condition is None or condition == typename:
             return True
         return typename is not None and typename in self.sg.possible_types(condition)
 
-    async def run(self, node) -> None:
+    async def run(self, node: PlanNode | None) -> None:
         if node is None:
             return
         if isinstance(node, Sequence):
@@ -61,10 +70,11 @@ class _Run:
             else:
                 await self.run(node.else_clause)
 
-    def _fetch_variables(self, fetch: Fetch) -> dict:
-        return {v: self.variables[v] for v in fetch.variable_usages if v in self.variables}
+    def _fetch_variables(self, fetch: Fetch) -> JsonObject:
+        raw = self.raw_variables
+        return {v: raw[v] for v in fetch.variable_usages if v in raw}
 
-    async def _call(self, fetch: Fetch, variables: dict) -> dict | None:
+    async def _call(self, fetch: Fetch, variables: JsonObject) -> JsonObject | None:
         name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
         try:
             return await self.fetcher.fetch(fetch.subgraph, fetch.operation, variables or None, None)
@@ -78,7 +88,7 @@ class _Run:
         })
         return None
 
-    def _subgraph_errors(self, fetch: Fetch, response: dict, entity_paths: list[list] | None) -> None:
+    def _subgraph_errors(self, fetch: Fetch, response: JsonObject, entity_paths: list[list[str | int]] | None) -> None:
         name = self.sg.subgraphs[fetch.subgraph].name if fetch.subgraph in self.sg.subgraphs else fetch.subgraph
         for error in response.get("errors") or ():
             if not isinstance(error, dict):
@@ -104,17 +114,19 @@ class _Run:
         self._subgraph_errors(fetch, response, None)
         data = response.get("data")
         if isinstance(data, dict):
-            if fetch.has_renames and fetch.selection is not None:
-                apply_renames(data, fetch.selection)
+            if fetch.renames is not None:
+                apply_renames(data, fetch.renames)
             deep_merge(self.data, data)
 
-    async def entity_fetch(self, path: list[str], fetch: Fetch) -> None:
+    async def entity_fetch(self, path: tuple[str, ...], fetch: Fetch) -> None:
         found = objects_at(self.data, path)
         if not found:
             return
-        compiled = self.compiled.get(id(fetch), _NOT_COMPILED)
-        if compiled is _NOT_COMPILED:
-            compiled = self.compiled[id(fetch)] = FlatRepresentation.of(fetch)
+        key = id(fetch)
+        if key in self.compiled:
+            compiled = self.compiled[key]
+        else:
+            compiled = self.compiled[key] = FlatRepresentation.of(fetch)
         if compiled is not None:
             representations, targets = compiled.collect(found)
         else:
@@ -132,29 +144,30 @@ class _Run:
         entities = data.get("_entities") if isinstance(data, dict) else None
         if not isinstance(entities, list):
             return
-        renames = fetch.has_renames and fetch.selection is not None
+        renames = fetch.renames
         for entity, objects in zip(entities, targets):
             if type(entity) is not dict:
                 continue
-            if renames:
-                apply_renames(entity, fetch.selection)
+            if renames is not None:
+                apply_renames(entity, renames)
             for obj in objects:
                 deep_merge(obj, entity)
 
-    def _collect(self, fetch: Fetch, found: list[dict]) -> tuple[list[dict], list[list[dict]]]:
+    def _collect(self, fetch: Fetch, found: list[JsonObject]) -> tuple[list[JsonObject], list[list[JsonObject]]]:
         """Representations (each once) and, for each, the objects it stands for: the general case
         (nested keys, fragments in @requires, a fixed __typename)."""
-        representations: list[dict] = []
-        targets: list[list[dict]] = []
-        index: dict = {}
+        representations: list[JsonObject] = []
+        targets: list[list[JsonObject]] = []
+        index: dict[object, int] = {}
         accepted = fetch.accepted_types
         fixed_typename = fetch.representation_typename
+        flat = fetch.requires.flat() if fetch.requires is not None else None
         for obj in found:
             typename = obj.get("__typename")
             if accepted and typename is not None and typename not in accepted:
                 continue
-            if fetch.flat_requires is not None:
-                rep = {name: obj[key] for key, name in fetch.flat_requires if key in obj}
+            if flat is not None:
+                rep = {name: obj[key] for key, name in flat if key in obj}
             elif fetch.requires is not None:
                 rep = build_representation(obj, fetch.requires, self._applies)
             else:
@@ -180,61 +193,85 @@ class _Run:
         return representations, targets
 
 
-def _first_paths(data: dict, path: list[str], targets: list[list[dict]]) -> list[list]:
+def _first_paths(data: JsonObject, path: tuple[str, ...], targets: list[list[JsonObject]]) -> list[list[str | int]]:
     """The response path of each representation's first object (where its errors are reported)."""
-    paths: dict[int, tuple | None] = {}
+    paths: dict[int, PathChain] = {}
     for obj, at in objects_with_paths(data, path):
         paths.setdefault(id(obj), at)
     return [path_list(paths.get(id(objects[0]))) for objects in targets]
 
 
-def _coerced_variables(operation: OperationDefinitionNode, variables: dict | None) -> dict:
-    values = dict(variables or {})
-    for vd in operation.variable_definitions or ():
-        name = vd.variable.name.value
-        if name not in values and vd.default_value is not None:
-            values[name] = value_from_ast_untyped(vd.default_value, values)
-    return values
+class CompiledPlan:
+    """What the executor derives from a plan once and reuses: representation readers per fetch,
+    and the response shapes per analyzed operation and @skip/@include outcome."""
+
+    __slots__ = ("plan", "representations", "analysis", "shapes")
+
+    def __init__(self, plan: QueryPlan) -> None:
+        self.plan = weakref.ref(plan)
+        self.representations: dict[int, FlatRepresentation | None] = {}  # id(Fetch) -> reader
+        self.analysis: AnalyzedOperation | None = None
+        self.shapes: dict[tuple[bool, ...], tuple[ShapeCompiler, ObjectShape]] = {}
 
 
-async def execute_plan(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode,
-                       operation_name: str | None, variables: dict | None, fetcher: SubgraphFetcher) -> dict:
-    operation = select_operation(document, operation_name)
+class CompiledPlans:
+    """The executor's own bounded memo, keyed by plan identity (a plan is immutable data and may be
+    shared or rebuilt; an entry whose plan is gone is never served to another one)."""
+
+    def __init__(self, max_size: int = 1024) -> None:
+        self.max_size = max_size
+        self._entries: OrderedDict[int, CompiledPlan] = OrderedDict()
+
+    def get(self, plan: QueryPlan) -> CompiledPlan:
+        key = id(plan)
+        entry = self._entries.get(key)
+        if entry is not None and entry.plan() is plan:
+            self._entries.move_to_end(key)
+            return entry
+        entry = self._entries[key] = CompiledPlan(plan)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_size:
+            self._entries.popitem(last=False)
+        return entry
+
+
+COMPILED = CompiledPlans()
+
+
+async def execute_plan(plan: QueryPlan, supergraph: Supergraph, operation: PreparedOperation,
+                       fetcher: SubgraphFetcher) -> dict[str, Any]:
     if plan.errors:
         return {"data": None, "errors": [{"message": m, "extensions": {"code": PLANNING_FAILED}} for m in plan.errors]}
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    values = _coerced_variables(operation, variables)
-    run = _Run(supergraph, values, fetcher, plan.cache.setdefault("representations", {}))
+    compiled = COMPILED.get(plan)
+    run = _Run(supergraph, operation.variables, operation.raw_variables, fetcher, compiled.representations)
     await run.run(plan.node)
-    introspected = introspection_data(supergraph.api_schema, document, operation, fragments, values)
-    if introspected is not None:
-        intro_data, intro_errors = introspected
+    if operation.has_introspection:
+        intro_data, intro_errors = introspection_data(supergraph.api_schema, operation)
         run.data.update(intro_data)
         run.errors.extend(intro_errors)
     error_paths = {tuple(e["path"]) for e in run.errors if isinstance(e.get("path"), list)}
-    root_type = supergraph.api_schema.get_root_type(operation.operation)
-    compiler, root_fields = _shapes(plan, supergraph, document, operation, fragments, values, root_type.name)
+    root_type = supergraph.api_schema.get_root_type(operation.type)
+    assert root_type is not None  # validation refuses an operation the API schema has no root for
+    compiler, root_fields = _shapes(compiled, supergraph, operation, root_type.name)
     projector = Projector(compiler, run.errors, error_paths)
     data = projector.project_object(root_fields, root_type.name, run.data, None)
-    result: dict = {"data": None if data is INVALID else data}
+    result: dict[str, Any] = {"data": None if data is INVALID else data}
     if run.errors:
         result["errors"] = run.errors
     return result
 
 
-def _shapes(plan: QueryPlan, supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode,
-            fragments: dict, values: dict, root_name: str):
-    """Compiled response shapes for this operation and @skip/@include outcome, memoised on the plan."""
-    cache = plan.cache
-    if cache.get("document") is not document or cache.get("operation") is not operation:
-        cache.clear()
-        cache["document"] = document
-        cache["operation"] = operation
-        cache["condition_variables"] = skip_include_variables(document)
-        cache["shapes"] = {}
-    signature = tuple(bool(values.get(v)) for v in cache["condition_variables"])
-    shapes = cache["shapes"].get(signature)
+def _shapes(compiled: CompiledPlan, supergraph: Supergraph, operation: PreparedOperation,
+            root_name: str) -> tuple[ShapeCompiler, ObjectShape]:
+    """Compiled response shapes for this operation and @skip/@include outcome."""
+    analysis = operation.analysis
+    if compiled.analysis is not analysis:
+        compiled.analysis = analysis
+        compiled.shapes = {}
+    values = operation.variables
+    signature = tuple(bool(values.get(v)) for v in analysis.condition_variables)
+    shapes = compiled.shapes.get(signature)
     if shapes is None:
-        compiler = ShapeCompiler(supergraph.api_schema, fragments, values)
-        shapes = cache["shapes"][signature] = (compiler, ObjectShape(compiler.fields(root_name, (operation.selection_set,))))
+        compiler = ShapeCompiler(supergraph.api_schema, values)
+        shapes = compiled.shapes[signature] = (compiler, ObjectShape(compiler.fields(root_name, (analysis.selection,))))
     return shapes

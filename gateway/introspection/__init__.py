@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
@@ -13,25 +13,23 @@ from graphql import (
     execute_sync,
 )
 
-_INTROSPECTION_ROOTS = ("__schema", "__type")
+from gateway.document import INTROSPECTION_ROOTS, PreparedOperation
 
 
-def introspection_data(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-                       fragments: dict[str, FragmentDefinitionNode], variables: dict):
-    """(data, errors) for the operation's introspection root fields, or None if it has none."""
-    from gateway.planner.builder import collect_root_fields
-
-    fields: list[FieldNode] = [f for f in collect_root_fields(operation, fragments) if f.name.value in _INTROSPECTION_ROOTS]
+def introspection_data(schema: GraphQLSchema, operation: PreparedOperation) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(data, errors) for the operation's introspection root fields (none: empty data)."""
+    fields = tuple(f for f in operation.root_fields if f.name.value in INTROSPECTION_ROOTS)
     if not fields:
-        return None
+        return {}, []
+    # The root fields are normalized (fragments inlined), so the document needs no fragment definitions.
     only_introspection = OperationDefinitionNode(
         operation=OperationType.QUERY,
         name=None,
-        variable_definitions=operation.variable_definitions,
+        variable_definitions=operation.analysis.variable_definitions,
         directives=(),
-        selection_set=SelectionSetNode(selections=tuple(fields)),
+        selection_set=SelectionSetNode(selections=fields),
     )
-    doc = DocumentNode(definitions=(only_introspection, *fragments.values()))
-    result = execute_sync(schema, doc, variable_values=variables)
-    errors = [e.formatted for e in result.errors or ()]
+    result = execute_sync(schema, DocumentNode(definitions=(only_introspection,)),
+                          variable_values=dict(operation.raw_variables))
+    errors = [dict(e.formatted) for e in result.errors or ()]
     return (result.data or {}), errors

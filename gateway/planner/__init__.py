@@ -1,17 +1,44 @@
-"""Query planner: a validated operation -> a plan of subgraph fetches (plain data)."""
+"""Query planner: a prepared operation -> a plan of subgraph fetches (immutable plain data)."""
 
 from __future__ import annotations
 
-from gateway.planner.build import PlanningError, build_plan
-from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.planner.build import build_plan
+from gateway.planner.errors import (
+    DEFAULT_PLANNING_SECONDS,
+    NoRootTypeError,
+    PlanningError,
+    PlanningTimeout,
+    RefinementError,
+    UnplannableError,
+)
+from gateway.planner.nodes import (
+    Condition,
+    Fetch,
+    Flatten,
+    Parallel,
+    PlanField,
+    PlanFragment,
+    PlanNode,
+    PlanSelection,
+    QueryPlan,
+    Sequence,
+)
 from gateway.planner.printer import print_plan
 
 __all__ = [
+    "DEFAULT_PLANNING_SECONDS",
+    "NoRootTypeError",
+    "PlanningTimeout",
+    "RefinementError",
+    "UnplannableError",
     "Condition",
     "Fetch",
     "Flatten",
     "Parallel",
+    "PlanField",
+    "PlanFragment",
     "PlanNode",
+    "PlanSelection",
     "PlanningError",
     "QueryPlan",
     "Sequence",

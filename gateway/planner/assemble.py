@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.planner.fetch_selection import flat_fields
+from gateway.planner.errors import Deadline
 from gateway.planner.groups import FetchGroup
 from gateway.planner.dependency_tree import TreeItem, dependency_tree
 from gateway.planner.nodes import Fetch, Flatten, PlanNode
@@ -25,25 +25,24 @@ def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions
     return Fetch(
         subgraph=group.subgraph,
         operation=operation,
-        variable_usages=used,
+        variable_usages=tuple(used),
         operation_kind=kind,
         entity_type=group.entity_type,
-        requires=group.requires,
+        requires=group.requires.frozen() if group.requires is not None else None,
         representation_typename=group.representation_typename,
         accepted_types=group.accepted_types,
-        selection=group.selection,
-        has_renames=group.selection.has_renames(),
         key_fields=frozenset(group.key_fields),
-        flat_requires=flat_fields(group.requires),
+        renames=group.selection.frozen() if group.selection.has_renames() else None,
         id=group.id,
     )
 
 
-def assemble(groups: list[FetchGroup], operation_kind: str, variable_definitions: dict[str, str]) -> PlanNode | None:
+def assemble(groups: list[FetchGroup], operation_kind: str, variable_definitions: dict[str, str],
+             deadline: Deadline | None = None) -> PlanNode | None:
     """Refine the groups, make each a Fetch (entity fetches under a Flatten), arrange them by dependency."""
     items: list[TreeItem] = []
-    for g in refine(groups):
+    for g in refine(groups, deadline):
         fetch = fetch_for_group(g, operation_kind, variable_definitions)
-        node: PlanNode = fetch if g.entity_type is None else Flatten(path=list(g.path), node=fetch)
+        node: PlanNode = fetch if g.entity_type is None else Flatten(path=tuple(g.path), node=fetch)
         items.append(TreeItem(id=g.id, deps=frozenset(g.deps), node=node, conditions=g.conditions))
     return dependency_tree(items)

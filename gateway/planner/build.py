@@ -1,62 +1,54 @@
-"""`build_plan`: from a validated operation to a QueryPlan."""
+"""`build_plan`: from a prepared (analyzed) operation to a QueryPlan.
+
+Phases, each failing with its own PlanningError subclass (gateway.planner.errors): the operation
+(a root type for its kind), the search (which subgraph resolves each field: `UnplannableError`,
+reported in the plan), refinement (named passes to a fixed point) and assembly into the tree. The
+whole run has a deadline (`PlanningTimeout`).
+"""
 
 from __future__ import annotations
 
-from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, print_ast
+from graphql import FieldNode, print_ast
 
+from gateway.document import AnalyzedOperation
 from gateway.planner.assemble import assemble
-from gateway.planner.builder import PlanBuilder, UnplannableError, collect_root_fields
-from gateway.planner.nodes import QueryPlan, Sequence
+from gateway.planner.builder import PlanBuilder
+from gateway.planner.errors import DEFAULT_PLANNING_SECONDS, Deadline, NoRootTypeError, UnplannableError
+from gateway.planner.nodes import PlanNode, QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
 
-class PlanningError(ValueError):
-    """The document has no operation to plan (unknown or ambiguous operation name)."""
-
-
-def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name:
-        for op in operations:
-            if op.name is not None and op.name.value == operation_name:
-                return op
-        raise PlanningError(f"Unknown operation named '{operation_name}'.")
-    if len(operations) != 1:
-        raise PlanningError("Must provide operation name if query contains multiple operations."
-                            if operations else "The document contains no operation.")
-    return operations[0]
-
-
-def build_plan(supergraph: Supergraph, document: DocumentNode, operation_name: str | None) -> QueryPlan:
-    operation = select_operation(document, operation_name)
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    kind = operation.operation.value
-    root_type = supergraph.schema.get_root_type(operation.operation)
+def build_plan(supergraph: Supergraph, operation: AnalyzedOperation, *,
+               deadline_seconds: float = DEFAULT_PLANNING_SECONDS) -> QueryPlan:
+    """The plan for the operation (it reads no variable values, so one plan serves every request)."""
+    deadline = Deadline(deadline_seconds)
+    kind = operation.type.value
+    root_type = supergraph.schema.get_root_type(operation.type)
     if root_type is None:
-        raise PlanningError(f"The schema has no {kind} type.")
-    variable_definitions = {vd.variable.name.value: print_ast(vd) for vd in operation.variable_definitions or ()}
-    root_fields = collect_root_fields(operation, fragments)
+        raise NoRootTypeError(f"The schema has no {kind} type.")
+    variable_definitions = {vd.variable.name.value: print_ast(vd) for vd in operation.variable_definitions}
     try:
-        return _plan(supergraph, fragments, kind, root_type.name, root_fields, variable_definitions)
+        return _plan(supergraph, kind, root_type.name, list(operation.root_fields), variable_definitions, deadline)
     except UnplannableError as error:
-        return QueryPlan(node=None, operation_kind=kind, errors=[str(error)])
+        return QueryPlan(node=None, operation_kind=kind, errors=(str(error),))
 
 
-def _plan(supergraph, fragments, kind, root_type_name, root_fields, variable_definitions) -> QueryPlan:
+def _plan(supergraph: Supergraph, kind: str, root_type_name: str, root_fields: list[FieldNode],
+          variable_definitions: dict[str, str], deadline: Deadline) -> QueryPlan:
     if kind == "mutation":
         # Mutation root fields run one after another, each with the fetches that complete it.
-        steps = []
+        steps: list[PlanNode] = []
         for field in root_fields:
-            builder = PlanBuilder(supergraph, fragments)
+            builder = PlanBuilder(supergraph, deadline)
             builder.plan_root_fields(root_type_name, [field])
-            node = assemble(builder.index.groups, kind, variable_definitions)
+            node = assemble(builder.index.groups, kind, variable_definitions, deadline)
             if node is not None:
                 steps.append(node)
         if not steps:
             return QueryPlan(node=None, operation_kind=kind)
-        return QueryPlan(node=steps[0] if len(steps) == 1 else Sequence(nodes=steps), operation_kind=kind)
+        return QueryPlan(node=steps[0] if len(steps) == 1 else Sequence(nodes=tuple(steps)), operation_kind=kind)
     # One search for all root fields: fetches needed only under @skip/@include carry their conditions
     # and become Condition nodes in the tree.
-    builder = PlanBuilder(supergraph, fragments)
+    builder = PlanBuilder(supergraph, deadline)
     builder.plan_root_fields(root_type_name, root_fields)
-    return QueryPlan(node=assemble(builder.index.groups, kind, variable_definitions), operation_kind=kind)
+    return QueryPlan(node=assemble(builder.index.groups, kind, variable_definitions, deadline), operation_kind=kind)

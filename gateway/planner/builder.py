@@ -11,18 +11,22 @@ them, and travel in its representations.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from graphql import (
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
     InlineFragmentNode,
     NamedTypeNode,
     NameNode,
-    OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -31,10 +35,13 @@ from graphql import (
     Visitor,
 )
 
-from gateway.planner.conditions import condition_terms
+from graphql.language import Node
+
+from gateway.document import condition_terms
+from gateway.planner.errors import Deadline, UnplannableError
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, GroupIndex
-from gateway.supergraph.model import EntityKey, Supergraph
+from gateway.supergraph.model import EntityKey, FieldPresence, Supergraph
 
 _PASSED_DIRECTIVES = ("skip", "include")
 
@@ -65,11 +72,11 @@ class _VariableCollector(Visitor):
         super().__init__()
         self.names: set[str] = set()
 
-    def enter_variable(self, node: VariableNode, *_args) -> None:
+    def enter_variable(self, node: VariableNode, *_args: Any) -> None:
         self.names.add(node.name.value)
 
 
-def _variables_in(nodes) -> set[str]:
+def _variables_in(nodes: Iterable[Node] | None) -> set[str]:
     collector = _VariableCollector()
     for n in nodes or ():
         visit(n, collector)
@@ -82,14 +89,14 @@ def _args_text(node: FieldNode) -> str:
     return "(" + ", ".join(print_ast(a) for a in node.arguments) + ")"
 
 
-def _directives_text(node) -> str:
+def _directives_text(node: SelectionNode) -> str:
     kept = [d for d in node.directives or () if d.name.value in _PASSED_DIRECTIVES]
     if not kept:
         return ""
     return " " + " ".join(print_ast(d) for d in kept)
 
 
-def _list_depth(gql_type) -> int:
+def _list_depth(gql_type: GraphQLOutputType) -> int:
     depth = 0
     while True:
         if isinstance(gql_type, GraphQLNonNull):
@@ -109,15 +116,11 @@ def _internal_key(node: FieldNode) -> str:
     return f"_kyodo_{node.name.value}_{digest}"
 
 
-class UnplannableError(Exception):
-    """No subgraph can resolve a selected field from where it is asked (an inconsistent supergraph)."""
-
-
 class PlanBuilder:
-    def __init__(self, supergraph: Supergraph, fragments: dict[str, FragmentDefinitionNode]) -> None:
+    def __init__(self, supergraph: Supergraph, deadline: Deadline | None = None) -> None:
         self.sg = supergraph
         self.schema = supergraph.schema
-        self.fragments = fragments
+        self.deadline = deadline or Deadline()
         self.index = GroupIndex()
         self._jump_stack: set[tuple[str, str, str]] = set()
 
@@ -134,9 +137,7 @@ class PlanBuilder:
             candidates = owner.resolvers() or list(owner.presences)
             if not candidates:
                 continue
-            excluded, terms = condition_terms(node)
-            if excluded:
-                continue
+            terms = condition_terms(node)
             graph = min(candidates, key=lambda g: (
                 self._cost(g, root_type, node, 0),
                 0 if self.index.used(g, (), None, "root") else 1,  # a subgraph already called saves a fetch
@@ -147,15 +148,13 @@ class PlanBuilder:
                                 client_keys=self._root_keys, conditions=terms), node, None)
 
     # -- selections ----------------------------------------------------------------------------------
-    def plan_selections(self, loc: Loc, selections, rep: FetchSelection | None) -> set[int]:
+    def plan_selections(self, loc: Loc, selections: Iterable[SelectionNode], rep: FetchSelection | None) -> set[int]:
         used: set[int] = set()
         outer = loc
         for s in selections:
             loc = outer
             if rep is None and s.directives:
-                excluded, terms = condition_terms(s)
-                if excluded:
-                    continue  # @skip(if: true) / @include(if: false): nothing below is ever fetched
+                terms = condition_terms(s)  # (literal ones were applied when the operation was prepared)
                 if not terms <= loc.conditions:
                     loc = replace(loc, conditions=loc.conditions | terms)
             if isinstance(s, FieldNode):
@@ -163,13 +162,10 @@ class PlanBuilder:
             elif isinstance(s, InlineFragmentNode):
                 cond = s.type_condition.name.value if s.type_condition else None
                 used |= self.plan_fragment(loc, cond, s, s.selection_set, rep)
-            elif isinstance(s, FragmentSpreadNode):
-                frag = self.fragments.get(s.name.value)
-                if frag is not None:
-                    used |= self.plan_fragment(loc, frag.type_condition.name.value, s, frag.selection_set, rep)
+            # (no fragment spreads: the prepared operation's selection has them inlined)
         return used
 
-    def plan_fragment(self, loc: Loc, cond: str | None, node, selection_set: SelectionSetNode,
+    def plan_fragment(self, loc: Loc, cond: str | None, node: SelectionNode, selection_set: SelectionSetNode,
                       rep: FetchSelection | None) -> set[int]:
         directives = _directives_text(node)
         if directives:
@@ -206,12 +202,21 @@ class PlanBuilder:
                                          selection_set.selections, sub_rep)
         return used
 
+    def _fields_of(self, type_name: str) -> dict[str, GraphQLField]:
+        """The API fields of an object or interface type (none for other types)."""
+        found = self.schema.get_type(type_name)
+        if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)):
+            fields: dict[str, GraphQLField] = found.fields
+            return fields
+        return {}
+
     def _valid_condition(self, type_name: str, graph: str) -> str | None:
         return type_name if self.sg.type_known_in(type_name, graph) else None
 
     # -- one field -----------------------------------------------------------------------------------
     def plan_field(self, loc: Loc, node: FieldNode, rep: FetchSelection | None, chosen: bool = False) -> set[int]:
         """Plan one field at `loc`. `chosen`: the jump already picked this fetch as the field's resolver."""
+        self.deadline.check("the search")
         t = loc.type_name
         s = loc.group.subgraph
         name = node.name.value
@@ -246,7 +251,7 @@ class PlanBuilder:
                                            f"declares it external on {concrete}")
             used: set[int] = set()
             for concrete in concrete_types:
-                if self.schema.get_type(concrete) is None or name not in self.schema.get_type(concrete).fields:
+                if name not in self._fields_of(concrete):
                     continue
                 sub = loc.sel.fragment(concrete)
                 sub_rep = rep.fragment(concrete) if rep is not None else None
@@ -264,8 +269,6 @@ class PlanBuilder:
                 out.setdefault(s.alias.value if s.alias else s.name.value, s.name.value)
             elif isinstance(s, InlineFragmentNode):
                 self._client_keys(s.selection_set, out)
-            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
-                self._client_keys(self.fragments[s.name.value].selection_set, out)
         return out
 
     def _could_be_after(self, loc: Loc, field_name: str) -> frozenset[str] | None:
@@ -278,11 +281,11 @@ class PlanBuilder:
         before = loc.could_be or frozenset({current})
         out = {current}
         for g in fo.resolvers():
-            if g in before or owner.resolvable_keys_in(g):
+            if g in before or (owner is not None and owner.resolvable_keys_in(g)):
                 out.add(g)
         return frozenset(out) if len(out) > 1 else None
 
-    def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str):
+    def _provided(self, provided: SelectionSetNode | None, type_name: str, field_name: str) -> SelectionSetNode | None:
         """The @provides sub-selection for `field_name` at this point, or None if not provided."""
         if provided is None:
             return None
@@ -297,7 +300,8 @@ class PlanBuilder:
                         return found
         return None
 
-    def _is_local(self, graph: str, type_name: str, field_name: str, provided, for_key: bool = False):
+    def _is_local(self, graph: str, type_name: str, field_name: str, provided: SelectionSetNode | None,
+                  for_key: bool = False) -> bool | None:
         """A truthy marker if `graph` resolves the field at this point; None otherwise."""
         presence = self.sg.field_presence(type_name, field_name, graph)
         if self._provided(provided, type_name, field_name) is not None:
@@ -312,7 +316,8 @@ class PlanBuilder:
             return None
         return True
 
-    def _local_on_abstract(self, graph: str, type_name: str, field_name: str, provided) -> bool:
+    def _local_on_abstract(self, graph: str, type_name: str, field_name: str,
+                           provided: SelectionSetNode | None) -> bool:
         if self._is_local(graph, type_name, field_name, provided) is None:
             return False
         for concrete in self.sg.possible_types_in(type_name, graph):
@@ -356,7 +361,7 @@ class PlanBuilder:
             rep_field = rep.add_field(key, name, "", "", has_sub)
             sub_rep = rep_field.sub if rep_field is not None else None
         used = {loc.group.id}
-        if has_sub:
+        if node.selection_set is not None and added.sub is not None:
             child_type = get_named_type(field_def.type).name
             path = loc.path + (key,) + ("@",) * _list_depth(field_def.type)
             provided = presence.provides if presence is not None and presence.provides is not None else \
@@ -378,9 +383,10 @@ class PlanBuilder:
         return used
 
     # -- jumps ---------------------------------------------------------------------------------------
-    def _candidates(self, type_name: str, field_name: str, current: str):
+    def _candidates(self, type_name: str, field_name: str,
+                    current: str) -> list[tuple[str, str, list[EntityKey], str | None]]:
         """(graph, entity type, keys, representation __typename) that could resolve the field."""
-        out = []
+        out: list[tuple[str, str, list[EntityKey], str | None]] = []
         owner = self.sg.types.get(type_name)
         if owner is None:
             return out
@@ -414,7 +420,7 @@ class PlanBuilder:
         guard = (s, t, name)
         if guard in self._jump_stack:
             return set()
-        options = []
+        options: list[tuple[tuple[int, int, int, int, int], int, str, str, EntityKey, str | None, FieldPresence | None]] = []
         for graph, entity_type, keys, rtn in self._candidates(t, name, s):
             presence = self.sg.field_presence(entity_type, name, graph)
             needs_requires = presence is not None and presence.requires is not None
@@ -452,8 +458,8 @@ class PlanBuilder:
         guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
         if guard in self._jump_stack:
             return set()
-        declared = get_named_type(self.schema.get_type(parent_loc.type_name).fields[parent_node.name.value].type).name
-        inner = node
+        declared = get_named_type(self._fields_of(parent_loc.type_name)[parent_node.name.value].type).name
+        inner: SelectionNode = node
         if declared != loc.type_name:
             inner = InlineFragmentNode(type_condition=NamedTypeNode(name=NameNode(value=loc.type_name)),
                                        directives=(), selection_set=SelectionSetNode(selections=(node,)))
@@ -480,7 +486,8 @@ class PlanBuilder:
         finally:
             self._jump_stack.discard(guard)
 
-    def jump_to_real_abstract(self, loc: Loc, nodes, selection_set, cond, rep) -> set[int]:
+    def jump_to_real_abstract(self, loc: Loc, nodes: list[SelectionNode], selection_set: SelectionSetNode | None,
+                              cond: str | None, rep: FetchSelection | None) -> set[int]:
         """The current subgraph sees an interface as an object (@interfaceObject): ask a subgraph that
         knows the concrete types for __typename and for fragments on them."""
         t = loc.type_name
@@ -517,7 +524,7 @@ class PlanBuilder:
             self._jump_stack.discard(guard)
 
     def _entity_group(self, loc: Loc, graph: str, entity_type: str, key: EntityKey, rtn: str | None,
-                      requires: SelectionSetNode | None):
+                      requires: SelectionSetNode | None) -> tuple[FetchGroup | None, set[int]]:
         representation = FetchSelection()
         representation.add_field("__typename", "__typename")
         loc.sel.add_field("__typename", "__typename")  # every representation carries it
@@ -538,14 +545,15 @@ class PlanBuilder:
         target.accepted_types = frozenset({entity_type, *self.sg.possible_types(entity_type)})
         return target, deps | {target.id}
 
-    def _key_is_local(self, graph: str, type_name: str, selection: SelectionSetNode, provided) -> bool:
+    def _key_is_local(self, graph: str, type_name: str, selection: SelectionSetNode,
+                      provided: SelectionSetNode | None) -> bool:
         for s in selection.selections:
             if not isinstance(s, FieldNode):
                 return False
             if self._is_local(graph, type_name, s.name.value, provided, for_key=True) is None:
                 return False
             if s.selection_set is not None:
-                field_def = self.schema.get_type(type_name).fields.get(s.name.value)  # type: ignore[union-attr]
+                field_def = self._fields_of(type_name).get(s.name.value)
                 if field_def is None:
                     return False
                 child = get_named_type(field_def.type).name
@@ -556,7 +564,8 @@ class PlanBuilder:
                     return False
         return True
 
-    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int, provided=None) -> int:
+    def _cost(self, graph: str, type_name: str, node: FieldNode, depth: int,
+              provided: SelectionSetNode | None = None) -> int:
         """How many fields under `node` the subgraph cannot resolve itself (a rough fetch count)."""
         name = node.name.value
         if depth > 6 or name.startswith("__"):
@@ -575,7 +584,7 @@ class PlanBuilder:
             return 1
         if node.selection_set is None:
             return 0
-        field_def = getattr(self.schema.get_type(type_name), "fields", {}).get(name)
+        field_def = self._fields_of(type_name).get(name)
         if field_def is None:
             return 0
         presence = self.sg.field_presence(type_name, name, graph)
@@ -585,20 +594,16 @@ class PlanBuilder:
                                     child_provided)
 
     def _selection_cost(self, graph: str, type_name: str, selection_set: SelectionSetNode, depth: int,
-                        provided=None) -> int:
+                        provided: SelectionSetNode | None = None) -> int:
         total = 0
         for s in selection_set.selections:
             if isinstance(s, FieldNode):
                 total += self._cost(graph, type_name, s, depth, provided)
                 continue
-            if isinstance(s, InlineFragmentNode):
-                cond = s.type_condition.name.value if s.type_condition else type_name
-                inner = s.selection_set
-            elif isinstance(s, FragmentSpreadNode) and s.name.value in self.fragments:
-                frag = self.fragments[s.name.value]
-                cond, inner = frag.type_condition.name.value, frag.selection_set
-            else:
+            if not isinstance(s, InlineFragmentNode):
                 continue
+            cond = s.type_condition.name.value if s.type_condition else type_name
+            inner = s.selection_set
             if cond != type_name and not self.sg.is_abstract(cond) and self.sg.is_abstract(type_name) \
                     and cond not in self.sg.possible_types_in(type_name, graph):
                 total += len(inner.selections)  # this subgraph never returns that type here
@@ -615,25 +620,3 @@ def _top_fields(selection: SelectionSetNode) -> list[str]:
 def _covers(representation: FetchSelection, key: SelectionSetNode) -> bool:
     present = {f.name for f in representation.fields.values()}
     return all(name in present for name in _top_fields(key))
-
-
-def collect_root_fields(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> list[FieldNode]:
-    """Root fields in order, with fragments at the root flattened (their @skip/@include moved onto fields)."""
-    out: list[FieldNode] = []
-
-    def walk(selection_set: SelectionSetNode, inherited: tuple) -> None:
-        for s in selection_set.selections:
-            if isinstance(s, FieldNode):
-                if inherited:
-                    s = FieldNode(alias=s.alias, name=s.name, arguments=s.arguments,
-                                  directives=tuple(s.directives or ()) + inherited, selection_set=s.selection_set)
-                out.append(s)
-            elif isinstance(s, InlineFragmentNode):
-                walk(s.selection_set, inherited + tuple(s.directives or ()))
-            elif isinstance(s, FragmentSpreadNode):
-                frag = fragments.get(s.name.value)
-                if frag is not None:
-                    walk(frag.selection_set, inherited + tuple(s.directives or ()))
-
-    walk(operation.selection_set, ())
-    return out

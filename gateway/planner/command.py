@@ -9,7 +9,9 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse, validate
 
-from gateway.planner.build import PlanningError, build_plan
+from gateway.document import GraphQLRequestError, analyze_document
+from gateway.planner.build import build_plan
+from gateway.planner.errors import PlanningError
 from gateway.planner.printer import print_plan
 from gateway.supergraph import SupergraphError, load_supergraph
 
@@ -42,7 +44,9 @@ def plan_command(args: argparse.Namespace) -> int:
     if errors:
         return _fail("the query is not valid against the API schema:\n" + "\n".join(f"  {e.message}" for e in errors))
     try:
-        plan = build_plan(supergraph, document, args.operation_name)
+        plan = build_plan(supergraph, analyze_document(document, args.operation_name, query))
+    except GraphQLRequestError as error:
+        return _fail(str(error))
     except PlanningError as error:
         return _fail(str(error))
     if plan.errors:

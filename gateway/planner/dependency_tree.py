@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.planner.conditions import ConditionTerm
+from gateway.document import ConditionTerm
 from gateway.planner.nodes import Condition, Parallel, PlanNode, Sequence
 
 
@@ -82,7 +82,7 @@ def _sequence(parts: list[PlanNode | None]) -> PlanNode | None:
         nodes.extend(p.nodes if isinstance(p, Sequence) else [p])
     if not nodes:
         return None
-    return nodes[0] if len(nodes) == 1 else Sequence(nodes=nodes)
+    return nodes[0] if len(nodes) == 1 else Sequence(nodes=tuple(nodes))
 
 
 def _parallel(parts: list[PlanNode | None]) -> PlanNode | None:
@@ -93,7 +93,7 @@ def _parallel(parts: list[PlanNode | None]) -> PlanNode | None:
         nodes.extend(p.nodes if isinstance(p, Parallel) else [p])
     if not nodes:
         return None
-    return nodes[0] if len(nodes) == 1 else Parallel(nodes=nodes)
+    return nodes[0] if len(nodes) == 1 else Parallel(nodes=tuple(nodes))
 
 
 def _components(ids: list[int], deps: dict[int, frozenset[int]]) -> list[list[int]]:

@@ -4,11 +4,14 @@ A tree of fields (keyed by the key they get in the merged response) and inline f
 the argument and directive text already printed from the client's document, so printing is a join.
 `sent_key` differs from `response_key` only where a field must be aliased in the subgraph query
 (a field whose type differs between sibling fragments); the executor renames it back.
+A plan never holds these (they change while the planner works): `frozen()` copies one for a Fetch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from gateway.planner.nodes import PlanField, PlanFragment, PlanSelection
 
 
 @dataclass
@@ -71,10 +74,10 @@ class FetchSelection:
                 if mine.sub is None:
                     mine.sub = FetchSelection()
                 mine.sub.merge_from(f.sub)
-        for key, frag in other.fragments.items():
-            mine_frag = self.fragments.get(key)
+        for frag_key, frag in other.fragments.items():
+            mine_frag = self.fragments.get(frag_key)
             if mine_frag is None:
-                self.fragments[key] = frag
+                self.fragments[frag_key] = frag
             else:
                 mine_frag.sub.merge_from(frag.sub)
 
@@ -83,6 +86,14 @@ class FetchSelection:
             if f.sent_key is not None or (f.sub is not None and f.sub.has_renames()):
                 return True
         return any(frag.sub.has_renames() for frag in self.fragments.values())
+
+    def frozen(self) -> PlanSelection:
+        """An immutable copy for a plan node (the planner keeps changing its own groups)."""
+        return PlanSelection(
+            tuple(PlanField(f.response_key, f.name, f.sent_key, f.sub.frozen() if f.sub is not None else None)
+                  for f in self.fields.values()),
+            tuple(PlanFragment(frag.type_condition, frag.sub.frozen()) for frag in self.fragments.values()),
+        )
 
     def print(self, indent: int = 1, pretty: bool = False) -> str:
         parts: list[str] = []
@@ -104,15 +115,6 @@ class FetchSelection:
             pad = "  " * indent
             return "\n".join(pad + p for p in parts)
         return " ".join(parts)
-
-
-def flat_fields(selection: FetchSelection | None) -> tuple[tuple[str, str], ...] | None:
-    """(response key, name) pairs if the representation is flat (no nesting, no fragments), else None."""
-    if selection is None or selection.fragments:
-        return None
-    if any(f.sub is not None for f in selection.fields.values()):
-        return None
-    return tuple((f.response_key, f.name) for f in selection.fields.values())
 
 
 def _wrap(inner: str, indent: int, pretty: bool) -> str:

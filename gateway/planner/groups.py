@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gateway.document import ConditionTerm
 from gateway.planner.fetch_selection import FetchSelection
 
 
@@ -31,8 +32,8 @@ class GroupIndex:
 
     def __init__(self) -> None:
         self.groups: list[FetchGroup] = []
-        self._by_key: dict[tuple, list[FetchGroup]] = {}
-        self._places: set[tuple] = set()
+        self._by_key: dict[tuple[str, tuple[str, ...], str | None, str, frozenset[ConditionTerm]], list[FetchGroup]] = {}
+        self._places: set[tuple[str, tuple[str, ...], str | None, str]] = set()
 
     def depends_on(self, group_id: int, other_id: int) -> bool:
         """True if group `group_id` is `other_id` or (transitively) waits for it."""
@@ -48,16 +49,16 @@ class GroupIndex:
             stack.extend(self.groups[g].deps)
         return False
 
-    def existing(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
+    def existing(self, subgraph: str, path: tuple[str, ...], entity_type: str | None, tag: str,
                  conditions: frozenset[tuple[str, bool]] = frozenset()) -> list[FetchGroup]:
         return self._by_key.get((subgraph, path, entity_type, tag, conditions), [])
 
-    def used(self, subgraph: str, path: tuple, entity_type: str | None, tag: str) -> bool:
+    def used(self, subgraph: str, path: tuple[str, ...], entity_type: str | None, tag: str) -> bool:
         """Whether some group, under any conditions, already fetches from `subgraph` here (a choice
         that reuses it is likely to save a fetch once refinement merges siblings)."""
         return (subgraph, path, entity_type, tag) in self._places
 
-    def get_or_create(self, subgraph: str, path: tuple, entity_type: str | None, tag: str,
+    def get_or_create(self, subgraph: str, path: tuple[str, ...], entity_type: str | None, tag: str,
                       deps: set[int], representation: FetchSelection | None = None,
                       conditions: frozenset[tuple[str, bool]] = frozenset()) -> FetchGroup:
         # groups needed under different @skip/@include conditions stay apart here, so a fetch needed

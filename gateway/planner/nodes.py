@@ -1,74 +1,164 @@
-"""Plan nodes: plain dataclasses, printable and serialisable (`to_dict`) in the shape Apollo uses."""
+"""Plan nodes: immutable plain data (frozen dataclasses, tuples), printable and serialisable.
+
+`to_dict()` gives the shape Apollo uses (`kind`, `serviceName`, `operation`, `requires`, …) plus what
+kyodo's executor needs to run a fetch (entity type, accepted types, key fields, output renames, id);
+`QueryPlan.from_dict()` rebuilds an equal plan from it. The planner shares nothing mutable with a
+plan: the selections a fetch carries are frozen copies of the planner's working ones.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Union
-
-from gateway.planner.fetch_selection import FetchSelection
+from dataclasses import dataclass
+from typing import Any, Union
 
 
-@dataclass
+@dataclass(frozen=True)
+class PlanField:
+    response_key: str
+    name: str
+    sent_key: str | None = None  # the alias used in the subgraph query, when not response_key
+    sub: PlanSelection | None = None
+
+
+@dataclass(frozen=True)
+class PlanFragment:
+    type_condition: str | None
+    sub: PlanSelection
+
+
+@dataclass(frozen=True)
+class PlanSelection:
+    """A representation shape (`requires`) or the part of a fetch's selection the executor reads."""
+
+    fields: tuple[PlanField, ...] = ()
+    fragments: tuple[PlanFragment, ...] = ()
+
+    def flat(self) -> tuple[tuple[str, str], ...] | None:
+        """(response key, name) pairs if the selection is flat (no nesting, no fragments), else None."""
+        if self.fragments or any(f.sub is not None for f in self.fields):
+            return None
+        return tuple((f.response_key, f.name) for f in self.fields)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for f in self.fields:
+            item: dict[str, Any] = {"kind": "Field", "name": f.name}
+            if f.response_key != f.name:
+                item["alias"] = f.response_key
+            if f.sent_key is not None:
+                item["sentKey"] = f.sent_key
+            if f.sub is not None:
+                item["selections"] = f.sub.to_dicts()
+            out.append(item)
+        for frag in self.fragments:
+            out.append({"kind": "InlineFragment", "typeCondition": frag.type_condition,
+                        "selections": frag.sub.to_dicts()})
+        return out
+
+    @classmethod
+    def from_dicts(cls, items: list[dict[str, Any]]) -> PlanSelection:
+        fields: list[PlanField] = []
+        fragments: list[PlanFragment] = []
+        for item in items:
+            if item["kind"] == "Field":
+                sub = item.get("selections")
+                fields.append(PlanField(item.get("alias", item["name"]), item["name"], item.get("sentKey"),
+                                        cls.from_dicts(sub) if sub is not None else None))
+            else:
+                fragments.append(PlanFragment(item.get("typeCondition"), cls.from_dicts(item["selections"])))
+        return cls(tuple(fields), tuple(fragments))
+
+
+@dataclass(frozen=True)
 class Fetch:
     subgraph: str  # join__Graph name
     operation: str  # the GraphQL text sent to the subgraph
-    variable_usages: list[str]
+    variable_usages: tuple[str, ...]
     operation_kind: str = "query"
     entity_type: str | None = None  # set for `_entities` fetches
-    requires: FetchSelection | None = None  # representation shape: key + @requires fields
+    requires: PlanSelection | None = None  # representation shape: key + @requires fields
     representation_typename: str | None = None  # fixed __typename (interface objects), else the object's own
     accepted_types: frozenset[str] = frozenset()  # runtime __typename values this fetch applies to
-    selection: FetchSelection | None = None  # what the fetch selects (under `... on entity_type` for entities)
-    has_renames: bool = False
     key_fields: frozenset[str] = frozenset()  # representation fields that must be non-null to send it
-    flat_requires: tuple[tuple[str, str], ...] | None = None  # (response key, name) when `requires` is flat
+    # the fetch's selection when some field is aliased in the subgraph query (see PlanField.sent_key)
+    renames: PlanSelection | None = None
     id: int = 0
 
-    def to_dict(self) -> dict:
-        out: dict = {
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "kind": "Fetch",
             "serviceName": self.subgraph,
             "variableUsages": list(self.variable_usages),
             "operation": self.operation,
             "operationKind": self.operation_kind,
+            "id": self.id,
         }
         if self.requires is not None:
-            out["requires"] = _selection_to_dicts(self.requires, self.entity_type)
+            out["requires"] = [{"kind": "InlineFragment", "typeCondition": self.entity_type,
+                                "selections": self.requires.to_dicts()}]
+        if self.entity_type is not None:
+            out["entityType"] = self.entity_type
+        if self.representation_typename is not None:
+            out["representationTypename"] = self.representation_typename
+        if self.accepted_types:
+            out["acceptedTypes"] = sorted(self.accepted_types)
+        if self.key_fields:
+            out["keyFields"] = sorted(self.key_fields)
+        if self.renames is not None:
+            out["outputRenames"] = self.renames.to_dicts()
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Fetch:
+        requires = data.get("requires")
+        renames = data.get("outputRenames")
+        return cls(
+            subgraph=data["serviceName"],
+            operation=data["operation"],
+            variable_usages=tuple(data.get("variableUsages") or ()),
+            operation_kind=data.get("operationKind", "query"),
+            entity_type=data.get("entityType"),
+            requires=PlanSelection.from_dicts(requires[0]["selections"]) if requires else None,
+            representation_typename=data.get("representationTypename"),
+            accepted_types=frozenset(data.get("acceptedTypes") or ()),
+            key_fields=frozenset(data.get("keyFields") or ()),
+            renames=PlanSelection.from_dicts(renames) if renames is not None else None,
+            id=data.get("id", 0),
+        )
 
-@dataclass
+
+@dataclass(frozen=True)
 class Flatten:
-    path: list[str]  # response keys; "@" walks into a list
+    path: tuple[str, ...]  # response keys; "@" walks into a list
     node: Fetch
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": "Flatten", "path": list(self.path), "node": self.node.to_dict()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Sequence:
-    nodes: list[PlanNode] = field(default_factory=list)
+    nodes: tuple[PlanNode, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": "Sequence", "nodes": [n.to_dict() for n in self.nodes]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Parallel:
-    nodes: list[PlanNode] = field(default_factory=list)
+    nodes: tuple[PlanNode, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": "Parallel", "nodes": [n.to_dict() for n in self.nodes]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Condition:
     variable: str
     if_clause: PlanNode | None = None
     else_clause: PlanNode | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "Condition",
             "condition": self.variable,
@@ -80,16 +170,41 @@ class Condition:
 PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition]
 
 
-@dataclass
+def node_from_dict(data: dict[str, Any]) -> PlanNode:
+    kind = data["kind"]
+    if kind == "Fetch":
+        return Fetch.from_dict(data)
+    if kind == "Flatten":
+        return Flatten(tuple(data["path"]), Fetch.from_dict(data["node"]))
+    if kind == "Sequence":
+        return Sequence(tuple(node_from_dict(n) for n in data["nodes"]))
+    if kind == "Parallel":
+        return Parallel(tuple(node_from_dict(n) for n in data["nodes"]))
+    if kind == "Condition":
+        if_clause, else_clause = data.get("ifClause"), data.get("elseClause")
+        return Condition(data["condition"], node_from_dict(if_clause) if if_clause else None,
+                         node_from_dict(else_clause) if else_clause else None)
+    raise ValueError(f"unknown plan node kind {kind!r}")
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     node: PlanNode | None
     operation_kind: str = "query"
-    errors: list[str] = field(default_factory=list)  # set when no plan exists; the executor reports them
-    # the executor's per-plan memo (compiled response shapes); not part of the plan's data
-    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    errors: tuple[str, ...] = ()  # set when no plan exists; the executor reports them
 
-    def to_dict(self) -> dict:
-        return {"kind": "QueryPlan", "node": self.node.to_dict() if self.node else None}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "QueryPlan", "node": self.node.to_dict() if self.node else None,
+                               "operationKind": self.operation_kind}
+        if self.errors:
+            out["errors"] = list(self.errors)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryPlan:
+        node = data.get("node")
+        return cls(node_from_dict(node) if node else None, data.get("operationKind", "query"),
+                   tuple(data.get("errors") or ()))
 
     def fetches(self) -> list[Fetch]:
         out: list[Fetch] = []
@@ -110,20 +225,3 @@ class QueryPlan:
 
         walk(self.node)
         return out
-
-
-def _selection_to_dicts(selection: FetchSelection, type_condition: str | None) -> list[dict]:
-    def fields(sel: FetchSelection) -> list[dict]:
-        out: list[dict] = []
-        for f in sel.fields.values():
-            item: dict = {"kind": "Field", "name": f.name}
-            if f.response_key != f.name:
-                item["alias"] = f.response_key
-            if f.sub is not None:
-                item["selections"] = fields(f.sub)
-            out.append(item)
-        for frag in sel.fragments.values():
-            out.append({"kind": "InlineFragment", "typeCondition": frag.type_condition, "selections": fields(frag.sub)})
-        return out
-
-    return [{"kind": "InlineFragment", "typeCondition": type_condition, "selections": fields(selection)}]

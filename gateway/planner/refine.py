@@ -1,13 +1,18 @@
 """Refinement passes over the planner's fetch groups (plain data), run after the search, before the tree.
 
-Each pass takes the groups of one plan and returns the groups to keep; `refine` runs them in order.
-The search already reuses a group when it can (same subgraph, path and conditions), so on most
+Each pass takes the groups of one plan and returns the groups to keep, the same list object when it
+changed nothing; `refine` runs the named passes in order, round after round, until a whole round
+changes nothing (a fixed point). Every change removes a group, so there are at most as many rounds
+as groups; the planning deadline is checked between passes. The search already reuses a group when it can (same subgraph, path and conditions), so on most
 operations these passes change nothing; they catch what the search left apart: groups split by
 @skip/@include conditions that are safe to send together, and groups left empty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from gateway.planner.errors import Deadline, RefinementError
 from gateway.planner.fetch_selection import FetchSelection
 from gateway.planner.groups import FetchGroup, compatible
 
@@ -70,14 +75,34 @@ def merge_sibling_fetches(groups: list[FetchGroup]) -> list[FetchGroup]:
                     g.deps.discard(b.id)
                     if g.id != a.id:
                         g.deps.add(a.id)
+    if not removed:
+        return groups
     return [g for g in groups if g.id not in removed]
 
 
-def refine(groups: list[FetchGroup]) -> list[FetchGroup]:
-    """All passes, in order."""
-    for step in (prune_empty_fetches, merge_sibling_fetches):
-        groups = step(groups)
-    return groups
+RefinementPass = Callable[[list[FetchGroup]], list[FetchGroup]]
+
+# In order; each is named for what it does, and listed in a plan's refinement when it changed something.
+PASSES: tuple[RefinementPass, ...] = (prune_empty_fetches, merge_sibling_fetches)
+
+
+def refine(groups: list[FetchGroup], deadline: Deadline | None = None,
+           passes: tuple[RefinementPass, ...] = PASSES) -> list[FetchGroup]:
+    """Run the passes to a fixed point."""
+    deadline = deadline or Deadline()
+    for _round in range(len(groups) + 1):
+        changed = False
+        for step in passes:
+            deadline.check(f"refinement ({step.__name__})")
+            result = step(groups)
+            if result is not groups:
+                if len(result) >= len(groups):
+                    raise RefinementError(f"refinement pass {step.__name__} changed the groups without removing one")
+                changed = True
+                groups = result
+        if not changed:
+            return groups
+    raise RefinementError("refinement did not reach a fixed point")
 
 
 def _same_target(a: FetchGroup, b: FetchGroup) -> bool:
@@ -107,10 +132,10 @@ def _mergeable(a: FetchSelection, b: FetchSelection) -> bool:
             continue
         if mine.signature() != f.signature() or mine.sent_key != f.sent_key or (mine.sub is None) != (f.sub is None):
             return False
-        if f.sub is not None and not _mergeable(mine.sub, f.sub):  # type: ignore[arg-type]
+        if f.sub is not None and mine.sub is not None and not _mergeable(mine.sub, f.sub):
             return False
-    for key, frag in b.fragments.items():
-        mine_frag = a.fragments.get(key)
+    for frag_key, frag in b.fragments.items():
+        mine_frag = a.fragments.get(frag_key)
         if mine_frag is not None and not _mergeable(mine_frag.sub, frag.sub):
             return False
     return True

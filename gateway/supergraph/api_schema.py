@@ -6,43 +6,55 @@ than @deprecated/@specifiedBy/@oneOf, so a query naming a hidden element fails v
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql import (
+    ConstDirectiveNode,
+    DefinitionNode,
     DirectiveDefinitionNode,
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
+    FieldDefinitionNode,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeDefinitionNode,
+    TypeNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
 )
+from graphql.language import Node
 
 from gateway.supergraph.links import LinkNames
 
 _KEPT_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
 
 
-def _hidden(node, inaccessible: str) -> bool:
-    return any(d.name.value == inaccessible for d in node.directives or ())
+def _hidden(node: Node, inaccessible: str) -> bool:
+    return any(d.name.value == inaccessible for d in getattr(node, "directives", None) or ())
 
 
-def _kept_directives(node):
-    return tuple(d for d in node.directives or () if d.name.value in _KEPT_DIRECTIVES)
+def _kept_directives(node: Node) -> tuple[ConstDirectiveNode, ...]:
+    return tuple(d for d in getattr(node, "directives", None) or () if d.name.value in _KEPT_DIRECTIVES)
 
 
-def _named(type_node) -> str:
-    while hasattr(type_node, "type"):
+def _named(type_node: TypeNode) -> str:
+    while isinstance(type_node, (ListTypeNode, NonNullTypeNode)):
         type_node = type_node.type
-    return type_node.name.value
+    assert isinstance(type_node, NamedTypeNode)
+    name: str = type_node.name.value
+    return name
 
 
 def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
@@ -53,7 +65,7 @@ def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
             if d.name.value.startswith(prefixes) or _hidden(d, names.inaccessible):
                 hidden_types.add(d.name.value)
 
-    definitions = []
+    definitions: list[DefinitionNode] = []
     for d in document.definitions:
         if isinstance(d, DirectiveDefinitionNode):
             if d.name.value in _KEPT_DIRECTIVES:
@@ -67,7 +79,7 @@ def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
         if name is not None and name.value in hidden_types:
             continue
         if isinstance(d, (ObjectTypeDefinitionNode, ObjectTypeExtensionNode, InterfaceTypeDefinitionNode, InterfaceTypeExtensionNode)):
-            fields = []
+            fields: list[FieldDefinitionNode] = []
             for f in d.fields or ():
                 if _hidden(f, names.inaccessible) or _named(f.type) in hidden_types:
                     continue
@@ -90,12 +102,12 @@ def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
             )
             definitions.append(d.__class__(**{**_node_kwargs(d), "values": values, "directives": ()}))
         elif isinstance(d, (InputObjectTypeDefinitionNode, InputObjectTypeExtensionNode)):
-            fields = tuple(
+            input_fields = tuple(
                 f.__class__(**{**_node_kwargs(f), "directives": _kept_directives(f)})
                 for f in d.fields or ()
                 if not _hidden(f, names.inaccessible)
             )
-            definitions.append(d.__class__(**{**_node_kwargs(d), "fields": fields, "directives": ()}))
+            definitions.append(d.__class__(**{**_node_kwargs(d), "fields": input_fields, "directives": ()}))
         elif isinstance(d, TypeDefinitionNode):
             definitions.append(d.__class__(**{**_node_kwargs(d), "directives": _kept_directives(d)}))
         else:
@@ -103,5 +115,5 @@ def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
     return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
 
 
-def _node_kwargs(node) -> dict:
+def _node_kwargs(node: Node) -> dict[str, Any]:
     return {k: getattr(node, k) for k in node.keys if k != "loc"}

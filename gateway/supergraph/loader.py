@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql import (
+    ConstDirectiveNode,
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
     GraphQLError,
@@ -13,6 +16,8 @@ from graphql import (
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
     ScalarTypeDefinitionNode,
+    TypeDefinitionNode,
+    TypeExtensionNode,
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
@@ -53,7 +58,7 @@ _KINDS = {
 }
 
 
-def _args(directive) -> dict:
+def _args(directive: ConstDirectiveNode) -> dict[str, Any]:
     return {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
 
 
@@ -93,7 +98,7 @@ def load_supergraph(sdl: str) -> Supergraph:
     declared_graphs: dict[str, bool] = {}
     for d in document.definitions:
         kind = _KINDS.get(type(d))
-        if kind is None:
+        if kind is None or not isinstance(d, (TypeDefinitionNode, TypeExtensionNode)):
             continue
         type_name = d.name.value
         if type_name.startswith(names.machinery_prefixes()):

@@ -82,7 +82,7 @@ class Supergraph:
     subgraphs: dict[str, SubgraphInfo]
     types: dict[str, TypeOwnership]
     graph_order: list[str]
-    _possible_cache: dict = field(default_factory=dict, repr=False)
+    _possible_cache: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     # -- questions the planner asks ------------------------------------------------------------------
     def type_known_in(self, type_name: str, graph: str) -> bool:
@@ -115,7 +115,7 @@ class Supergraph:
         from graphql import is_abstract_type
 
         if t is not None and is_abstract_type(t):
-            result = [p.name for p in self.schema.get_possible_types(t)]  # type: ignore[arg-type]
+            result: list[str] = [p.name for p in self.schema.get_possible_types(t)]
         else:
             result = [type_name]
         self._possible_cache[type_name] = result

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.document import analyze_document, prepare_operation
 from gateway.executor import HttpSubgraphFetcher, execute_plan
 from gateway.planner import build_plan
 from gateway.supergraph import Supergraph, load_supergraph
@@ -215,14 +216,16 @@ class Gateway:
         document = parse(query)
         errors = validate(self.supergraph.api_schema, document)
         assert not errors, errors
-        return build_plan(self.supergraph, document, operation_name)
+        return build_plan(self.supergraph, analyze_document(document, operation_name, query))
 
     async def execute(self, query: str, variables: dict | None = None, operation_name: str | None = None) -> dict:
         document = parse(query)
         errors = validate(self.supergraph.api_schema, document)
         assert not errors, errors
-        plan = build_plan(self.supergraph, document, operation_name)
-        return await execute_plan(plan, self.supergraph, document, operation_name, variables or {}, self.fetcher)
+        analysis = analyze_document(document, operation_name, query)
+        plan = build_plan(self.supergraph, analysis)
+        prepared = prepare_operation(self.supergraph.api_schema, analysis, variables)
+        return await execute_plan(plan, self.supergraph, prepared, self.fetcher)
 
 
 @contextlib.asynccontextmanager

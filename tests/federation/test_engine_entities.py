@@ -101,7 +101,7 @@ async def test_plan_shape_is_products_then_reviews_then_accounts() -> None:
     fetches = plan.fetches()
     assert [f.subgraph for f in fetches] == ["PRODUCTS", "REVIEWS", "ACCOUNTS"]
     flattens = [n for n in plan.node.nodes if isinstance(n, Flatten)]
-    assert [f.path for f in flattens] == [["topProducts", "@"], ["topProducts", "@", "reviews", "@", "author"]]
+    assert [f.path for f in flattens] == [("topProducts", "@"), ("topProducts", "@", "reviews", "@", "author")]
     assert isinstance(plan.node.nodes[0], Fetch)
     assert "_entities" in fetches[1].operation and "upc" in fetches[0].operation
     assert "Flatten(path: \"topProducts.@\")" in print_plan(plan)

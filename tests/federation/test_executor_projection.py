@@ -16,7 +16,7 @@ enum Kind { BIG SMALL }
 
 def project(query: str, data: dict) -> tuple[object, list[dict]]:
     document = parse(query)
-    compiler = ShapeCompiler(SCHEMA, {}, {})
+    compiler = ShapeCompiler(SCHEMA, {})
     errors: list[dict] = []
     root = ObjectShape(compiler.fields("Query", (document.definitions[0].selection_set,)))
     return Projector(compiler, errors, set()).project_object(root, "Query", data, None), errors

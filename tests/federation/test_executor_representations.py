@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.executor.flat_representation import FlatRepresentation
 from gateway.executor.representations import objects_at, objects_with_paths, path_list
-from gateway.planner.nodes import Fetch
+from gateway.planner import Fetch, PlanField, PlanSelection
 
 
 def fetch(flat, key_fields=("upc",), accepted=frozenset({"Product"}), fixed=None) -> Fetch:
-    return Fetch(subgraph="INVENTORY", operation="", variable_usages=[], entity_type="Product",
-                 flat_requires=flat, key_fields=frozenset(key_fields), accepted_types=accepted,
+    requires = PlanSelection(tuple(PlanField(key, name) for key, name in flat)) if flat is not None else None
+    return Fetch(subgraph="INVENTORY", operation="", variable_usages=(), entity_type="Product",
+                 requires=requires, key_fields=frozenset(key_fields), accepted_types=accepted,
                  representation_typename=fixed)
 
 
@@ -50,7 +53,9 @@ def test_unhashable_values_are_compared_by_value() -> None:
 
 
 def test_general_cases_are_not_compiled() -> None:
-    assert FlatRepresentation.of(fetch(None)) is None  # nested @requires
+    nested = PlanSelection((PlanField("__typename", "__typename"), PlanField("upc", "upc"),
+                            PlanField("dimensions", "dimensions", sub=PlanSelection((PlanField("size", "size"),)))))
+    assert FlatRepresentation.of(replace(fetch(FLAT), requires=nested)) is None  # nested @requires
     assert FlatRepresentation.of(fetch(FLAT, fixed="Node")) is None  # interface object
     assert FlatRepresentation.of(fetch(FLAT, key_fields=("id",))) is None  # key not in the representation
 

@@ -115,7 +115,7 @@ def test_refine_runs_every_pass() -> None:
 
 # -- dependency_tree ----------------------------------------------------------------------------------
 def item(gid: int, subgraph: str, deps=(), conditions=()) -> TreeItem:
-    return TreeItem(id=gid, deps=frozenset(deps), node=Fetch(subgraph=subgraph, operation="{ x }", variable_usages=[]),
+    return TreeItem(id=gid, deps=frozenset(deps), node=Fetch(subgraph=subgraph, operation="{ x }", variable_usages=()),
                     conditions=frozenset(conditions))
 
 
