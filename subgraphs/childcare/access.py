@@ -3,7 +3,8 @@
 A child's checkups and vaccinations are 要配慮個人情報. They go only to the child (as they grow), a guardian,
 or staff of the child's municipality holding `childcare:read` (`childcare:write` to record), where that
 municipality has joined the childcare platform; never to vendors or anonymous callers. Every decision is
-audited (subgraphs/common/audit.py) — a refusal in a transaction of its own, since the caller's rolls back.
+audited (subgraphs/common/audit.py) — reads and refusals in the request's one audit transaction
+(subgraphs/common/request_audit.py), since the caller's may roll back.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.childcare.models import Child, Guardianship
-from subgraphs.common import audit
-from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, relation
+
+from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, note_access, relation
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 
 PLATFORM = "childcare"
@@ -70,13 +71,7 @@ async def authorize_child(ctx: RequestContext, session: AsyncSession, child: Chi
 
 async def _record_refusal(ctx: RequestContext, session: AsyncSession, subject: SubjectRef,
                           fields: tuple[str, ...], purpose: str) -> None:
-    if ctx.database is None:
-        await audit.record(session, ctx.principal, subject.id, fields, purpose, "denied",
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
-        return
-    async with ctx.database.transaction() as own:
-        await audit.record(own, ctx.principal, subject.id, fields, purpose, "denied",
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+    await note_access(ctx, session, subject, fields, purpose, "denied")
 
 
 def require_self_or_staff(ctx: RequestContext, resident_id: str) -> None:

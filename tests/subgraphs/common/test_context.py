@@ -55,8 +55,11 @@ async def test_authorize_personal_audits_permits_and_refusals(common_db):
 
     async def attempt(principal, subject=CHILD):  # noqa: ANN001, ANN202
         ctx = RequestContext("childcare", principal, "req-1", database=common_db)
-        async with common_db.transaction() as session:
-            return await authorize_personal(ctx, session, subject, "childcare", fields=["name"], purpose="test")
+        try:
+            async with common_db.transaction() as session:
+                return await authorize_personal(ctx, session, subject, "childcare", fields=["name"], purpose="test")
+        finally:   # the request ends: its noted reads and refusals are written (SubgraphGraphQL does this)
+            await ctx.audit_log.flush(common_db)
 
     assert await attempt(make_principal("r-mother", HIMEJI)) == "guardian"
     with pytest.raises(Forbidden):
