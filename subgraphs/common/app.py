@@ -46,7 +46,8 @@ class SubgraphGraphQL(GraphQL):
 
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
         return request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
-                               response=response, connection_share=self.settings.request_connections)
+                               response=response, connection_share=self.settings.request_connections,
+                               max_entities=self.settings.max_entities)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value,  # noqa: ANN001, ANN201, PLR0917
                                 sub_response):

@@ -47,6 +47,7 @@ class RequestContext:
     extras: dict[str, Any] = field(default_factory=dict)
     audit_log: RequestAudit = field(default_factory=RequestAudit)   # reads noted now, written once at the end
     connection_share: int = 2                 # database connections this request may hold at once
+    max_entities: int = 1000                  # representations one `_entities` call may carry
 
     @property
     def is_anonymous(self) -> bool:
@@ -103,7 +104,7 @@ def principal_from_token(token: str | None, subgraph: str, keys: Any = None) -> 
 
 
 def request_context(request: Any, subgraph_name: str, *, database: Any = None, keys: Any = None,
-                    response: Any = None, connection_share: int = 2) -> RequestContext:
+                    response: Any = None, connection_share: int = 2, max_entities: int = 1000) -> RequestContext:
     """Build the context from a Starlette request's headers."""
     headers = request.headers
     principal, error = principal_from_token(headers.get(CONTEXT_HEADER), subgraph_name, keys)
@@ -112,7 +113,7 @@ def request_context(request: Any, subgraph_name: str, *, database: Any = None, k
     request_id = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
     return RequestContext(subgraph=subgraph_name, principal=principal, request_id=request_id[:64],
                           database=database, request=request, response=response, context_error=error,
-                          connection_share=connection_share)
+                          connection_share=connection_share, max_entities=max_entities)
 
 
 # --- the personal-data rule ------------------------------------------------------------------------------
