@@ -27,6 +27,7 @@ from subgraphs.common.context import RequestContext, request_context
 from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
 from subgraphs.common.errors import AuditUnavailable
+from subgraphs.common.load_shedding import LoadShedding
 from subgraphs.common.serving_settings import ServingSettings
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
@@ -109,10 +110,13 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
         routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],
         lifespan=_as_context_manager(lifespan),
     )
+    # Inside the request log, so shed requests are logged too; outside the app, so nothing queues.
+    app.add_middleware(LoadShedding, settings=settings, subgraph=name)
     install_subgraph_telemetry(app, name)  # request log; tracing when OTEL_* asks for it
     app.state.subgraph = name
     app.state.database = database
     app.state.schema = schema
+    app.state.settings = settings
     return app
 
 
