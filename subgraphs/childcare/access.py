@@ -3,7 +3,8 @@
 A child's checkups and vaccinations are 要配慮個人情報. They go only to the child (as they grow), a guardian,
 or staff of the child's municipality holding `childcare:read` (`childcare:write` to record), where that
 municipality has joined the childcare platform; never to vendors or anonymous callers. Every decision is
-audited (subgraphs/common/audit.py) — a refusal in a transaction of its own, since the caller's rolls back.
+audited (subgraphs/common/audit.py) — reads and refusals in the request's one audit transaction
+(subgraphs/common/request_audit.py), since the caller's may roll back.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.childcare.models import Child, Guardianship
-from subgraphs.common import audit
-from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, relation
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+
+from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, note_access, relation
+from subgraphs.common.errors import BadUserInput, Forbidden, KyodoError, NotFound, Unauthenticated
 
 PLATFORM = "childcare"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -44,13 +45,29 @@ async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) 
     """The child row; a missing child is NOT_FOUND only for staff (others cannot tell absent from forbidden)."""
     child = await session.get(Child, check_id(child_id))
     if child is None:
-        principal = ctx.principal
-        if principal is None:
-            raise Unauthenticated("children's data needs a caller vouched for by the gateway")
-        if "staff" in principal.roles and f"{PLATFORM}:read" in principal.scopes:
-            raise NotFound("no such child on the childcare platform")
-        raise Forbidden("not allowed to see this child's data")
+        raise missing_child_error(ctx)
     return child
+
+
+def missing_child_error(ctx: RequestContext) -> KyodoError:
+    """What a caller learns about an id the platform does not hold: NOT_FOUND only for staff."""
+    principal = ctx.principal
+    if principal is None:
+        return Unauthenticated("children's data needs a caller vouched for by the gateway")
+    if "staff" in principal.roles and f"{PLATFORM}:read" in principal.scopes:
+        return NotFound("no such child on the childcare platform")
+    return Forbidden("not allowed to see this child's data")
+
+
+async def guardians_of_children(session: AsyncSession, child_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each child's guardian ids (sorted), for many children with one query."""
+    found: dict[str, list[str]] = {}
+    rows = await session.execute(select(Guardianship.child_id, Guardianship.guardian_id)
+                                 .where(Guardianship.child_id.in_(set(child_ids)))
+                                 .order_by(Guardianship.child_id, Guardianship.guardian_id))
+    for child_id, guardian_id in rows:
+        found.setdefault(child_id, []).append(guardian_id)
+    return {child_id: tuple(found.get(child_id, ())) for child_id in child_ids}
 
 
 async def authorize_child(ctx: RequestContext, session: AsyncSession, child: Child, *, fields: Iterable[str],
@@ -70,13 +87,7 @@ async def authorize_child(ctx: RequestContext, session: AsyncSession, child: Chi
 
 async def _record_refusal(ctx: RequestContext, session: AsyncSession, subject: SubjectRef,
                           fields: tuple[str, ...], purpose: str) -> None:
-    if ctx.database is None:
-        await audit.record(session, ctx.principal, subject.id, fields, purpose, "denied",
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
-        return
-    async with ctx.database.transaction() as own:
-        await audit.record(own, ctx.principal, subject.id, fields, purpose, "denied",
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+    await note_access(ctx, session, subject, fields, purpose, "denied")
 
 
 def require_self_or_staff(ctx: RequestContext, resident_id: str) -> None:

@@ -10,9 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.childcare import records
-from subgraphs.childcare.access import (
-    PLATFORM, authorize_child, guardian_ids, load_child, require_self_or_staff, subject_of,
-)
+from subgraphs.childcare.access import PLATFORM, check_id, guardians_of_children, require_self_or_staff
+from subgraphs.childcare.child_loader import load_child_for_read
 from subgraphs.childcare.checkups import CheckupDue
 from subgraphs.childcare.checkups import CheckupStatus as CheckupStatusEnum
 from subgraphs.childcare.clock import today_in_japan
@@ -24,12 +23,12 @@ from subgraphs.childcare.models import VaccinationRecord as VaccinationRow
 from subgraphs.childcare.schedule import load_schedule
 from subgraphs.childcare.vaccination import DoseStatus as DoseStatusEnum
 from subgraphs.childcare.vaccination import DueDose
-from subgraphs.common import co_use
 from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.request_loaders import load_row
 from subgraphs.common.municipality_entity import MunicipalityReference, platform_joined
 from subgraphs.common.selection import selected_field_names
-from subgraphs.common.context import relation
-from subgraphs.common.errors import KyodoError, is_refusal
+from subgraphs.common.context import SubjectRef, decide_personal
+from subgraphs.common.errors import KyodoError
 
 ChildcareAuditEntry = audit_entry_type("ChildcareAuditEntry", "One record of this subgraph's hash-chained audit log")
 
@@ -125,28 +124,16 @@ class Resident:
         require_self_or_staff(ctx, str(self.id))
         fields = selected_field_names(info)
         built: list[Child | KyodoError] = []
-        refused: dict[str, KyodoError] = {}
         async with ctx.transaction() as session:
             rows = list((await session.execute(select_children_of(str(self.id)))).scalars())
-            # Refuse before the first permitted read is audited: a refusal is audited in a transaction of its
-            # own, which on SQLite would wait for this one's write lock.
-            for row in rows:
-                subject = await subject_of(session, row)
-                if relation(ctx.principal, subject, PLATFORM) is None \
-                        or not await co_use.joined(session, PLATFORM, row.municipality_code):
-                    try:
-                        await authorize_child(ctx, session, row, fields=fields, purpose="guardian's children")
-                    except KyodoError as error:
-                        if not is_refusal(error):
-                            raise
-                        refused[row.id] = error
-            for row in rows:
-                if row.id in refused:
-                    # graphql-core completes an Exception list item as null with this error at its index
-                    built.append(refused[row.id])
-                    continue
-                await authorize_child(ctx, session, row, fields=fields, purpose="guardian's children")
-                built.append(Child.from_row(row, await guardian_ids(session, row.id)))
+            guardians = await guardians_of_children(session, [row.id for row in rows])
+            subjects = [SubjectRef(row.id, row.municipality_code, guardians[row.id]) for row in rows]
+            # one decision per child; a refused one is an Exception item: graphql-core completes it as null
+            # with this error at its index
+            decisions = await decide_personal(ctx, session, subjects, PLATFORM, fields=fields,
+                                              purpose="guardian's children")
+            for row, decision in zip(rows, decisions):
+                built.append(decision if isinstance(decision, KyodoError) else Child.from_row(row, guardians[row.id]))
         return built  # type: ignore[return-value]
 
     @classmethod
@@ -210,11 +197,9 @@ class Child:
 
 
 async def read_child(info: Info, child_id: str, purpose: str) -> Child:
-    ctx = info.context
-    async with ctx.transaction() as session:
-        row = await load_child(ctx, session, child_id)
-        await authorize_child(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
-        return Child.from_row(row, await guardian_ids(session, row.id))
+    """One child, authorized and audited; batched with every other child read of the request."""
+    row, guardians = await load_child_for_read(info.context, check_id(child_id), purpose, selected_field_names(info))
+    return Child.from_row(row, guardians)
 
 
 @strawberry.federation.type(keys=["id"], description="子育て施設 (open data); id = \"{code}:{ID}\"")
@@ -260,8 +245,7 @@ class ChildcareFacility:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[ChildcareFacility]:
-        async with info.context.transaction() as session:
-            row = await session.get(FacilityRow, str(id))
+        row = await load_row(info.context, FacilityRow, id)   # one query for the whole `_entities` batch
         return cls.from_row(row) if row else None
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import strawberry
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.federation_schema import FederationSchema
 
 from .graphql_types import Child, ChildcareFacility, Municipality, Resident
 from .resolvers import Mutation, Query
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation,
+schema = FederationSchema(query=Query, mutation=Mutation,
                                       types=[Municipality, Resident, Child, ChildcareFacility],
                                       extensions=[SafeErrors])

@@ -20,11 +20,15 @@ from starlette.responses import JSONResponse
 from cross_web import HTTPException
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from subgraphs.common.context import request_context
+from subgraphs.common.context import RequestContext, request_context
 from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
+from subgraphs.common.errors import AuditUnavailable
+from subgraphs.common.load_shedding import LoadShedding
+from subgraphs.common.serving_settings import ServingSettings
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
 log = logging.getLogger("kyodo.subgraphs.app")
@@ -33,15 +37,30 @@ log = logging.getLogger("kyodo.subgraphs.app")
 class SubgraphGraphQL(GraphQL):
     """strawberry's ASGI app with our context; no GraphiQL (its page loads from a CDN, useless on LGWAN)."""
 
-    def __init__(self, schema: Any, name: str, database: Database | None, keys: Any = None) -> None:
+    def __init__(self, schema: Any, name: str, database: Database | None, keys: Any = None,
+                 settings: ServingSettings | None = None) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
         self.subgraph_name = name
         self.database = database
         self.keys = keys
+        self.settings = settings or ServingSettings()
 
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
         return request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
-                               response=response)
+                               response=response, connection_share=self.settings.request_connections,
+                               max_entities=self.settings.max_entities)
+
+    async def execute_operation(self, request, request_adapter, request_data, context, root_value,  # noqa: ANN001, ANN201, PLR0917
+                                sub_response):
+        """Execute, then write the request's audit records in one transaction before anything is answered."""
+        result = await super().execute_operation(request, request_adapter, request_data, context, root_value,
+                                                 sub_response)
+        if isinstance(context, RequestContext) and context.database is not None:
+            try:
+                await context.audit_log.flush(context.database)
+            except AuditUnavailable as error:   # fail closed: unaudited personal data never leaves
+                return _refused_result(result, error)
+        return result
 
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
         """Malformed HTTP requests get a 4xx with a GraphQL error body (strawberry answers in plain text)."""
@@ -56,12 +75,23 @@ class SubgraphGraphQL(GraphQL):
                                 status_code=error.status_code)
 
 
+def _refused_result(result: Any, error: AuditUnavailable) -> Any:
+    from graphql import GraphQLError
+
+    def refused() -> ExecutionResult:
+        return ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error.extensions)])
+
+    return [refused() for _ in result] if isinstance(result, list) else refused()
+
+
 def create_subgraph_app(name: str, schema: Any, *, database: Database | None = None, keys: Any = None,
-                        database_url: str | None = None) -> Starlette:
-    """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`)."""
-    database = database or Database.for_subgraph(name, database_url)
+                        database_url: str | None = None, settings: ServingSettings | None = None) -> Starlette:
+    """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`);
+    `settings`: how much work it takes on at once (default from the environment, `serving_settings`)."""
+    settings = settings or ServingSettings.from_env()
+    database = database or Database.for_subgraph(name, database_url, settings=settings)
     install_error_logging(schema)   # expected client errors: one INFO line, no traceback
-    graphql_app = SubgraphGraphQL(schema, name, database, keys)
+    graphql_app = SubgraphGraphQL(schema, name, database, keys, settings)
 
     async def health(_request: Request) -> JSONResponse:
         try:
@@ -80,10 +110,13 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
         routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],
         lifespan=_as_context_manager(lifespan),
     )
+    # Inside the request log, so shed requests are logged too; outside the app, so nothing queues.
+    app.add_middleware(LoadShedding, settings=settings, subgraph=name)
     install_subgraph_telemetry(app, name)  # request log; tracing when OTEL_* asks for it
     app.state.subgraph = name
     app.state.database = database
     app.state.schema = schema
+    app.state.settings = settings
     return app
 
 

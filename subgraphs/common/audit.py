@@ -72,44 +72,75 @@ def _actor_parts(actor) -> tuple[str, str | None]:  # noqa: ANN001 - Principal |
     return actor.subject, actor.municipality
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One access to record: who, whose data, which fields, why, and the outcome."""
+
+    actor: str
+    actor_municipality: str | None
+    subject: str
+    subject_municipality: str | None
+    fields: tuple[str, ...]
+    purpose: str
+    result: str
+    subgraph: str = ""
+
+    @classmethod
+    def of(cls, actor, subject: str, fields: Iterable[str], purpose: str, result: str, *,  # noqa: ANN001
+           subject_municipality: str | None = None, subgraph: str = "") -> AuditEvent:
+        actor_id, actor_municipality = _actor_parts(actor)
+        return cls(actor_id, actor_municipality, subject, subject_municipality, tuple(fields), purpose, result,
+                   subgraph)
+
+
 async def record(session: AsyncSession, actor, subject: str, fields: Iterable[str], purpose: str,  # noqa: ANN001
                  result: str, *, subject_municipality: str | None = None, subgraph: str = "") -> AuditRecord:
     """Append one record in the caller's transaction (it commits or rolls back with the data it describes).
 
     `actor` is a Principal, a subject string, or None for an anonymous caller.
     """
+    event = AuditEvent.of(actor, subject, fields, purpose, result, subject_municipality=subject_municipality,
+                          subgraph=subgraph)
+    return (await record_many(session, [event]))[0]
+
+
+async def record_many(session: AsyncSession, events: list[AuditEvent]) -> list[AuditRecord]:
+    """Append `events` in order, in the caller's transaction, taking the chain head once for all of them."""
+    if not events:
+        return []
     # Take the chain head first: this write is what serialises concurrent appenders.
     bumped = await session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + 1)
+        update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + len(events))
         .returning(AuditHead.last_id, AuditHead.last_hash)
     )
     row = bumped.first()
     if row is None:  # first record in a fresh database: create the head, then take it
         session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS_HASH))
         await session.flush()
-        return await record(session, actor, subject, fields, purpose, result,
-                            subject_municipality=subject_municipality, subgraph=subgraph)
-    new_id, prev_hash = row
-    actor_id, actor_municipality = _actor_parts(actor)
-    values = {
-        "id": new_id,
-        "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "subgraph": subgraph,
-        "actor": actor_id,
-        "actor_municipality": actor_municipality,
-        "subject": subject,
-        "subject_municipality": subject_municipality,
-        "fields": json.dumps(sorted(set(fields)), ensure_ascii=False),
-        "purpose": purpose,
-        "result": result,
-        "prev_hash": prev_hash,
-    }
-    values["hash"] = compute_hash(values)
-    entry = AuditRecord(**values)
-    session.add(entry)
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=values["hash"]))
+        return await record_many(session, events)
+    last_id, prev_hash = row
+    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    entries: list[AuditRecord] = []
+    for offset, event in enumerate(events):
+        values = {
+            "id": last_id - len(events) + 1 + offset,
+            "at": at,
+            "subgraph": event.subgraph,
+            "actor": event.actor,
+            "actor_municipality": event.actor_municipality,
+            "subject": event.subject,
+            "subject_municipality": event.subject_municipality,
+            "fields": json.dumps(sorted(set(event.fields)), ensure_ascii=False),
+            "purpose": event.purpose,
+            "result": event.result,
+            "prev_hash": prev_hash,
+        }
+        values["hash"] = prev_hash = compute_hash(values)
+        entries.append(AuditRecord(**values))
+    session.add_all(entries)
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
     await session.flush()
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,21 @@ has joined the platform. `authorize_personal` applies the rule, counts usage and
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit, co_use
-from subgraphs.common.errors import Forbidden, Unauthenticated
+from subgraphs.common.errors import Forbidden, KyodoError, PlatformNotJoined, Unauthenticated
+from subgraphs.common.request_audit import RequestAudit
 
 log = logging.getLogger("kyodo.subgraphs.context")
 
@@ -40,15 +45,47 @@ class RequestContext:
     response: Any | None = None
     context_error: str | None = None          # why a presented context token was refused (for logs only)
     extras: dict[str, Any] = field(default_factory=dict)
+    audit_log: RequestAudit = field(default_factory=RequestAudit)   # reads noted now, written once at the end
+    connection_share: int = 2                 # database connections this request may hold at once
+    max_entities: int = 1000                  # representations one `_entities` call may carry
 
     @property
     def is_anonymous(self) -> bool:
         return self.principal is None
 
-    def transaction(self):  # -> AsyncContextManager[AsyncSession]
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction on the subgraph's database, within this request's share of the pool.
+
+        Sixty aliased fields of one request queue here for its `connection_share` connections instead of
+        taking the whole pool from everyone else. A transaction opened while this task already holds one
+        (nested) does not wait for a second slot, so a request can never deadlock on its own share."""
         if self.database is None:
             raise RuntimeError("this request context has no database")
-        return self.database.transaction()
+        if _holding.get() is self:
+            async with self.database.transaction() as session:
+                yield session
+            return
+        slots = self.extras.get(_SLOTS_KEY)
+        if slots is None:
+            slots = self.extras[_SLOTS_KEY] = asyncio.Semaphore(max(1, self.connection_share))
+        async with slots:
+            token = _holding.set(self)
+            try:
+                async with self.database.transaction() as session:
+                    yield session
+            finally:
+                _holding.reset(token)
+
+    def note_read(self, subject: PersonalSubject, fields: Iterable[str], purpose: str, result: str) -> None:
+        """Note one read (or refused access) for the request's single audit transaction."""
+        self.audit_log.note(self.principal, subject.id, fields, purpose, result,
+                            subject_municipality=subject.municipality_code, subgraph=self.subgraph)
+
+
+_SLOTS_KEY = "kyodo.request.connection_slots"
+# The request whose connection slot the current task holds (nested transactions must not wait for another).
+_holding: ContextVar[RequestContext | None] = ContextVar("kyodo_holding_connection", default=None)
 
 
 def principal_from_token(token: str | None, subgraph: str, keys: Any = None) -> tuple[Any | None, str | None]:
@@ -67,7 +104,7 @@ def principal_from_token(token: str | None, subgraph: str, keys: Any = None) -> 
 
 
 def request_context(request: Any, subgraph_name: str, *, database: Any = None, keys: Any = None,
-                    response: Any = None) -> RequestContext:
+                    response: Any = None, connection_share: int = 2, max_entities: int = 1000) -> RequestContext:
     """Build the context from a Starlette request's headers."""
     headers = request.headers
     principal, error = principal_from_token(headers.get(CONTEXT_HEADER), subgraph_name, keys)
@@ -75,7 +112,8 @@ def request_context(request: Any, subgraph_name: str, *, database: Any = None, k
         log.info("refused Kyodo-Context on %s: %s", subgraph_name, error)
     request_id = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
     return RequestContext(subgraph=subgraph_name, principal=principal, request_id=request_id[:64],
-                          database=database, request=request, response=response, context_error=error)
+                          database=database, request=request, response=response, context_error=error,
+                          connection_share=connection_share, max_entities=max_entities)
 
 
 # --- the personal-data rule ------------------------------------------------------------------------------
@@ -122,32 +160,64 @@ async def authorize_personal(ctx: RequestContext, session: AsyncSession, subject
     """Allow or refuse one personal-data read/write; audit either way; count permitted usage.
 
     Returns the relation ("self", "guardian", "staff"). Raises UNAUTHENTICATED (no valid context), FORBIDDEN,
-    or PLATFORM_NOT_JOINED. A refusal is audited in a transaction of its own (the caller's is about to roll
-    back); a permitted access is audited in `session`, so it commits with the data it describes.
+    or PLATFORM_NOT_JOINED. See `decide_personal` for where each outcome is audited.
+    """
+    (decision,) = await decide_personal(ctx, session, [subject], platform, fields=fields, purpose=purpose,
+                                        write=write, records=records)
+    if isinstance(decision, KyodoError):
+        raise decision
+    return decision
+
+
+async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: Sequence[PersonalSubject],
+                          platform: str, *, fields: Iterable[str], purpose: str, write: bool = False,
+                          records: int = 1) -> list[str | KyodoError]:
+    """The rule for many subjects at once (a batch of entity references): for each, its relation or the
+    refusal to raise. Membership is looked up once per municipality and usage counted once per municipality.
+
+    Reads and refusals are noted for the request's one audit transaction (`RequestAudit`); a permitted write
+    is recorded in `session`, so it commits with the data it describes.
     """
     fields = tuple(fields)
     principal = ctx.principal
-    kind = relation(principal, subject, platform, write=write)
-    if kind is None:
-        await _audit_refusal(ctx, session, subject, fields, purpose, "denied")
-        if principal is None:
-            raise Unauthenticated("personal data needs a caller vouched for by the gateway")
-        raise Forbidden("not allowed to see this person's data")
-    if not await co_use.joined(session, platform, subject.municipality_code):
-        await _audit_refusal(ctx, session, subject, fields, purpose, "not-joined")
-        await co_use.ensure_joined(session, platform, subject.municipality_code)  # raises with the message
-    await audit.record(session, principal, subject.id, fields, purpose, "written" if write else "permitted",
-                       subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
-    await co_use.count_usage(session, platform, subject.municipality_code, records=records)
-    return kind
+    joined: dict[str | None, KyodoError | None] = {}
+    usage: Counter[str] = Counter()
+    decisions: list[str | KyodoError] = []
+    for subject in subjects:
+        kind = relation(principal, subject, platform, write=write)
+        if kind is None:
+            await note_access(ctx, session, subject, fields, purpose, "denied")
+            decisions.append(Unauthenticated("personal data needs a caller vouched for by the gateway")
+                             if principal is None else Forbidden("not allowed to see this person's data"))
+            continue
+        code = subject.municipality_code
+        if code not in joined:
+            try:
+                await co_use.ensure_joined(session, platform, code)
+                joined[code] = None
+            except PlatformNotJoined as refusal:
+                joined[code] = refusal
+        refusal = joined[code]
+        if refusal is not None:
+            await note_access(ctx, session, subject, fields, purpose, "not-joined")
+            decisions.append(PlatformNotJoined(refusal.message, platform=platform, municipality=code))
+            continue
+        if write:
+            await audit.record(session, principal, subject.id, fields, purpose, "written",
+                               subject_municipality=code, subgraph=ctx.subgraph)
+        else:
+            await note_access(ctx, session, subject, fields, purpose, "permitted")
+        usage[code] += 1
+        decisions.append(kind)
+    for code, count in usage.items():
+        await co_use.count_usage(session, platform, code, requests=count, records=records * count)
+    return decisions
 
 
-async def _audit_refusal(ctx: RequestContext, session: AsyncSession, subject: PersonalSubject,
-                         fields: tuple[str, ...], purpose: str, result: str) -> None:
-    if ctx.database is None:
+async def note_access(ctx: RequestContext, session: AsyncSession, subject: PersonalSubject, fields: tuple[str, ...],
+                purpose: str, result: str) -> None:
+    if ctx.database is None:   # a context without a database (direct schema tests): record in the caller's
         await audit.record(session, ctx.principal, subject.id, fields, purpose, result,
                            subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
         return
-    async with ctx.database.transaction() as own:
-        await audit.record(own, ctx.principal, subject.id, fields, purpose, result,
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+    ctx.note_read(subject, fields, purpose, result)

@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from subgraphs.common.errors import DatabaseBusy
+from subgraphs.common.serving_settings import ServingSettings
 
 SUBGRAPHS_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,11 +45,22 @@ def _prepare_sqlite_file(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str) -> AsyncEngine:
+def _pool_options(url: str, settings: ServingSettings | None) -> dict:
+    """Pool size and a short wait: past it the request gets DATABASE_BUSY instead of queueing for 30 s."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (not parsed.database or parsed.database == ":memory:"):
+        return {}   # an in-memory database keeps one static connection: no pool to size
+    settings = settings or ServingSettings.from_env()
+    return {"pool_size": settings.pool_size, "max_overflow": settings.pool_overflow,
+            "pool_timeout": settings.pool_timeout}
+
+
+def make_engine(url: str, settings: ServingSettings | None = None) -> AsyncEngine:
     """An async engine; SQLite gets a busy timeout and foreign keys, so concurrent writers wait instead of failing."""
     _prepare_sqlite_file(url)
+    pool = _pool_options(url, settings)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI types
@@ -56,7 +71,7 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, **pool)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -69,23 +84,29 @@ class Database:
 
     name: str
     url: str
+    settings: ServingSettings | None = None
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, self.settings)
         self.sessions = make_sessions(self.engine)
 
     @classmethod
-    def for_subgraph(cls, name: str, url: str | None = None) -> Database:
-        return cls(name, url or default_url(name))
+    def for_subgraph(cls, name: str, url: str | None = None, *, settings: ServingSettings | None = None) -> Database:
+        return cls(name, url or default_url(name), settings)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on any exception."""
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
+        """A session inside one transaction: committed on success, rolled back on any exception.
+
+        A pool that stays exhausted past `KYODO_DB_POOL_TIMEOUT` becomes DATABASE_BUSY for the client."""
+        try:
+            async with self.sessions() as session:
+                async with session.begin():
+                    yield session
+        except sa_exc.TimeoutError:
+            raise DatabaseBusy("the database is busy; try again shortly", retryAfter=1) from None
 
     @property
     def is_postgresql(self) -> bool:

@@ -18,6 +18,9 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 PLATFORM_NOT_JOINED = "PLATFORM_NOT_JOINED"
+DATABASE_BUSY = "DATABASE_BUSY"
+AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+ENTITIES_BATCH_TOO_LARGE = "ENTITIES_BATCH_TOO_LARGE"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -59,6 +62,18 @@ class Conflict(KyodoError):
 
 class PlatformNotJoined(KyodoError):
     code = PLATFORM_NOT_JOINED
+
+
+class DatabaseBusy(KyodoError):
+    """No pooled connection came free in time: answered at once instead of holding the request."""
+
+    code = DATABASE_BUSY
+
+
+class AuditUnavailable(KyodoError):
+    """The request's audit records could not be written, so none of its personal data is returned."""
+
+    code = AUDIT_UNAVAILABLE
 
 
 # The outcomes of the personal-data rule that refuse one item (a field, a list entry) rather than fail the

@@ -7,7 +7,7 @@
   one-stop applications, health devices) holding `currency:grant` — never the resident themselves;
 - vendors (merchants) never see personal data; every call needs the gateway's context token;
 - and only where the resident's municipality has joined the currency platform.
-Every decision is audited (subgraphs/common/audit.py); a refusal in a transaction of its own.
+Every decision is audited (subgraphs/common/audit.py); reads and refusals in the request's one audit transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit, co_use
-from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, relation
+from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, note_access, relation
 from subgraphs.common.errors import Forbidden, Unauthenticated
 from subgraphs.currency.models import AccountGuardian, PointAccount
 
@@ -38,16 +38,8 @@ async def subject_of(session: AsyncSession, account: PointAccount) -> SubjectRef
 
 async def _refuse(ctx: RequestContext, session: AsyncSession, subject: SubjectRef, fields: tuple[str, ...],
                   purpose: str) -> None:
-    """Audit a refusal (outside the caller's transaction, which is about to roll back) and raise."""
-    async def write(target: AsyncSession) -> None:
-        await audit.record(target, ctx.principal, subject.id, fields, purpose, "denied",
-                           subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
-
-    if ctx.database is None:
-        await write(session)
-    else:
-        async with ctx.database.transaction() as own:
-            await write(own)
+    """Audit a refusal (noted for the request's audit transaction: the caller's is about to roll back), raise."""
+    await note_access(ctx, session, subject, fields, purpose, "denied")
     if ctx.principal is None:
         raise Unauthenticated("personal data needs a caller vouched for by the gateway")
     raise Forbidden("not allowed to act on this point account")
@@ -119,8 +111,5 @@ async def authorize_account(ctx: RequestContext, session: AsyncSession, account:
 
 async def _refuse_not_joined(ctx: RequestContext, session: AsyncSession, subject: SubjectRef,
                              fields: tuple[str, ...], purpose: str) -> None:
-    if ctx.database is not None:
-        async with ctx.database.transaction() as own:
-            await audit.record(own, ctx.principal, subject.id, fields, purpose, "not-joined",
-                               subject_municipality=subject.municipality_code, subgraph=ctx.subgraph)
+    await note_access(ctx, session, subject, fields, purpose, "not-joined")
     await co_use.ensure_joined(session, PLATFORM, subject.municipality_code)  # raises PLATFORM_NOT_JOINED

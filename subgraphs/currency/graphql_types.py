@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.audit_entry import audit_entry_type
+from subgraphs.common.request_loaders import load_row
 from subgraphs.common.municipality_entity import MunicipalityReference, platform_joined
 from subgraphs.common.selection import selected_field_names
 from subgraphs.currency import clock, service
@@ -64,8 +65,7 @@ class Merchant:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Optional[Merchant]:
-        async with info.context.transaction() as session:
-            row = await session.get(MerchantRow, str(id))
+        row = await load_row(info.context, MerchantRow, id)   # one query for the whole `_entities` batch
         return cls.from_row(row) if row else None
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.federation_schema import FederationSchema
 
 from .graphql_types import Merchant, Municipality, Resident
 from .resolvers import Mutation, Query
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[Municipality, Resident, Merchant],
+schema = FederationSchema(query=Query, mutation=Mutation, types=[Municipality, Resident, Merchant],
                                       extensions=[SafeErrors])

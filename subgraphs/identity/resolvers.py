@@ -11,30 +11,30 @@ from strawberry.types import Info
 
 from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.common.selection import selected_field_names
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, NotFound
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, grant_outbox, shelters, voting
-from .access import authorize, check_id, load_resident, require_principal
+from .access import check_id, require_principal
 from .graphql_types import (
     ApplicationKind, CardLink, CurrencyGrantRequest, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
     OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason,
 )
 from .models import Election as ElectionRow
-from .models import Resident as ResidentRow
+from .resident_loader import load_resident_for_read
 
 # Also enforced by the gateway before planning (@authenticated); the subgraph checks again regardless.
 AUTHENTICATED = [Authenticated()]
 
 
 async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_ok: bool = False) -> Resident | None:
-    """Load, authorize (audited) and build one Resident, in one transaction."""
-    ctx = info.context
-    async with ctx.transaction() as session:
-        if missing_ok and await session.get(ResidentRow, resident_id) is None:
+    """Load, authorize (audited) and build one Resident; batched with every other resident read of the request."""
+    try:
+        row = await load_resident_for_read(info.context, check_id(resident_id), purpose, selected_field_names(info))
+    except NotFound:
+        if missing_ok:
             return None
-        row = await load_resident(session, resident_id)
-        await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
+        raise
     return Resident.from_row(row)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import strawberry
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.federation_schema import FederationSchema
 
 from .graphql_types import Municipality, Resident, Shelter
 from .resolvers import Mutation, Query
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[Municipality, Resident, Shelter],
+schema = FederationSchema(query=Query, mutation=Mutation, types=[Municipality, Resident, Shelter],
                                       extensions=[SafeErrors])

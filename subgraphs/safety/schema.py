@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import strawberry
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.federation_schema import FederationSchema
 
 from .graphql_types import Aed, EvacuationSpace, FloodSensor, RiverGauge, Shelter
 from .municipality_type import Municipality
@@ -12,7 +12,7 @@ from .mutations import Mutation
 from .queries import Query
 from .watch_tag_types import Resident
 
-schema = strawberry.federation.Schema(
+schema = FederationSchema(
     query=Query,
     mutation=Mutation,
     types=[EvacuationSpace, Shelter, Aed, FloodSensor, RiverGauge, Municipality, Resident],

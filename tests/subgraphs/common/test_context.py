@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from starlette.requests import Request
 
 from subgraphs.common import audit, co_use
@@ -55,8 +56,11 @@ async def test_authorize_personal_audits_permits_and_refusals(common_db):
 
     async def attempt(principal, subject=CHILD):  # noqa: ANN001, ANN202
         ctx = RequestContext("childcare", principal, "req-1", database=common_db)
-        async with common_db.transaction() as session:
-            return await authorize_personal(ctx, session, subject, "childcare", fields=["name"], purpose="test")
+        try:
+            async with common_db.transaction() as session:
+                return await authorize_personal(ctx, session, subject, "childcare", fields=["name"], purpose="test")
+        finally:   # the request ends: its noted reads and refusals are written (SubgraphGraphQL does this)
+            await ctx.audit_log.flush(common_db)
 
     assert await attempt(make_principal("r-mother", HIMEJI)) == "guardian"
     with pytest.raises(Forbidden):
@@ -73,3 +77,23 @@ async def test_authorize_personal_audits_permits_and_refusals(common_db):
         assert await audit.verify_chain(session) == []
         usage = await co_use.usage_report(session, "childcare")
     assert [(u.municipality_code, u.requests, u.records) for u in usage] == [(HIMEJI, 1, 1)]
+
+
+async def test_an_exhausted_pool_answers_database_busy_instead_of_holding_the_request(database_url):
+    """One pooled connection, held: the next transaction waits only the configured moment, then DATABASE_BUSY."""
+    from subgraphs.common.db import Database
+    from subgraphs.common.errors import DatabaseBusy
+    from subgraphs.common.serving_settings import ServingSettings
+
+    database = Database("common", database_url, ServingSettings(pool_size=1, pool_overflow=0, pool_timeout=0.1))
+    try:
+        async with database.transaction() as held:
+            await held.execute(text("SELECT 1"))
+            with pytest.raises(DatabaseBusy) as refused:
+                async with database.transaction() as second:
+                    await second.execute(text("SELECT 1"))
+        assert refused.value.extensions["code"] == "DATABASE_BUSY"
+        async with database.transaction() as again:   # the pool is usable once the holder is done
+            assert (await again.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await database.dispose()

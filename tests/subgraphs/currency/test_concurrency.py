@@ -37,6 +37,14 @@ GRANT = """mutation($input: GrantPointsInput!) { grantPoints(input: $input) { en
 SPEND = """mutation($input: SpendPointsInput!) { spendPoints(input: $input) { entryId amount balance replayed } }"""
 
 
+@pytest.fixture(autouse=True)
+def room_for_every_request(monkeypatch):
+    """This test is about the ledger under 100 simultaneous writes, not about shedding load (that is
+    tests/subgraphs/common/test_load_shedding.py): let every request in and let it wait for the pool."""
+    monkeypatch.setenv("KYODO_SUBGRAPH_MAX_IN_FLIGHT", "1000")
+    monkeypatch.setenv("KYODO_DB_POOL_TIMEOUT", "30")
+
+
 @pytest.fixture
 def load_rules(tmp_path, monkeypatch):
     path = tmp_path / "rules.toml"
