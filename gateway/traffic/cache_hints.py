@@ -111,10 +111,12 @@ class _Rules:
     def of(cls, supergraph: Supergraph, settings: CacheHintSettings) -> _Rules:
         key = (id(supergraph), id(settings))
         cached = _RULES.get(key)
-        if cached is not None and cached[0]() is supergraph:
-            return cached[1]
+        if cached is not None and cached[0]() is supergraph and cached[1]() is settings:
+            return cached[2]
         rules = cls.from_schema(supergraph.schema, settings)
-        _RULES[key] = (weakref.ref(supergraph, lambda _ref: _RULES.pop(key, None)), rules)
+        # keyed by identity (neither is hashable); the weak references drop the entry with either object
+        drop = lambda _ref: _RULES.pop(key, None)  # noqa: E731
+        _RULES[key] = (weakref.ref(supergraph, drop), weakref.ref(settings, drop), rules)
         return rules
 
     @classmethod
@@ -148,7 +150,7 @@ class _Rules:
         return cls(hints, restricted)
 
 
-_RULES: dict[tuple[int, int], tuple[weakref.ref, _Rules]] = {}
+_RULES: dict[tuple[int, int], tuple[weakref.ref, weakref.ref, _Rules]] = {}
 
 
 class _Walker:

@@ -84,6 +84,12 @@ class DemandControlSettings:
     breakdown_depth: int = 3          # response paths up to this depth are itemised
     expose_in_extensions: bool = False
 
+    def __post_init__(self) -> None:
+        for name in ("max_cost", "list_size", "mutation_base_cost", "query_base_cost", "introspection_cost"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"demand_control.{name} must be a non-negative integer")
+
 
 @dataclass(frozen=True)
 class CostEstimate:

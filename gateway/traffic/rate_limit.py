@@ -49,6 +49,10 @@ class BucketSettings:
     capacity: float           # the burst a caller may spend at once, in cost units
     refill_per_second: float  # the sustained rate, in cost units per second
 
+    def __post_init__(self) -> None:
+        if not self.capacity > 0 or not self.refill_per_second > 0:
+            raise ValueError("a rate-limit bucket needs a positive capacity and refill_per_second")
+
 
 @dataclass(frozen=True)
 class RateLimitSettings:
@@ -64,6 +68,10 @@ class RateLimitSettings:
     redis_url: str | None = None         # e.g. "redis://127.0.0.1:6379/0": share buckets across replicas
     key_prefix: str = "kyodo:ratelimit:"
     max_local_buckets: int = 100_000     # in-process map bound (and the fallback's)
+
+    def __post_init__(self) -> None:
+        if self.redis_url is not None and not isinstance(self.redis_url, str):
+            raise ValueError("rate_limit.redis_url must be a string")
 
     def bucket(self, limit_class: str) -> BucketSettings:
         return {QUERY: self.query, MUTATION: self.mutation}.get(limit_class, self.anonymous)

@@ -11,7 +11,7 @@ name and the variables — never the principal: only answers that do not depend 
 
 WIRING (a plugin around the execute stage, after authorization and demand control):
 
-    policy = cache_policy(supergraph, operation, fragments, settings.response_cache.hints)
+    policy = cache_policy(supergraph, operation, fragments, settings.response_cache.hint_settings)
     if policy.cacheable and not authorization_errors:
         key = response_cache_key(schema_id, document_text, operation_name, variables)
         hit = await cache.get(key)
@@ -29,14 +29,15 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import orjson
 from cachetools import TLRUCache
 
-from gateway.traffic.cache_hints import CacheHintSettings
+from gateway.traffic.cache_hints import KYODO_HINTS, CacheHint, CacheHintSettings
 
 log = logging.getLogger("kyodo.gateway.response_cache")
 
@@ -50,7 +51,20 @@ class ResponseCacheSettings:
     max_entry_bytes: int = 1024 * 1024       # larger answers are not stored
     redis_url: str | None = None
     key_prefix: str = "kyodo:response:"
-    hints: CacheHintSettings = field(default_factory=CacheHintSettings)
+    # "Type" or "Type.field" -> {max_age, scope}; replaces the built-in map of kyodo's public data
+    hints: Mapping[str, CacheHint] = field(default_factory=lambda: dict(KYODO_HINTS))
+    hint_directive: str = "cacheControl"
+
+    def __post_init__(self) -> None:
+        if self.redis_url is not None and not isinstance(self.redis_url, str):
+            raise ValueError("response_cache.redis_url must be a string")
+        if self.max_bytes < self.max_entry_bytes:
+            raise ValueError("response_cache.max_bytes must be at least max_entry_bytes")
+
+    @cached_property
+    def hint_settings(self) -> CacheHintSettings:
+        """What `cache_policy` takes (one object per settings, so its rules are built once)."""
+        return CacheHintSettings(hints=dict(self.hints), directive=self.hint_directive)
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ async def test_errors_zero_ttls_and_large_answers_are_not_stored() -> None:
 
 
 async def test_the_in_process_store_is_bounded_in_bytes() -> None:
-    cache = InProcessResponseCache(ResponseCacheSettings(max_bytes=1000), clock=Clock())
+    cache = InProcessResponseCache(ResponseCacheSettings(max_bytes=1000, max_entry_bytes=500), clock=Clock())
     for i in range(20):
         await cache.store(f"k{i}", {"data": {"x": "y" * 180}}, 60)
     assert 0 < len(cache) <= 5
