@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, Optional
 
 import strawberry
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from subgraphs.childcare import records
@@ -118,7 +119,8 @@ class Resident:
 
     @strawberry.field(description="children this resident is guardian of (the guardian, or staff of the child's "
                                   "city); null when the caller may not list them, and a child the caller may not "
-                                  "see is null with the refusal at its path, so one refusal never blanks the rest")
+                                  "see is null with the refusal at its path, so one refusal never blanks the rest",
+                      directives=[ListSize(assumed_size=5)])
     async def children(self, info: Info) -> Optional[list[Optional[Child]]]:
         ctx = info.context
         require_self_or_staff(ctx, str(self.id))
@@ -148,14 +150,17 @@ def select_children_of(guardian_id: str):  # noqa: ANN201 - a Select
             .where(Guardianship.guardian_id == guardian_id).order_by(ChildRow.birth_date, ChildRow.id))
 
 
-@strawberry.federation.type(keys=["id"], description="A child on Himeji's childcare platform; id = resident id")
+# every Child read is authorized and audited: demand control weighs it as 10 plain objects
+@strawberry.federation.type(keys=["id"], description="A child on Himeji's childcare platform; id = resident id",
+                            directives=[Cost(weight=10)])
 class Child:
     id: strawberry.ID
     birth_date: date
     sex: int = strawberry.field(description="ISO 5218: 0 unknown, 1 male, 2 female, 9 not applicable")
     municipality: Municipality
     guardians: list[Optional[Resident]] = strawberry.field(
-        description="the child's guardians as identity's Residents; one the caller may not see is null there")
+        description="the child's guardians as identity's Residents; one the caller may not see is null there",
+        directives=[ListSize(assumed_size=2)])
     row: strawberry.Private[ChildRow]
 
     @strawberry.field(description="the child as identity's Resident (name, household…); null if refused")

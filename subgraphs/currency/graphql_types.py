@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Optional
 
 import strawberry
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from subgraphs.common.audit_entry import audit_entry_type
@@ -111,7 +112,8 @@ class LedgerTotals:
     expired: int
 
 
-@strawberry.type(description="A resident's point account")
+# every PointAccount read is authorized and audited: demand control weighs it as 10 plain objects
+@strawberry.type(description="A resident's point account", directives=[Cost(weight=10)])
 class PointAccount:
     resident_id: strawberry.ID
     municipality: Municipality
@@ -135,7 +137,7 @@ class PointAccount:
             totals = await service.ledger_totals(session, self.account_id)
         return LedgerTotals(granted=totals["GRANT"], spent=totals["SPEND"], expired=totals["EXPIRE"])
 
-    @strawberry.field(description="ledger entries, newest first")
+    @strawberry.field(description="ledger entries, newest first", directives=[ListSize(slicing_arguments=["limit"])])
     async def ledger(self, info: Info, limit: int = 50) -> list[LedgerEntry]:
         async with info.context.transaction() as session:
             rows = await service.ledger_of(session, self.account_id, max(1, min(limit, 500)))

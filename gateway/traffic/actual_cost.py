@@ -1,0 +1,119 @@
+"""Actual cost: the same weights as the estimate, counted over what the response holds.
+
+Each object that came back costs its weight (`@cost` of its field or type, else 1), each list its real
+length, a null nothing; a mutation adds its base. Exported as a metric next to the estimate, it shows
+how far the `@listSize` assumptions are from real traffic.
+
+WIRING (a plugin on the hook after execution, with the merged response):
+
+    actual = actual_cost(supergraph, operation, fragments, response.get("data"), variables,
+                         settings.demand_control)
+    metrics.cost_actual.observe(actual); metrics.cost_estimated.observe(estimate.total)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_named_type,
+    is_abstract_type,
+    is_composite_type,
+)
+
+from gateway.supergraph import Supergraph
+from gateway.traffic.cost import INTROSPECTION_ROOTS, DemandControlSettings
+from gateway.traffic.cost_model import CostModel
+
+
+def actual_cost(supergraph: Supergraph, operation: OperationDefinitionNode,
+                fragments: Mapping[str, FragmentDefinitionNode], data: Mapping[str, Any] | None,
+                settings: DemandControlSettings = DemandControlSettings()) -> int:
+    schema = supergraph.schema
+    if operation.operation == OperationType.MUTATION:
+        base, root = settings.mutation_base_cost, schema.mutation_type
+    else:
+        base, root = settings.query_base_cost, schema.query_type
+    if root is None or not isinstance(data, Mapping):
+        return base
+    counter = _Counter(schema, CostModel.of(supergraph), fragments, settings)
+    return base + counter.object(root, operation.selection_set, data)
+
+
+class _Counter:
+    def __init__(self, schema: GraphQLSchema, model: CostModel, fragments: Mapping[str, FragmentDefinitionNode],
+                 settings: DemandControlSettings):
+        self.schema = schema
+        self.model = model
+        self.fragments = fragments
+        self.settings = settings
+
+    def object(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, value: Mapping[str, Any]) -> int:
+        total = 0
+        for node in self._fields(obj, selection_set, set()):
+            key = node.alias.value if node.alias else node.name.value
+            if key not in value:
+                continue  # skipped, or another concrete type's field
+            total += self.field(obj, node, value[key])
+        return total
+
+    def field(self, parent: GraphQLObjectType, node: FieldNode, value: Any) -> int:
+        name = node.name.value
+        if name == "__typename" or value is None:
+            return 0
+        if name in INTROSPECTION_ROOTS:
+            return self.settings.introspection_cost
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 0
+        named = get_named_type(definition.type)
+        weight = self.model.field_weights.get((parent.name, name))
+        if weight is None:
+            weight = self.model.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
+        return self._value(named, node, weight, value)
+
+    def _value(self, named, node: FieldNode, weight: int, value: Any) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, list):
+            return sum(self._value(named, node, weight, item) for item in value)
+        if not is_composite_type(named) or node.selection_set is None or not isinstance(value, Mapping):
+            return weight
+        concrete = named
+        if is_abstract_type(named):
+            typename = value.get("__typename")
+            concrete = self.schema.get_type(typename) if isinstance(typename, str) else None
+            if not isinstance(concrete, GraphQLObjectType):
+                # no __typename asked: count the fields of every member whose keys came back, once each
+                return weight + max((self.object(t, node.selection_set, value)
+                                     for t in self.schema.get_possible_types(named)), default=0)
+        return weight + self.object(concrete, node.selection_set, value)
+
+    def _fields(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, seen: set[str]):
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                if selection.type_condition is None or self._applies(obj, selection.type_condition.name.value):
+                    yield from self._fields(obj, selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None and selection.name.value not in seen \
+                        and self._applies(obj, fragment.type_condition.name.value):
+                    yield from self._fields(obj, fragment.selection_set, seen | {selection.name.value})
+
+    def _applies(self, obj: GraphQLObjectType, condition: str) -> bool:
+        if condition == obj.name:
+            return True
+        cond_type = self.schema.get_type(condition)
+        return cond_type is not None and is_abstract_type(cond_type) and self.schema.is_sub_type(cond_type, obj)

@@ -1,0 +1,81 @@
+"""Demand control under the default settings on the real four-subgraph supergraph: every hostile shape
+of issue 8 is refused, every operation the README, the docs and the test suite send is allowed."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, validate
+
+from gateway.traffic.cost import DemandControlSettings, estimate_cost
+from gateway.traffic.cost_model import CostModel
+from tests.traffic.kyodo_supergraph import kyodo_supergraph
+from tests.traffic.operation_corpus import corpus
+
+DEFAULTS = DemandControlSettings()
+FULL_INTROSPECTION = ("__schema { queryType { name } mutationType { name } types { kind name "
+                      "fields(includeDeprecated: true) { name args { name type { kind name ofType { kind name } } } "
+                      "type { kind name ofType { kind name ofType { kind name } } } } inputFields { name } "
+                      "enumValues(includeDeprecated: true) { name } possibleTypes { name } } "
+                      "directives { name locations args { name } } }")
+
+HOSTILE = {
+    "60 aliases of child { guardians }":
+        "{ " + " ".join(f'c{i}: child(id: "282014:0001") {{ guardians {{ name }} }}' for i in range(60)) + " }",
+    "cyclic me { children { guardians { children { guardians } } } }":
+        "{ me { children { guardians { children { guardians { name } } } } } }",
+    "64 aliases of shelters(limit: 1000) { occupancy }":
+        "{ " + " ".join(f"s{i}: shelters(limit: 1000) {{ occupancy {{ persons }} }}" for i in range(64)) + " }",
+    "32 aliases of occupancy on one list":
+        "{ shelters { " + " ".join(f"o{i}: occupancy {{ persons }}" for i in range(32)) + " } }",
+    "60 aliased full introspections":
+        "{ " + " ".join(f"i{i}: {FULL_INTROSPECTION}" for i in range(60)) + " }",
+}
+
+
+def _estimate(query: str, operation_name: str | None = None):
+    supergraph = kyodo_supergraph()
+    document = parse(query)
+    assert validate(supergraph.api_schema, document) == []
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+                     and (d.name.value if d.name else None) == operation_name)
+    return estimate_cost(supergraph, operation, fragments, {}, DEFAULTS)
+
+
+def test_the_subgraphs_annotations_reach_the_supergraph() -> None:
+    model = CostModel.of(kyodo_supergraph())
+    assert model.type_weights["Resident"] == 10
+    assert model.type_weights["Child"] == 10
+    assert model.type_weights["PointAccount"] == 10
+    assert model.field_weights[("Shelter", "occupancy")] == 5
+    assert model.list_sizes[("Child", "guardians")].assumed_size == 2
+    assert model.list_sizes[("Resident", "children")].assumed_size == 5
+    assert model.list_sizes[("Resident", "signIns")].slicing_arguments == ("limit",)
+    assert model.list_sizes[("PointAccount", "ledger")].slicing_arguments == ("limit",)
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_every_hostile_shape_is_refused(shape: str) -> None:
+    estimate = _estimate(HOSTILE[shape])
+    assert estimate.too_expensive, (shape, estimate.total)
+
+
+def test_one_playground_introspection_passes() -> None:
+    assert not _estimate("{ " + FULL_INTROSPECTION + " }").too_expensive
+
+
+OPERATIONS = corpus(kyodo_supergraph().api_schema)
+
+
+def test_the_corpus_holds_the_documented_and_tested_operations() -> None:
+    sources = {op.source.split(":")[0] for op in OPERATIONS}
+    assert "README.md" in sources
+    assert any(s.startswith("tests/integration/") for s in sources)
+    assert any(s.startswith("tests/security/") for s in sources)
+    assert len(OPERATIONS) >= 50
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.source for op in OPERATIONS])
+def test_every_documented_and_tested_operation_is_allowed(operation) -> None:
+    estimate = _estimate(operation.query, operation.operation_name)
+    assert not estimate.too_expensive, (estimate.total, estimate.most_expensive(3))
