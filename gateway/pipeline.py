@@ -3,6 +3,10 @@
 The HTTP stage turns a request into a `GraphQLRequest` and a `RequestContext` and gets back the
 response body. What the client did wrong is raised as `GraphQLRequestError` (a 4xx with a GraphQL
 error body); everything after validation answers with a body, partial data included.
+
+Around each stage call the plugins' hooks run (gateway/plugins/protocol.py): `<stage>_start(state)`
+before it and `<stage>(event)` after it, with the stage's result or error. The pipeline knows
+nothing of what plugins do (metrics, tracing, logs); a hook nobody implements is an empty tuple.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from graphql.language import DocumentNode, OperationType, print_ast
 from gateway.document import DocumentCache, GraphQLRequestError, LruCache, check_variables, select_operation
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
+from gateway.plugins.protocol import (
+    AuthorizationEvent,
+    DocumentEvent,
+    ExecutionEvent,
+    Hooks,
+    PlanEvent,
+    RequestState,
+)
 from gateway.settings import Settings
 
 log = logging.getLogger("kyodo.gateway.pipeline")
@@ -52,7 +64,7 @@ class RequestContext:
     fetcher: SubgraphFetcher
     principal: Any = None            # auth.principal.Principal | None
     http_method: str = "POST"
-    expose_plan: bool = False        # the client asked for the plan and the settings allow it
+    state: RequestState | None = None  # what the plugins' hooks see of this request
 
 
 class Pipeline:
@@ -65,10 +77,12 @@ class Pipeline:
         build_plan: Callable[..., Any] | None = None,
         execute_plan: Callable[..., Awaitable[dict]] | None = None,
         print_plan: Callable[[Any], str] | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.settings = settings
         self.authorizer = authorizer
+        self.hooks = hooks or Hooks()
         # The engine is imported on first use, so the HTTP stage can be built (and refuse bad
         # requests) without it; tests may pass their own.
         self._build_plan = build_plan
@@ -111,8 +125,24 @@ class Pipeline:
         return self.plans.stats()
 
     async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
-        valid = self.documents.get(request.query)
-        operation = select_operation(valid, request.operation_name)
+        hooks = self.hooks
+        state = context.state or RequestState("", context.http_method, "", {}, 0.0, principal=context.principal)
+
+        for hook in hooks.document_start:
+            await hook(state)
+        try:
+            valid = self.documents.get(request.query)
+            operation = select_operation(valid, request.operation_name)
+        except Exception as error:
+            for hook in hooks.document:
+                await hook(DocumentEvent(state, None, error))
+            raise
+        state.operation_name = operation.name.value if operation.name else None
+        state.operation_type = operation.operation.value
+        if hooks.document:
+            event = DocumentEvent(state, valid.document)
+            for hook in hooks.document:
+                await hook(event)
         if operation.operation is not OperationType.QUERY and context.http_method == "GET":
             raise GraphQLRequestError.single(
                 f"Cannot run a {operation.operation.value} over GET; use POST.",
@@ -130,9 +160,18 @@ class Pipeline:
         signature: Any = None
         removed_paths: Any = ()
         if self.authorizer is not None:
-            outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
+            for hook in hooks.authorization_start:
+                await hook(state)
+            try:
+                outcome = self.authorizer(self.supergraph, document, operation_name, context.principal)
+                if inspect.isawaitable(outcome):
+                    outcome = await outcome
+            except Exception as error:
+                for hook in hooks.authorization:
+                    await hook(AuthorizationEvent(state, None, error))
+                raise
+            for hook in hooks.authorization:
+                await hook(AuthorizationEvent(state, outcome))
             errors.extend(outcome.errors)
             if outcome.document is None:
                 # Every root field was refused: they read as null, as Apollo Router answers.
@@ -145,24 +184,41 @@ class Pipeline:
 
         key = (valid.text, operation_name, signature)
         plan = self.plans.get(key)
+        cached = plan is not None
         if plan is None:
+            for hook in hooks.plan_start:
+                await hook(state)
             try:
                 plan = self.build_plan(self.supergraph, document, operation_name)
-            except Exception:
+            except Exception as error:
+                for hook in hooks.plan:
+                    await hook(PlanEvent(state, None, False, error))
                 # A validated operation the planner cannot plan is the gateway's fault, not the client's.
                 log.exception("query planning failed for operation %r", operation_name)
                 raise GraphQLRequestError.single(
                     "The gateway could not plan this operation.", "QUERY_PLANNING_FAILED", status=500
                 ) from None
             self.plans.put(key, plan)
+        if hooks.plan:
+            event_plan = PlanEvent(state, plan, cached)
+            for hook in hooks.plan:
+                await hook(event_plan)
 
+        for hook in hooks.execution_start:
+            await hook(state)
+        failure: Exception | None = None
         try:
             result = await self.execute_plan(
                 plan, self.supergraph, document, operation_name, request.variables, context.fetcher
             )
-        except Exception:
+        except Exception as error:
             log.exception("executing operation %r failed", operation_name)
+            failure = error
             result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
+        if hooks.execution:
+            executed = ExecutionEvent(state, plan, result, failure)
+            for hook in hooks.execution:
+                await hook(executed)
 
         data = result.get("data")
         if removed_paths and isinstance(data, dict):
@@ -175,18 +231,9 @@ class Pipeline:
         if all_errors:
             body["errors"] = all_errors
         extensions = dict(result.get("extensions") or {})
-        if context.expose_plan:
-            extensions["apolloQueryPlan"] = self.plan_extension(plan)
         if extensions:
             body["extensions"] = extensions
         return body
-
-    def plan_extension(self, plan: Any) -> dict[str, Any]:
-        """The plan shaped as Apollo Router's `Apollo-Expose-Query-Plan` extension."""
-        data = plan.to_dict()
-        if not (isinstance(data, dict) and data.get("kind") == "QueryPlan"):
-            data = {"kind": "QueryPlan", "node": data}
-        return {"object": data, "text": self.print_plan(plan)}
 
 
 def _authorization_signature(outcome: AuthorizationOutcome, original: DocumentNode) -> Any:

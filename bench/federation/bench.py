@@ -168,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_kyodo:
             for workers in (int(w) for w in args.kyodo_workers.split(",")):
                 port = free_port()
+                # The bench's subgraphs hold open data only: say so, as kyodo serve requires.
+                settings = work / "gateway.toml"
+                settings.write_text(f'[auth]\nanonymous_only = true\ncontext_key_file = "{work / "context-key.json"}"\n')
                 command = [str(REPO_ROOT / ".venv/bin/kyodo"), "serve", "--supergraph", str(supergraph),
+                           "--config", str(settings),
                            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
                 service = Service(f"kyodo-{workers}w", command, logs, cwd=REPO_ROOT)
                 services.append(service)
