@@ -147,6 +147,38 @@ class TelemetrySettings(SettingsModel):
     log_format: Literal["text", "json"] = "text"
 
 
+class CorsSettings(SettingsModel):
+    """Which other web origins' browsers may call the gateway (gateway/plugins/cors.py)."""
+
+    # Exact origins ("https://app.city.example"); empty: no CORS at all (same-origin pages only).
+    allow_origins: Names = ()
+    allow_credentials: bool = False     # cookies / HTTP auth from those origins; bearer tokens need not
+    allow_headers: Names = (
+        "content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id",
+    )
+    expose_headers: Names = ("x-request-id",)
+    max_age_seconds: NonNegativeInt = 600   # how long a browser may cache a preflight answer
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _exact_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if origin == "*" or not (scheme in ("http", "https") and rest and "/" not in rest):
+                raise ValueError(f"{origin!r} is not an origin such as 'https://app.city.example' (no '*', no path)")
+        return origins
+
+
+class AdminSettings(SettingsModel):
+    """Where operators' endpoints (/metrics, /health) are served (gateway/http/admin.py)."""
+
+    # A second listener for /metrics and /health, e.g. on the monitoring network; 0: none.
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    host: str = "127.0.0.1"
+    # /metrics on the public port too: off by default (it tells anyone the traffic and error rates).
+    metrics_on_public_port: bool = False
+
+
 class ClaimSettings(SettingsModel):
     """Where each Principal field is read from in a token (auth/principal.py's ClaimMapping)."""
 
@@ -245,6 +277,8 @@ class Settings(SettingsModel):
     http_client: HttpClientSettings = HttpClientSettings()
     runtime: RuntimeSettings = RuntimeSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    cors: CorsSettings = CorsSettings()
+    admin: AdminSettings = AdminSettings()
     introspection: bool = True
     # Lets a client ask for the plan with `Apollo-Expose-Query-Plan: true`; off in production.
     expose_query_plan: bool = False

@@ -32,9 +32,12 @@ from gateway.http.headers import StripKyodoHeaders
 from gateway.http.negotiation import prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
+from gateway.http.playground.sign_in import sign_in_from_environment
+from gateway.http.playground_policy import playground_headers
 from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
+from gateway.plugins.cors import CorsPlugin
 from gateway.plugins.csrf import CsrfPlugin
 from gateway.plugins.loading import load_plugins
 from gateway.plugins.metrics import MetricsPlugin
@@ -42,6 +45,7 @@ from gateway.plugins.protocol import Hooks, HttpResponse, RequestState
 from gateway.plugins.query_plan import QueryPlanPlugin
 from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
+from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
 
 log = logging.getLogger("kyodo.gateway.http")
@@ -62,7 +66,9 @@ async def anonymous_only(request: Request) -> None:
 def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, span_exporter: Any = None) -> list[Any]:
     """The gateway's own plugins for these settings, in hook order (the request log last, so it sees
     what the others noted)."""
-    plugins: list[Any] = [RequestIdPlugin()]
+    plugins: list[Any] = [RequestIdPlugin(), ResponseHeadersPlugin()]
+    if settings.cors.allow_origins:
+        plugins.append(CorsPlugin(settings.cors))
     if settings.csrf.enabled:
         plugins.append(CsrfPlugin(settings.csrf))
     if settings.telemetry.enabled:
@@ -202,8 +208,11 @@ class GatewayApp:
 
     def playground(self, request: Request) -> Response:
         if missing_assets(self.assets):
-            return HTMLResponse(missing_assets_html("python -m gateway.http.playground.fetch_assets"), 503)
-        return HTMLResponse(playground_html(request.url.path))
+            page = missing_assets_html("python -m gateway.http.playground.fetch_assets")
+            return HTMLResponse(page, 503, headers=playground_headers(page))
+        sign_in = sign_in_from_environment()
+        page = playground_html(request.url.path, sign_in=sign_in)
+        return HTMLResponse(page, headers=playground_headers(page, sign_in.issuer if sign_in else None))
 
     async def health(self, request: Request) -> Response:
         return Response(orjson.dumps({"status": "UP"}), media_type="application/json")
@@ -238,11 +247,18 @@ def create_app(
     gateway.closers.extend(on_close)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes: list[Any] = [Route(path, gateway.graphql, methods=methods) for path in GRAPHQL_PATHS]
-    routes += [
+    health = [
         Route("/health", gateway.health, methods=["GET"]),
         Route("/healthcheck", gateway.health, methods=["GET"]),
-        *extra_routes,
     ]
+    # Operators' endpoints (/metrics): on the admin listener, and on the public port only if asked.
+    admin_routes: list[Any] = list(health)
+    for plugin in gateway.plugins:
+        if callable(getattr(plugin, "admin_routes", None)):
+            admin_routes += plugin.admin_routes()
+    routes += [*health, *extra_routes]
+    if settings.admin.metrics_on_public_port:
+        routes += admin_routes[len(health):]
     for plugin in gateway.plugins:
         if callable(getattr(plugin, "routes", None)):
             routes += plugin.routes()
@@ -250,6 +266,7 @@ def create_app(
         routes.append(Mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=gateway.assets)))
     app = Starlette(routes=routes, lifespan=gateway.lifespan, exception_handlers={Exception: _last_resort})
     app.state.gateway = gateway
+    app.state.admin_app = Starlette(routes=admin_routes)
     # Client-sent kyodo-* headers are dropped before anything (authenticator included) sees them.
     app.add_middleware(StripKyodoHeaders)
     for plugin in gateway.plugins:

@@ -22,6 +22,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from gateway.http.admin import bind_socket, wrap_for_admin
 from gateway.http.app import create_app
 from gateway.http.runtime import tune_garbage_collector
 from gateway.plugins.context_token import ContextTokenPlugin
@@ -132,6 +133,8 @@ def app_from_environment() -> Starlette:
     supergraph = load_supergraph_text(Path(supergraph_file).read_text(encoding="utf-8"), supergraph_file)
     app = build_app(settings, supergraph)
     tune_garbage_collector(settings.runtime)
+    if settings.admin.port:
+        return wrap_for_admin(app, settings.admin.port)
     return app
 
 
@@ -162,9 +165,23 @@ def serve_command(args: argparse.Namespace) -> int:
         log_level="info",
     )
     workers = max(1, int(getattr(args, "workers", 1) or 1))
+    admin = settings.admin
+    sockets = None
+    if admin.port:
+        # One server, two listeners: the admin port answers /metrics and /health only.
+        try:
+            sockets = [bind_socket(args.host, args.port), bind_socket(admin.host, admin.port)]
+        except OSError as error:
+            print(f"kyodo serve: cannot listen on {args.host}:{args.port} and admin "
+                  f"{admin.host}:{admin.port}: {error.strerror or error}", file=sys.stderr)
+            return 2
+        log.info("admin listener (/metrics, /health) on http://%s:%d", admin.host, admin.port)
     if workers == 1:
         tune_garbage_collector(settings.runtime)
-        uvicorn.run(app, **options)
+        if sockets is None:
+            uvicorn.run(app, **options)
+        else:
+            uvicorn.Server(uvicorn.Config(wrap_for_admin(app, admin.port), **options)).run(sockets=sockets)
         return 0
     if args.supergraph:
         supergraph_file = str(Path(args.supergraph).resolve())
@@ -176,7 +193,13 @@ def serve_command(args: argparse.Namespace) -> int:
         supergraph_file = handle.name
     os.environ[ENV_SUPERGRAPH] = supergraph_file
     os.environ[ENV_CONFIG] = str(Path(args.config).resolve()) if args.config else ""
-    uvicorn.run("gateway.http.command:app_from_environment", factory=True, workers=workers, **options)
+    if sockets is None:
+        uvicorn.run("gateway.http.command:app_from_environment", factory=True, workers=workers, **options)
+        return 0
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("gateway.http.command:app_from_environment", factory=True, workers=workers, **options)
+    Multiprocess(config, sockets=sockets).run()
     return 0
 
 

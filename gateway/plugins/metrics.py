@@ -95,7 +95,9 @@ class MetricsPlugin:
 
         return Response(self.render(), media_type=CONTENT_TYPE)
 
-    def routes(self) -> list[Any]:
+    def admin_routes(self) -> list[Any]:
+        """Served on the admin listener ([admin] port), and on the public port only if
+        `[admin] metrics_on_public_port = true`."""
         from starlette.routing import Route
 
         return [Route(METRICS_PATH, self.endpoint, methods=["GET"])]

@@ -197,7 +197,7 @@ class RefusesMutations:
 
 
 def test_a_hook_may_refuse_a_request_and_metrics_count_it(make_client):
-    client = make_client(plugins=[RefusesMutations()])
+    client = make_client({"admin": {"metrics_on_public_port": True}}, plugins=[RefusesMutations()])
     refused = client.post("/graphql", json={"query": 'mutation { setGreeting(text: "x") }'})
     assert refused.status_code == 503 and refused.json()["errors"][0]["extensions"]["code"] == "MAINTENANCE"
     assert client.post("/graphql", json={"query": "{ hello }"}).status_code == 200
@@ -220,7 +220,7 @@ def test_the_gateways_own_concerns_are_plugins(make_client):
          "plugins": [{**MUNICIPALITY, "settings": {"subgraphs": ["things"]}}]},
         context_headers=lambda principal, subgraph: {},
     ).app.state.gateway.plugins]
-    assert names == ["request_id", "csrf", "tracing", "metrics", "query_plan", "context_token",
+    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "query_plan", "context_token",
                      "municipality_header", "request_log"]
 
 

@@ -232,7 +232,7 @@ class TestAuthorizerHook:
 
 
 def test_metrics_record_subgraph_fetch_latency(make_client):
-    client = make_client()
+    client = make_client({"admin": {"metrics_on_public_port": True}})
     client.post("/graphql", json={"query": "{ hello }"})
     text = client.get("/metrics").text
     counts = [line for line in text.splitlines() if line.startswith("kyodo_gateway_subgraph_fetch_duration_seconds_count")]
