@@ -6,11 +6,16 @@ Each command's body lives beside the stage it drives; this file only declares th
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gateway.http.command import serve_command
-
+    try:
+        from gateway.http.command import serve_command
+    except Exception as error:  # fail closed: a gateway missing a part never starts half-built
+        print(f"kyodo serve: the gateway cannot be loaded: {type(error).__name__}: {' '.join(str(error).split())}",
+              file=sys.stderr)
+        return 2
     return serve_command(args)
 
 

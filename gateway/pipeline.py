@@ -3,6 +3,10 @@
 The HTTP stage turns a request into a `GraphQLRequest` and a `RequestContext` and gets back the
 response body. What the client did wrong is raised as `GraphQLRequestError` (a 4xx with a GraphQL
 error body); everything after validation answers with a body, partial data included.
+
+Around each stage call the plugins' hooks run (gateway/plugins/protocol.py): `<stage>_start(state)`
+before it and `<stage>(event)` after it, with the stage's result or error. The pipeline knows
+nothing of what plugins do (metrics, tracing, logs); a hook nobody implements is an empty tuple.
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
 from gateway.executor.fetcher import SubgraphFetcher as SubgraphFetcher  # re-exported for the HTTP stage
 from gateway.planner import PlanningTimeout, QueryPlan
+from gateway.plugins.protocol import (
+    AuthorizationEvent,
+    DocumentEvent,
+    ExecutionEvent,
+    Hooks,
+    PlanEvent,
+    RequestState,
+)
 from gateway.settings import Settings
 from gateway.supergraph import Supergraph
 
@@ -69,7 +81,7 @@ class RequestContext:
     fetcher: SubgraphFetcher
     principal: Principal | None = None
     http_method: str = "POST"
-    expose_plan: bool = False        # the client asked for the plan and the settings allow it
+    state: RequestState | None = None  # what the plugins' hooks see of this request
 
 
 class Pipeline:
@@ -82,10 +94,12 @@ class Pipeline:
         build_plan: PlanBuilder | None = None,
         execute_plan: PlanExecutor | None = None,
         print_plan: PlanPrinter | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.settings = settings
         self.authorizer = authorizer
+        self.hooks = hooks or Hooks()
         # The engine is imported on first use, so the HTTP stage can be built (and refuse bad
         # requests) without it; tests may pass their own.
         self._build_plan = build_plan
@@ -128,8 +142,24 @@ class Pipeline:
         return self.plans.stats()
 
     async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
-        valid = self.documents.get(request.query)
-        analysis = valid.operation(request.operation_name)
+        hooks = self.hooks
+        state = context.state or RequestState("", context.http_method, "", {}, 0.0, principal=context.principal)
+
+        for hook in hooks.document_start:
+            await hook(state)
+        try:
+            valid = self.documents.get(request.query)
+            analysis = valid.operation(request.operation_name)
+        except Exception as error:
+            for hook in hooks.document:
+                await hook(DocumentEvent(state, None, error))
+            raise
+        state.operation_name = analysis.name
+        state.operation_type = analysis.type.value
+        if hooks.document:
+            event = DocumentEvent(state, valid.document)
+            for hook in hooks.document:
+                await hook(event)
         if analysis.type is not OperationType.QUERY and context.http_method == "GET":
             raise GraphQLRequestError.single(
                 f"Cannot run a {analysis.type.value} over GET; use POST.",
@@ -146,9 +176,18 @@ class Pipeline:
         signature: Any = None
         removed_paths: Any = ()
         if self.authorizer is not None:
-            outcome = self.authorizer(self.supergraph, prepared, operation_name, context.principal)
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
+            for hook in hooks.authorization_start:
+                await hook(state)
+            try:
+                outcome = self.authorizer(self.supergraph, prepared, operation_name, context.principal)
+                if inspect.isawaitable(outcome):
+                    outcome = await outcome
+            except Exception as error:
+                for hook in hooks.authorization:
+                    await hook(AuthorizationEvent(state, None, error))
+                raise
+            for hook in hooks.authorization:
+                await hook(AuthorizationEvent(state, outcome))
             errors.extend(outcome.errors)
             if outcome.document is None:
                 # Every root field was refused: they read as null, as Apollo Router answers.
@@ -162,10 +201,15 @@ class Pipeline:
 
         key = (valid.text, operation_name, signature)
         plan = self.plans.get(key)
+        cached = plan is not None
         if plan is None:
+            for hook in hooks.plan_start:
+                await hook(state)
             try:
                 plan = self.build_plan(self.supergraph, prepared.analysis)
             except PlanningTimeout as error:
+                for hook in hooks.plan:
+                    await hook(PlanEvent(state, None, False, error))
                 # Too costly to plan within the limit: the client's operation, not a gateway fault.
                 log.warning("query planning of operation %r ran past its deadline (%s)", operation_name, error.during)
                 raise GraphQLRequestError.single(
@@ -173,6 +217,8 @@ class Pipeline:
                     "QUERY_PLANNING_TIMEOUT",
                 ) from None
             except Exception as error:
+                for hook in hooks.plan:
+                    await hook(PlanEvent(state, None, False, error))
                 # A validated operation the planner cannot plan is the gateway's fault, not the client's.
                 log.exception("query planning failed for operation %r (phase: %s)", operation_name,
                               getattr(error, "phase", "unexpected"))
@@ -180,12 +226,24 @@ class Pipeline:
                     "The gateway could not plan this operation.", "QUERY_PLANNING_FAILED", status=500
                 ) from None
             self.plans.put(key, plan)
+        if hooks.plan:
+            event_plan = PlanEvent(state, plan, cached)
+            for hook in hooks.plan:
+                await hook(event_plan)
 
+        for hook in hooks.execution_start:
+            await hook(state)
+        failure: Exception | None = None
         try:
             result = await self.execute_plan(plan, self.supergraph, prepared, context.fetcher)
-        except Exception:
+        except Exception as error:
             log.exception("executing operation %r failed", operation_name)
+            failure = error
             result = {"data": None, "errors": [graphql_error("The gateway failed to execute this operation.", "INTERNAL_SERVER_ERROR")]}
+        if hooks.execution:
+            executed = ExecutionEvent(state, plan, result, failure)
+            for hook in hooks.execution:
+                await hook(executed)
 
         data = result.get("data")
         if removed_paths and isinstance(data, dict):
@@ -198,18 +256,9 @@ class Pipeline:
         if all_errors:
             body["errors"] = all_errors
         extensions = dict(result.get("extensions") or {})
-        if context.expose_plan:
-            extensions["apolloQueryPlan"] = self.plan_extension(plan)
         if extensions:
             body["extensions"] = extensions
         return body
-
-    def plan_extension(self, plan: QueryPlan) -> dict[str, Any]:
-        """The plan shaped as Apollo Router's `Apollo-Expose-Query-Plan` extension."""
-        data = plan.to_dict()
-        if not (isinstance(data, dict) and data.get("kind") == "QueryPlan"):
-            data = {"kind": "QueryPlan", "node": data}
-        return {"object": data, "text": self.print_plan(plan)}
 
 
 def _authorization_signature(outcome: AuthorizationOutcome, original: PreparedOperation) -> Any:

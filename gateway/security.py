@@ -1,9 +1,11 @@
 """The gateway's security stage: who is calling, and what each subgraph is told about it.
 
-`GatewaySecurity(settings)` reads the `[auth]` table of the gateway settings:
+`GatewaySecurity(settings)` reads the `[auth]` table of the gateway settings, validated once by
+`AuthSettings` in gateway/settings.py (every key and default: docs/operations.md):
 
 ```toml
 [auth]
+anonymous_only = false                              # true: no issuer, open data only (logged loudly)
 context_key_file = "var/gateway-context-key.json"   # the gateway's ES256 key (created on first run)
 clock_skew_seconds = 30
 max_token_bytes = 8192
@@ -32,13 +34,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from joserfc.jwk import ECKey
+from pydantic import ValidationError
 
 from auth.context_token import CONTEXT_HEADER, LIFETIME_SECONDS, sign_context
 from auth.errors import AuthenticationError, bearer_challenge
-from auth.gateway_keys import DEFAULT_KEY_PATH, load_or_create_signing_key, public_jwks
-from auth.jwt_checks import DEFAULT_MAX_TOKEN_BYTES
+from auth.gateway_keys import load_or_create_signing_key, public_jwks
 from auth.principal import Principal
-from auth.resource_server import ResourceServer, TrustedIssuer
+from auth.resource_server import ResourceServer
+from gateway.settings import AuthSettings, SettingsError, describe_validation_error
 
 # Served by the HTTP stage so subgraphs may set KYODO_GATEWAY_JWKS to a URL.
 CONTEXT_JWKS_PATH = "/.well-known/kyodo-context-jwks.json"
@@ -71,41 +74,26 @@ def strip_internal_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if not is_internal_header(name)}
 
 
-@dataclass(frozen=True)
 class SecuritySettings:
-    issuers: tuple[TrustedIssuer, ...] = ()
-    context_key_file: str = str(DEFAULT_KEY_PATH)
-    clock_skew_seconds: int = 30
-    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
-    jwks_refresh_cooldown_seconds: float = 30.0
-    jwks_max_age_seconds: float = 3600.0
-    # "module:function" deciding @policy names; empty means every policy is denied.
-    policy_hook: str = ""
+    """Reads `[auth]` into the validated `AuthSettings` (gateway/settings.py validates it, nowhere else)."""
+
+    @staticmethod
+    def from_mapping(data: Mapping[str, Any] | None) -> AuthSettings:
+        try:
+            return AuthSettings.model_validate(dict(data or {}))
+        except ValidationError as error:
+            raise SettingsError(f"auth.{describe_validation_error(error)}") from None
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> SecuritySettings:
-        data = dict(data or {})
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise ValueError(f"unknown key(s) in [auth]: {', '.join(sorted(unknown))}")
-        issuers = tuple(
-            item if isinstance(item, TrustedIssuer) else TrustedIssuer.from_mapping(item)
-            for item in data.pop("issuers", ()) or ()
-        )
-        return cls(issuers=issuers, **data)
-
-    @classmethod
-    def of(cls, settings: Any) -> SecuritySettings:
-        """Accepts SecuritySettings, the gateway Settings (its `auth` table), or a plain mapping."""
-        if isinstance(settings, SecuritySettings):
+    def of(cls, settings: Any) -> AuthSettings:
+        """Accepts AuthSettings, the gateway Settings (its `auth` table), or a plain mapping."""
+        if isinstance(settings, AuthSettings):
             return settings
         if settings is None:
-            return cls()
+            return AuthSettings()
         auth = getattr(settings, "auth", None)
-        if isinstance(auth, SecuritySettings):
+        if isinstance(auth, AuthSettings):
             return auth
-        if auth is not None:
-            return cls.from_mapping(auth)
         if isinstance(settings, Mapping):
             return cls.from_mapping(settings)
         raise TypeError(f"cannot read security settings from {type(settings).__name__}")
@@ -120,7 +108,7 @@ class GatewaySecurity:
     def __init__(self, settings: Any = None, *, signing_key: ECKey | None = None) -> None:
         self.settings = SecuritySettings.of(settings)
         self.resource_server = ResourceServer(
-            self.settings.issuers,
+            self.settings.trusted_issuers(),
             leeway=self.settings.clock_skew_seconds,
             max_token_bytes=self.settings.max_token_bytes,
             jwks_refresh_cooldown=self.settings.jwks_refresh_cooldown_seconds,

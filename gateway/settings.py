@@ -1,23 +1,26 @@
-"""Gateway settings: one frozen tree of dataclasses, read from TOML (`kyodo serve --config FILE`).
+"""Gateway settings: one validated, frozen model of `gateway.toml` (`kyodo serve --config FILE`).
 
-Every key has a sane default so an empty file (or no file) gives a working gateway. Unknown keys
-are an error, because a misspelt limit that silently does nothing is worse than a refusal to start.
+Every key has a default, so an empty file (or no file) gives a working gateway apart from `[auth]`,
+which `kyodo serve` requires (see docs/operations.md). Validation happens here and only here, with
+pydantic in strict mode: an unknown key, a wrong type or a value out of range is a `SettingsError`
+whose message is ONE line naming the file and the key, e.g.
+
+    gateway.toml: auth.issuers[0].audiance: unknown key
+
+Environment variables override keys, one way only: `KYODO__` + the key path in capitals with `__`
+between the parts (`KYODO__LIMITS__MAX_DEPTH=10`, `KYODO__AUTH__ANONYMOUS_ONLY=true`). The value is
+read as a TOML value (`10`, `true`, `2.5`, `["a", "b"]`); anything that is not valid TOML is a plain
+string (`KYODO__TELEMETRY__OTLP_ENDPOINT=http://collector:4318/v1/traces`). Overrides are validated
+exactly like the file, and an error names the variable. Arrays of tables (`auth.issuers`, `plugins`)
+can only be replaced whole, as a TOML inline array.
 
 ```toml
 introspection = true
 expose_query_plan = false
 playground = true
 
-[limits]            # checked before graphql-core validates anything
-max_body_bytes = 8388608
-max_document_bytes = 524288
-max_tokens = 15000
+[limits]            # checked before graphql-core validates anything (gateway/document/limits.py)
 max_depth = 24
-max_aliases = 200
-max_root_fields = 64
-max_fragments = 200
-max_fragment_spreads = 1000
-max_repeated_fields = 32
 
 [caches]
 documents = 1024
@@ -28,8 +31,6 @@ enabled = true
 required_headers = ["x-apollo-operation-name", "apollo-require-preflight"]
 
 [http_client]
-max_connections_per_host = 64
-connect_timeout_seconds = 5.0
 request_timeout_seconds = 30.0
 
 [subgraphs.childcare]   # override the URL the supergraph names
@@ -37,72 +38,93 @@ url = "http://127.0.0.1:4101/graphql"
 
 [telemetry]             # tracing off by default; one log line per GraphQL request
 enabled = false
-service_name = "kyodo-gateway"
-exporter = "otlp"       # or "console"
-otlp_endpoint = ""      # e.g. "http://collector:4318/v1/traces"; empty: $OTEL_EXPORTER_OTLP_* or the SDK default
-sampling_ratio = 1.0    # parent-based: a sampled incoming traceparent is always followed
-request_log = true
-log_format = "text"     # or "json"
 
-[auth]                  # passed through as is to the authenticator (auth/ reads it)
-issuers = [{ issuer = "https://idp.example", audience = "urn:kyodo:gateway" }]
+[auth]                  # who may call (gateway/security.py)
+[[auth.issuers]]
+issuer = "https://idp.example"
+audience = "urn:kyodo:gateway"
+
+[[plugins]]             # operator plugins (gateway/plugins), each with its own settings table
+module = "gateway.plugins.municipality_header"
+settings = { subgraphs = ["safety"] }
 ```
 """
 
 from __future__ import annotations
 
-import collections.abc
 import dataclasses
+import os
 import tomllib
-import types
-import typing
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, create_model, field_validator, model_validator
+
+from auth.gateway_keys import DEFAULT_KEY_PATH
+from auth.jwt_checks import DEFAULT_MAX_TOKEN_BYTES
+from auth.principal import ClaimMapping
+from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
 from gateway.document.limits import DocumentLimits
+
+ENV_PREFIX = "KYODO__"
+ENV_SEPARATOR = "__"
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+# TOML has arrays, not tuples: the list is accepted (lax), its items stay strictly strings.
+Names = Annotated[tuple[StrictStr, ...], Field(strict=False)]
 
 
 class SettingsError(ValueError):
-    """A settings file that cannot be used; the message names the file and the key."""
+    """A settings file that cannot be used; the message is one line naming the file and the key."""
 
 
-@dataclass(frozen=True)
-class CacheSettings:
-    documents: int = 1024  # parsed + validated documents kept
-    plans: int = 1024      # query plans kept
+class SettingsModel(BaseModel):
+    """Base of every settings table: frozen, strict types, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-@dataclass(frozen=True)
-class CsrfSettings:
+# [limits] mirrors gateway/document's DocumentLimits, so the defaults live in one place.
+LimitsSettings = create_model(
+    "LimitsSettings",
+    __base__=SettingsModel,
+    **{item.name: (NonNegativeInt, item.default) for item in dataclasses.fields(DocumentLimits)},  # type: ignore[call-overload]
+)
+
+
+class CacheSettings(SettingsModel):
+    documents: NonNegativeInt = 1024  # parsed + validated documents kept
+    plans: NonNegativeInt = 1024      # query plans kept
+
+
+class CsrfSettings(SettingsModel):
     enabled: bool = True
     # A request carrying any of these headers cannot be a CORS "simple" request, so a browser
     # has preflighted it (the same rule as Apollo Router's CSRF prevention).
-    required_headers: tuple[str, ...] = ("x-apollo-operation-name", "apollo-require-preflight")
+    required_headers: Names = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
-@dataclass(frozen=True)
-class HttpClientSettings:
-    max_connections: int = 512
-    max_connections_per_host: int = 64
-    connect_timeout_seconds: float = 5.0
-    request_timeout_seconds: float = 30.0
-    keepalive_seconds: float = 30.0
+class HttpClientSettings(SettingsModel):
+    max_connections: NonNegativeInt = 512
+    max_connections_per_host: NonNegativeInt = 64
+    connect_timeout_seconds: PositiveFloat = 5.0
+    request_timeout_seconds: PositiveFloat = 30.0
+    keepalive_seconds: PositiveFloat = 30.0
 
 
-@dataclass(frozen=True)
-class SubgraphOverride:
+class SubgraphOverride(SettingsModel):
     url: str
 
 
-@dataclass(frozen=True)
-class RuntimeSettings:
+class RuntimeSettings(SettingsModel):
     # A gateway request allocates thousands of short-lived containers (subgraph bodies, representations,
     # the response tree); at CPython's default gen-0 threshold (700) the cyclic collector runs many times
     # per request and rescans long-lived objects. These thresholds apply to `kyodo serve` processes only.
-    gc_gen0_threshold: int = 200_000
-    gc_gen1_threshold: int = 50
-    gc_gen2_threshold: int = 1_000
+    gc_gen0_threshold: NonNegativeInt = 200_000
+    gc_gen1_threshold: NonNegativeInt = 50
+    gc_gen2_threshold: NonNegativeInt = 1_000
     # Move everything allocated at start-up (schemas, supergraph model) out of the collector's sight.
     gc_freeze_after_startup: bool = True
     # How many GraphQL requests one process runs at once; the rest wait their turn before parsing.
@@ -110,30 +132,153 @@ class RuntimeSettings:
     # interleave (bench, 1 worker, 50 connections: 4.2 -> 3.0 ms with 8), but a request waiting on a
     # slow subgraph holds its slot, so a low cap stalls everything behind a few slow calls: set it only
     # where subgraphs answer quickly, and well above the number of slow calls expected at once.
-    max_concurrent_requests: int = 0
+    max_concurrent_requests: NonNegativeInt = 0
 
 
-@dataclass(frozen=True)
-class TelemetrySettings:
-    # OpenTelemetry tracing (gateway/http/telemetry.py); off means no instrumentation is installed at all.
+class TelemetrySettings(SettingsModel):
+    # OpenTelemetry tracing (gateway/plugins/tracing.py); off means no instrumentation is installed at all.
     enabled: bool = False
     service_name: str = "kyodo-gateway"
-    exporter: str = "otlp"          # "otlp" (protobuf over HTTP) or "console"
+    exporter: Literal["otlp", "console"] = "otlp"   # "otlp" (protobuf over HTTP) or "console"
     otlp_endpoint: str = ""         # empty: the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
-    sampling_ratio: float = 1.0     # of new traces (0 < ratio <= 1)
+    sampling_ratio: Annotated[float, Field(gt=0, le=1)] = 1.0   # of new traces
     # One line per GraphQL request on the `kyodo.gateway.requests` logger.
     request_log: bool = True
-    log_format: str = "text"        # "text" or "json"
+    log_format: Literal["text", "json"] = "text"
 
 
-@dataclass(frozen=True)
-class Settings:
-    limits: DocumentLimits = field(default_factory=DocumentLimits)
-    caches: CacheSettings = field(default_factory=CacheSettings)
-    csrf: CsrfSettings = field(default_factory=CsrfSettings)
-    http_client: HttpClientSettings = field(default_factory=HttpClientSettings)
-    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
-    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+class CorsSettings(SettingsModel):
+    """Which other web origins' browsers may call the gateway (gateway/plugins/cors.py)."""
+
+    # Exact origins ("https://app.city.example"); empty: no CORS at all (same-origin pages only).
+    allow_origins: Names = ()
+    allow_credentials: bool = False     # cookies / HTTP auth from those origins; bearer tokens need not
+    allow_headers: Names = (
+        "content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name", "x-request-id",
+    )
+    expose_headers: Names = ("x-request-id",)
+    max_age_seconds: NonNegativeInt = 600   # how long a browser may cache a preflight answer
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _exact_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if origin == "*" or not (scheme in ("http", "https") and rest and "/" not in rest):
+                raise ValueError(f"{origin!r} is not an origin such as 'https://app.city.example' (no '*', no path)")
+        return origins
+
+
+class AdminSettings(SettingsModel):
+    """Where operators' endpoints (/metrics, /health) are served (gateway/http/admin.py)."""
+
+    # A second listener for /metrics and /health, e.g. on the monitoring network; 0: none.
+    port: Annotated[int, Field(ge=0, le=65535)] = 0
+    host: str = "127.0.0.1"
+    # /metrics on the public port too: off by default (it tells anyone the traffic and error rates).
+    metrics_on_public_port: bool = False
+
+
+class ClaimSettings(SettingsModel):
+    """Where each Principal field is read from in a token (auth/principal.py's ClaimMapping)."""
+
+    subject: str = ClaimMapping.subject
+    subject_fallback: str = ClaimMapping.subject_fallback
+    municipality: str = ClaimMapping.municipality
+    roles: str = ClaimMapping.roles
+    scopes: Names = ClaimMapping.scopes
+    assurance: str = ClaimMapping.assurance
+    default_roles: Names = ClaimMapping.default_roles
+
+    @field_validator("scopes", "default_roles", mode="before")
+    @classmethod
+    def _one_name_is_a_list(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+
+class IssuerSettings(SettingsModel):
+    """One `[[auth.issuers]]` entry: a token issuer the gateway trusts."""
+
+    issuer: Annotated[str, Field(min_length=1)]
+    audience: str | None = None
+    audiences: Names = ()
+    algorithms: Names = DEFAULT_ALGORITHMS
+    jwks_uri: str | None = None       # else OIDC discovery
+    claims: ClaimSettings = ClaimSettings()
+
+    @model_validator(mode="after")
+    def _usable(self) -> IssuerSettings:
+        self.trusted()  # auth's own checks (an audience; never none/HMAC algorithms) raise ValueError
+        return self
+
+    def trusted(self) -> TrustedIssuer:
+        audiences = self.audiences or ((self.audience,) if self.audience else ())
+        return TrustedIssuer(
+            issuer=self.issuer,
+            audiences=audiences,
+            algorithms=self.algorithms,
+            jwks_uri=self.jwks_uri,
+            claims=ClaimMapping(**self.claims.model_dump()),
+        )
+
+
+class AuthSettings(SettingsModel):
+    """`[auth]`: read by gateway/security.py."""
+
+    issuers: Annotated[tuple[IssuerSettings, ...], Field(strict=False)] = ()
+    # Open data only: no issuer is trusted and every request carrying a token is refused. `kyodo serve`
+    # refuses to start with no issuer unless this says so explicitly (and logs a warning when it does).
+    anonymous_only: bool = False
+    context_key_file: str = str(DEFAULT_KEY_PATH)   # the gateway's ES256 context-token key (created on first run)
+    clock_skew_seconds: NonNegativeInt = 30
+    max_token_bytes: PositiveInt = DEFAULT_MAX_TOKEN_BYTES
+    jwks_refresh_cooldown_seconds: PositiveFloat = 30.0   # at most one unknown-kid re-fetch per issuer per this
+    jwks_max_age_seconds: PositiveFloat = 3600.0
+    # "package.module:function" deciding @policy names; empty means every policy is denied.
+    policy_hook: str = ""
+
+    @field_validator("policy_hook")
+    @classmethod
+    def _module_colon_function(cls, value: str) -> str:
+        module, _, function = value.partition(":")
+        if value and not (module and function.isidentifier()):
+            raise ValueError("must look like 'package.module:function'")
+        return value
+
+    @model_validator(mode="after")
+    def _issuers_or_anonymous(self) -> AuthSettings:
+        if self.anonymous_only and self.issuers:
+            raise ValueError("anonymous_only = true cannot be combined with [[auth.issuers]]")
+        return self
+
+    def trusted_issuers(self) -> tuple[TrustedIssuer, ...]:
+        return tuple(issuer.trusted() for issuer in self.issuers)
+
+
+class PluginSettings(SettingsModel):
+    """One `[[plugins]]` entry. The plugin's own `settings` table is validated by the plugin's model
+    when it is loaded (gateway/plugins/loading.py), with the same one-line errors."""
+
+    module: str
+
+    @field_validator("module")
+    @classmethod
+    def _dotted_name(cls, value: str) -> str:
+        if not all(part.isidentifier() for part in value.split(".")):
+            raise ValueError("must be a dotted module name such as 'package.module'")
+        return value
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Settings(SettingsModel):
+    limits: LimitsSettings = LimitsSettings()  # type: ignore[valid-type]
+    caches: CacheSettings = CacheSettings()
+    csrf: CsrfSettings = CsrfSettings()
+    http_client: HttpClientSettings = HttpClientSettings()
+    runtime: RuntimeSettings = RuntimeSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    cors: CorsSettings = CorsSettings()
+    admin: AdminSettings = AdminSettings()
     introspection: bool = True
     # Lets a client ask for the plan with `Apollo-Expose-Query-Plan: true`; off in production.
     expose_query_plan: bool = False
@@ -141,84 +286,121 @@ class Settings:
     # Directory holding the GraphiQL files (`python -m gateway.http.playground.fetch_assets`);
     # empty means the repository's var/playground.
     playground_assets_dir: str = ""
-    subgraphs: Mapping[str, SubgraphOverride] = field(default_factory=dict)
-    # Read by the authenticator the security engineer builds; the gateway only carries it.
-    auth: Mapping[str, Any] = field(default_factory=dict)
+    subgraphs: dict[str, SubgraphOverride] = Field(default_factory=dict)
+    auth: AuthSettings = AuthSettings()
+    plugins: Annotated[tuple[PluginSettings, ...], Field(strict=False)] = ()
 
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)
         return override.url if override else default
 
 
-def load_settings(path: str | Path | None) -> Settings:
-    """Settings from a TOML file; defaults when `path` is None."""
-    if path is None:
-        return Settings()
-    file = Path(path)
+def load_settings(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from a TOML file (defaults when `path` is None), with `KYODO__*` overrides applied."""
+    data: dict[str, Any] = {}
+    origin = "settings"
+    if path is not None:
+        file = Path(path)
+        origin = str(file)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"{file}: cannot read settings: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{file}: not valid TOML: not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{file}: not valid TOML: {exc}") from None
+    overrides = environment_overrides(os.environ if environ is None else environ)
+    for key_path, (variable, value) in overrides.items():
+        _set(data, key_path, value, origin, variable)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{file}: cannot read settings: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{file}: not valid TOML: {exc}") from None
-    try:
-        return settings_from_mapping(data)
-    except SettingsError as exc:
-        raise SettingsError(f"{file}: {exc}") from None
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        variables = {tuple(key_path): variable for key_path, (variable, _) in overrides.items()}
+        raise SettingsError(f"{origin}: {describe_validation_error(error, variables)}") from None
 
 
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
-    return _build(Settings, data, "")
+    """Settings from an already-parsed table (tests, embedding); no environment overrides."""
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise SettingsError(f"{where or 'settings'} must be a table")
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise SettingsError(f"unknown key(s) {', '.join(_join(where, k) for k in unknown)}")
-    values = {name: _convert(hints[name], value, _join(where, name)) for name, value in data.items()}
-    return cls(**values)
+def environment_overrides(environ: Mapping[str, str]) -> dict[tuple[str, ...], tuple[str, Any]]:
+    """`KYODO__A__B=value` -> {("a", "b"): ("KYODO__A__B", value read as TOML)}."""
+    found: dict[tuple[str, ...], tuple[str, Any]] = {}
+    for variable, raw in environ.items():
+        if not variable.startswith(ENV_PREFIX) or len(variable) == len(ENV_PREFIX):
+            continue
+        key_path = tuple(part.lower() for part in variable[len(ENV_PREFIX):].split(ENV_SEPARATOR))
+        found[key_path] = (variable, _toml_value(raw))
+    return found
 
 
-def _convert(hint: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, where)
-    if origin is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(f"{where} must be a list of strings")
-        return tuple(value)
-    if origin in (collections.abc.Mapping, dict) or hint is dict:
-        if not isinstance(value, Mapping):
-            raise SettingsError(f"{where} must be a table")
-        args = typing.get_args(hint)
-        item = args[1] if len(args) == 2 else Any
-        if dataclasses.is_dataclass(item):
-            return {k: _build(item, v, _join(where, k)) for k, v in value.items()}
-        return dict(value)
-    if origin in (typing.Union, types.UnionType):
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise SettingsError(f"{where} must be true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise SettingsError(f"{where} must be a non-negative integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise SettingsError(f"{where} must be a positive number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise SettingsError(f"{where} must be a string")
-        return value
-    return value
+def _toml_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        return raw
 
 
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
+def _set(data: dict[str, Any], key_path: tuple[str, ...], value: Any, origin: str, variable: str) -> None:
+    table = data
+    for depth, part in enumerate(key_path[:-1]):
+        inner = table.setdefault(part, {})
+        if not isinstance(inner, dict):
+            where = ".".join(key_path[: depth + 1])
+            raise SettingsError(f"{origin}: {variable}: {where} is not a table")
+        table = inner
+    table[key_path[-1]] = value
+
+
+def describe_validation_error(error: ValidationError, variables: Mapping[tuple[str, ...], str] | None = None) -> str:
+    """The first problem as `key.path[0].name: what is wrong` (+ how many more), on one line."""
+    problems = error.errors(include_url=False)
+    # A misspelt key also makes the real key "missing": name the misspelling first.
+    first = min(problems, key=lambda problem: problem["type"] != "extra_forbidden")
+    location = [part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
+    key = format_key(location)
+    message = _MESSAGES.get(first["type"]) or first["msg"].replace("Input should be", "must be")
+    if first["type"] == "value_error":
+        message = first["msg"].removeprefix("Value error, ")
+    line = f"{key}: {message}" if key else message
+    named = [variables[prefix] for prefix in _prefixes(location) if variables and prefix in variables]
+    if named:
+        line += f" (set by {named[-1]})"
+    if len(problems) > 1:
+        line += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    return " ".join(line.split())
+
+
+def format_key(location: list[Any] | tuple[Any, ...]) -> str:
+    key = ""
+    for part in location:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += f".{part}" if key else str(part)
+    return key
+
+
+def _prefixes(location: list[Any]) -> list[tuple[str, ...]]:
+    names = tuple(str(part) for part in location if not isinstance(part, int))
+    return [names[:size] for size in range(1, len(names) + 1)]
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+    "bool_type": "must be true or false",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "string_type": "must be a string",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+}

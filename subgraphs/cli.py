@@ -282,7 +282,14 @@ def _relay_grants(args: argparse.Namespace) -> int:
     if args.every is not None and args.every <= 0:
         print("kyodo relay grants: --every must be a positive number of seconds", file=sys.stderr)
         return 2
-    return run(RelaySettings.from_env(gateway_url=args.gateway, issuer=args.issuer, batch=args.batch), args.every)
+    from gateway.settings import SettingsError
+
+    try:
+        settings = RelaySettings.from_env(gateway_url=args.gateway, issuer=args.issuer, batch=args.batch)
+    except SettingsError as error:
+        print(f"kyodo relay grants: {error}", file=sys.stderr)
+        return 2
+    return run(settings, args.every)
 
 
 # --- kyodo dev ------------------------------------------------------------------------------------------

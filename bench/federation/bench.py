@@ -189,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
                            (spec.partition("=") for spec in args.kyodo_config)]
             for label, workers, config in kyodo_runs:
                 port = free_port()
+                # The bench's subgraphs hold open data only: say so, as kyodo serve requires.
+                settings = work / "gateway.toml"
+                settings.write_text(f'[auth]\nanonymous_only = true\ncontext_key_file = "{work / "context-key.json"}"\n')
                 command = [str(REPO_ROOT / ".venv/bin/kyodo"), "serve", "--supergraph", str(supergraph),
+                           "--config", str(settings),
                            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
                 if config is not None:
                     command += ["--config", str(config.resolve())]

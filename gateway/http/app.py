@@ -1,10 +1,13 @@
-"""The gateway's Starlette app: GraphQL over HTTP, health, metrics, playground.
+"""The gateway's Starlette app: GraphQL over HTTP, health, playground, and the plugins' routes.
 
-`create_app(settings, supergraph, *, authenticator=None, context_headers=None, authorizer=None)`
+`create_app(settings, supergraph, *, authenticator=None, context_headers=None, authorizer=None, plugins=())`
 
 Every answer to a GraphQL request is a GraphQL response body: request errors get 4xx with
 `errors`, a refused token gets 401 with `WWW-Authenticate`, and an unexpected exception is logged
 and answered with a GraphQL error, never a traceback.
+
+Cross-cutting concerns are plugins (gateway/plugins): the gateway's own, chosen from the settings
+(`gateway_plugins`), then the operator's `[[plugins]]`, then any given by the caller.
 """
 
 from __future__ import annotations
@@ -24,23 +27,25 @@ from starlette.staticfiles import StaticFiles
 
 from auth.errors import AuthenticationError
 from gateway.document import GraphQLRequestError, graphql_error
-from gateway.http.csrf import CSRF_MESSAGE, is_preflighted
-from gateway.http.fetching import (
-    ContextHeaders,
-    MeteredFetcher,
-    create_client_session,
-    subgraph_names,
-    subgraph_urls,
-)
+from gateway.http.fetching import SubgraphClient, create_client_session, subgraph_names, subgraph_urls
 from gateway.http.headers import StripKyodoHeaders
-from gateway.http.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from gateway.http.metrics import GatewayMetrics
 from gateway.http.negotiation import prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
+from gateway.http.playground.sign_in import sign_in_from_environment
+from gateway.http.playground_policy import playground_headers
 from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string
-from gateway.http.telemetry import GatewayTelemetry
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
+from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
+from gateway.plugins.cors import CorsPlugin
+from gateway.plugins.csrf import CsrfPlugin
+from gateway.plugins.loading import load_plugins
+from gateway.plugins.metrics import MetricsPlugin
+from gateway.plugins.protocol import Hooks, HttpResponse, RequestState
+from gateway.plugins.query_plan import QueryPlanPlugin
+from gateway.plugins.request_id import RequestIdPlugin, request_id_from
+from gateway.plugins.request_log import RequestLogPlugin
+from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
 
 log = logging.getLogger("kyodo.gateway.http")
@@ -48,11 +53,36 @@ log = logging.getLogger("kyodo.gateway.http")
 Authenticator = Callable[[Request], Awaitable[Any]]  # -> Principal | None; raises AuthenticationError
 
 GRAPHQL_PATHS = ("/", "/graphql")
-EXPOSE_PLAN_HEADER = "apollo-expose-query-plan"
+
+
+async def anonymous_only(request: Request) -> None:
+    """The authenticator of an app given none: every caller is anonymous, and a request that
+    carries credentials is refused rather than silently served as anonymous."""
+    if request.headers.get("authorization") is not None:
+        raise AuthenticationError("this gateway trusts no token issuer; send no Authorization header")
+    return None
+
+
+def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, span_exporter: Any = None) -> list[Any]:
+    """The gateway's own plugins for these settings, in hook order (the request log last, so it sees
+    what the others noted)."""
+    plugins: list[Any] = [RequestIdPlugin(), ResponseHeadersPlugin()]
+    if settings.cors.allow_origins:
+        plugins.append(CorsPlugin(settings.cors))
+    if settings.csrf.enabled:
+        plugins.append(CsrfPlugin(settings.csrf))
+    if settings.telemetry.enabled:
+        from gateway.plugins.tracing import TracingPlugin  # OpenTelemetry is imported only when tracing is on
+
+        plugins.append(TracingPlugin(settings.telemetry, span_exporter=span_exporter))
+    plugins.append(metrics)
+    if settings.expose_query_plan:
+        plugins.append(QueryPlanPlugin())
+    return plugins
 
 
 class GatewayApp:
-    """The state one app holds: pipeline, metrics, the pooled session (set in the lifespan)."""
+    """The state one app holds: pipeline, plugins, the pooled session (set in the lifespan)."""
 
     def __init__(
         self,
@@ -63,38 +93,45 @@ class GatewayApp:
         context_headers: ContextHeaders | None,
         authorizer: Authorizer | None,
         pipeline: Pipeline | None = None,
-        telemetry: GatewayTelemetry | None = None,
+        plugins: Sequence[Any] = (),
+        span_exporter: Any = None,
     ) -> None:
         self.settings = settings
         self.supergraph = supergraph
-        self.authenticator = authenticator
-        self.context_headers = context_headers
-        self.telemetry = telemetry or GatewayTelemetry(settings.telemetry)
-        self.pipeline = pipeline or Pipeline(supergraph, settings, **self.telemetry.pipeline_options(authorizer))
-        self.telemetry.instrument_documents(self.pipeline.documents)
-        self.metrics = GatewayMetrics()
-        self.metrics.watch_caches(
-            {"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats}
-        )
+        self.authenticator = authenticator or anonymous_only
+        self.metrics = MetricsPlugin()
+        chosen = gateway_plugins(settings, self.metrics, span_exporter=span_exporter)
+        if context_headers is not None:
+            chosen.append(ContextTokenPlugin(context_headers))
+        chosen += load_plugins(settings.plugins)
+        chosen += plugins
+        if settings.telemetry.request_log:
+            chosen.append(RequestLogPlugin(settings.telemetry))
+        self.plugins = chosen
+        self.hooks = Hooks(chosen)
+        self.pipeline = pipeline or Pipeline(supergraph, settings, authorizer=authorizer, hooks=self.hooks)
+        if pipeline is not None:
+            pipeline.hooks = self.hooks
+        self.metrics.watch_caches({"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats})
         self.urls = subgraph_urls(supergraph, settings)
         self.names = subgraph_names(supergraph)
-        self.session: Any = None
+        self.subgraphs: SubgraphClient | None = None
         # bounds the GraphQL requests run at once (settings.runtime.max_concurrent_requests)
         self.admission: Any = contextlib.nullcontext()
-        self.fetcher_class: Any = None
         self.assets = assets_dir(settings.playground_assets_dir)
-        self.closers: list[Callable[[], Awaitable[Any]]] = []
+        self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.session = create_client_session(self.settings.http_client)
+        session = create_client_session(self.settings.http_client)
+        self.subgraphs = SubgraphClient(session, self.urls, self.names, self.hooks)
         limit = self.settings.runtime.max_concurrent_requests
         # Created here so it belongs to the serving loop.
         self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
         try:
             yield
         finally:
-            await self.session.close()
+            await session.close()
             for close in self.closers:
                 try:
                     await close()
@@ -104,62 +141,53 @@ class GatewayApp:
     # -- GraphQL endpoint -------------------------------------------------------------------------
 
     async def graphql(self, request: Request) -> Response:
-        started = time.perf_counter()
-        record = self.telemetry.begin(request.headers)
-        media_type = response_media_type(request.headers.get("accept"))
+        headers = request.headers
+        state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter())
+        media_type = response_media_type(headers.get("accept"))
         try:
-            response = await self._graphql(request, media_type)
+            response, outcome = await self._graphql(request, state, media_type)
         except Exception:
             # Last resort: the stages answer every expected failure themselves.
             log.exception("unhandled error answering %s %s", request.method, request.url.path)
-            self.metrics.errors.labels("internal").inc()
-            response = self._errors(
-                [graphql_error("Internal server error.", "INTERNAL_SERVER_ERROR")], 500, media_type
-            )
-        self.metrics.requests.labels(request.method, str(response.status_code)).inc()
-        self.metrics.request_seconds.observe(time.perf_counter() - started)
-        self.telemetry.finish(record, response)
+            response = self._errors([graphql_error("Internal server error.", "INTERNAL_SERVER_ERROR")], 500, media_type)
+            outcome = "internal"
+        if self.hooks.http_response:
+            event = HttpResponse(state, response.status_code, response.headers, outcome)
+            for hook in self.hooks.http_response:
+                await hook(event)
         return response
 
-    async def _graphql(self, request: Request, media_type: str) -> Response:
+    async def _graphql(self, request: Request, state: RequestState, media_type: str) -> tuple[Response, str]:
         method = request.method
         if method == "GET" and "query" not in request.query_params and prefers_html(request.headers.get("accept")):
             if self.settings.playground:
-                return self.playground(request)
+                return self.playground(request), "other"
         if method not in ("GET", "POST"):
             return self._errors(
                 [graphql_error(f"{method} is not supported; use GET or POST.", "METHOD_NOT_ALLOWED")],
                 405, media_type, {"Allow": "GET, POST"},
-            )
+            ), "request"
         try:
-            csrf = self.settings.csrf
-            if csrf.enabled and not is_preflighted(request.headers, csrf.required_headers):
-                raise GraphQLRequestError.single(
-                    CSRF_MESSAGE.format(headers=", ".join(csrf.required_headers)), "CSRF_PREVENTED"
-                )
+            for hook in self.hooks.http_request:
+                await hook(state)
             graphql_request = await self._read(request)
-            self.telemetry.note_request(graphql_request.operation_name)
-            principal = await self.authenticator(request) if self.authenticator else None
+            state.operation_name = graphql_request.operation_name
+            principal = await self.authenticator(request)
+            state.principal = principal
             context = RequestContext(
-                fetcher=self._fetcher(principal),
-                principal=principal,
-                http_method=method,
-                expose_plan=self.settings.expose_query_plan
-                and request.headers.get(EXPOSE_PLAN_HEADER, "").strip().lower() == "true",
+                fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
             )
             async with self.admission:
                 body = await self.pipeline.run(graphql_request, context)
         except AuthenticationError as error:
-            self.metrics.errors.labels("authentication").inc()
             return self._errors(
                 [error.to_graphql_error()], error.status, media_type, {"WWW-Authenticate": error.www_authenticate}
-            )
+            ), "authentication"
         except GraphQLRequestError as error:
-            self.metrics.errors.labels("request").inc()
-            return self._errors(error.errors, error.status, media_type, error.headers)
-        if body.get("errors"):
-            self.metrics.errors.labels("execution").inc()
-        return Response(orjson.dumps(body), 200, media_type=media_type)
+            return self._errors(error.errors, error.status, media_type, error.headers), (
+                "internal" if error.status >= 500 else "request"
+            )
+        return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":
@@ -167,25 +195,10 @@ class GatewayApp:
         body = await read_body(request, self.settings.limits.max_body_bytes)
         return request_from_json_body(body, request.headers.get("content-type"))
 
-    def _fetcher(self, principal: Any) -> Any:
-        if self.session is None:
+    def _fetcher(self, state: RequestState) -> Any:
+        if self.subgraphs is None:
             raise RuntimeError("the app's lifespan has not started: no subgraph session")
-        if self.fetcher_class is None:
-            from gateway.executor import HttpSubgraphFetcher
-
-            self.fetcher_class = HttpSubgraphFetcher
-        context_headers = self.context_headers
-        names = self.names
-        telemetry = self.telemetry
-
-        def headers_for(subgraph: str) -> dict[str, str]:
-            headers = telemetry.subgraph_headers()  # x-request-id, traceparent
-            if context_headers is not None:
-                headers.update(context_headers(principal, names.get(subgraph, subgraph)))
-            return headers
-
-        fetcher = MeteredFetcher(self.fetcher_class(self.session, self.urls, headers_for), self.metrics)
-        return telemetry.wrap_fetcher(fetcher, names)
+        return self.subgraphs.for_request(state)
 
     @staticmethod
     def _errors(errors: list[dict], status: int, media_type: str, headers: dict[str, str] | None = None) -> Response:
@@ -195,14 +208,14 @@ class GatewayApp:
 
     def playground(self, request: Request) -> Response:
         if missing_assets(self.assets):
-            return HTMLResponse(missing_assets_html("python -m gateway.http.playground.fetch_assets"), 503)
-        return HTMLResponse(playground_html(request.url.path))
+            page = missing_assets_html("python -m gateway.http.playground.fetch_assets")
+            return HTMLResponse(page, 503, headers=playground_headers(page))
+        sign_in = sign_in_from_environment()
+        page = playground_html(request.url.path, sign_in=sign_in)
+        return HTMLResponse(page, headers=playground_headers(page, sign_in.issuer if sign_in else None))
 
     async def health(self, request: Request) -> Response:
         return Response(orjson.dumps({"status": "UP"}), media_type="application/json")
-
-    async def metrics_endpoint(self, request: Request) -> Response:
-        return Response(self.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
 
 async def _last_resort(request: Request, exc: Exception) -> Response:
@@ -218,31 +231,45 @@ def create_app(
     authenticator: Authenticator | None = None,
     context_headers: ContextHeaders | None = None,
     authorizer: Authorizer | None = None,
+    plugins: Sequence[Any] = (),
     extra_routes: Sequence[BaseRoute] = (),
     on_close: Sequence[Callable[[], Awaitable[Any]]] = (),
-    telemetry: GatewayTelemetry | None = None,
+    span_exporter: Any = None,
 ) -> Starlette:
-    """`extra_routes` (e.g. the context-token JWKS) are served beside GraphQL; `on_close`
-    callbacks run when the app shuts down (e.g. closing the authenticator's JWKS session);
-    `telemetry` replaces the one built from `settings.telemetry` (tests give an in-memory exporter)."""
+    """`plugins` are added after the gateway's own and the operator's; `extra_routes` are served
+    beside GraphQL; `on_close` callbacks run when the app shuts down; `span_exporter` replaces the
+    configured trace exporter (tests give an in-memory one). Without an `authenticator` the app is
+    anonymous-only: a request carrying credentials is refused with 401."""
     gateway = GatewayApp(
         settings, supergraph, authenticator=authenticator, context_headers=context_headers, authorizer=authorizer,
-        telemetry=telemetry,
+        plugins=plugins, span_exporter=span_exporter,
     )
     gateway.closers.extend(on_close)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes: list[Any] = [Route(path, gateway.graphql, methods=methods) for path in GRAPHQL_PATHS]
-    routes += [
+    health = [
         Route("/health", gateway.health, methods=["GET"]),
         Route("/healthcheck", gateway.health, methods=["GET"]),
-        Route("/metrics", gateway.metrics_endpoint, methods=["GET"]),
-        *extra_routes,
     ]
+    # Operators' endpoints (/metrics): on the admin listener, and on the public port only if asked.
+    admin_routes: list[Any] = list(health)
+    for plugin in gateway.plugins:
+        if callable(getattr(plugin, "admin_routes", None)):
+            admin_routes += plugin.admin_routes()
+    routes += [*health, *extra_routes]
+    if settings.admin.metrics_on_public_port:
+        routes += admin_routes[len(health):]
+    for plugin in gateway.plugins:
+        if callable(getattr(plugin, "routes", None)):
+            routes += plugin.routes()
     if settings.playground and gateway.assets.is_dir():
         routes.append(Mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=gateway.assets)))
     app = Starlette(routes=routes, lifespan=gateway.lifespan, exception_handlers={Exception: _last_resort})
     app.state.gateway = gateway
+    app.state.admin_app = Starlette(routes=admin_routes)
     # Client-sent kyodo-* headers are dropped before anything (authenticator included) sees them.
     app.add_middleware(StripKyodoHeaders)
-    gateway.telemetry.install(app)  # tracing on: the server span wraps everything
+    for plugin in gateway.plugins:
+        if callable(getattr(plugin, "install", None)):
+            plugin.install(app)  # e.g. tracing: the server span wraps everything
     return app

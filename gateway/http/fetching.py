@@ -1,24 +1,21 @@
 """Talking to subgraphs: the pooled aiohttp session, the URL map, the per-request fetcher.
 
 One ClientSession per app (created in the lifespan) keeps connections alive across requests.
-Subgraphs receive no client header at all: only the `context_headers(principal, subgraph)`
-result (the signed Kyodo-Context token) is added to each fetch.
+Subgraphs receive no client header at all: only what plugins add in `subgraph_request` (the signed
+Kyodo-Context token, the request id, `traceparent`, an operator plugin's header).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import aiohttp
 import orjson
 
-from gateway.http.metrics import GatewayMetrics
-from gateway.pipeline import SubgraphFetcher
+from gateway.executor import HttpSubgraphFetcher
+from gateway.plugins.protocol import Hooks, RequestState, SubgraphRequest, SubgraphResponse
 from gateway.settings import HttpClientSettings, Settings
-
-# context_headers(principal, subgraph_name) -> headers added to that subgraph's fetches
-ContextHeaders = Callable[[Any, str], Mapping[str, str]]
 
 
 def create_client_session(settings: HttpClientSettings) -> aiohttp.ClientSession:
@@ -61,19 +58,61 @@ def subgraph_names(supergraph: Any) -> dict[str, str]:
     return names
 
 
-class MeteredFetcher:
-    """Wraps a fetcher to time each subgraph fetch for /metrics."""
+class SubgraphClient:
+    """The app's way to subgraphs: one pooled session, the URL map, and the plugins' fetch hooks.
 
-    def __init__(self, inner: SubgraphFetcher, metrics: GatewayMetrics) -> None:
-        self.inner = inner
-        self.metrics = metrics
+    `for_request(state)` gives the executor a fetcher for one request. Every fetch runs the plugins'
+    `subgraph_request` hooks (headers to add, or an answer without the network) and, after it, their
+    `subgraph_response` hooks; with neither implemented a fetch is the plain HTTP call.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, urls: dict[str, str], names: Mapping[str, str],
+                 hooks: Hooks) -> None:
+        self.session = session
+        self.urls = urls
+        self.names = names
+        self.request_hooks = hooks.subgraph_request
+        self.response_hooks = hooks.subgraph_response
+        self.plain = HttpSubgraphFetcher(session, urls)
+
+    def for_request(self, state: RequestState) -> RequestFetcher:
+        return RequestFetcher(self, state)
+
+
+class RequestFetcher:
+    __slots__ = ("client", "state")
+
+    def __init__(self, client: SubgraphClient, state: RequestState) -> None:
+        self.client = client
+        self.state = state
 
     async def fetch(self, subgraph: str, query: str, variables: dict | None, operation_name: str | None) -> dict:
+        client = self.client
+        self.state.subgraph_calls += 1
+        if not client.request_hooks and not client.response_hooks:
+            return await client.plain.fetch(subgraph, query, variables, operation_name)
+        event = SubgraphRequest(self.state, client.names.get(subgraph, subgraph), query, variables, operation_name)
+        for hook in client.request_hooks:
+            await hook(event)
         started = time.perf_counter()
+        result: dict | None = None
+        error: BaseException | None = None
         try:
-            return await self.inner.fetch(subgraph, query, variables, operation_name)
-        except BaseException:
-            self.metrics.fetch_errors.labels(subgraph).inc()
+            if event.response is not None:
+                result = event.response
+            elif event.headers:
+                headers = event.headers
+                result = await HttpSubgraphFetcher(client.session, client.urls, lambda _name: headers).fetch(
+                    subgraph, event.query, event.variables, event.operation_name
+                )
+            else:
+                result = await client.plain.fetch(subgraph, event.query, event.variables, event.operation_name)
+            return result
+        except BaseException as failure:
+            error = failure
             raise
         finally:
-            self.metrics.fetch_seconds.labels(subgraph).observe(time.perf_counter() - started)
+            if client.response_hooks:
+                done = SubgraphResponse(event, result, error, time.perf_counter() - started)
+                for hook in client.response_hooks:
+                    await hook(done)

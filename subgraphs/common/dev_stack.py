@@ -188,6 +188,9 @@ class DevStack:
         lines = ["# written by `kyodo dev`", "[auth]", f"context_key_file = {json.dumps(str(self.context_key_file))}"]
         if issuer:
             lines += ["", "[[auth.issuers]]", f"issuer = {json.dumps(issuer)}", f"audience = {json.dumps(DEV_AUDIENCE)}"]
+        else:
+            # No dev IdP: the gateway must be told explicitly that it serves open data only.
+            lines.insert(2, "anonymous_only = true")
         settings = self.state_dir / "gateway.toml"
         settings.write_text("\n".join(lines) + "\n")
         return config, settings

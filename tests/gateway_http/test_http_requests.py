@@ -293,7 +293,7 @@ def test_health(make_client):
 
 
 def test_metrics_count_requests_errors_and_cache_lookups(make_client):
-    client = make_client()
+    client = make_client({"admin": {"metrics_on_public_port": True}})
     for _ in range(3):
         client.post("/graphql", json={"query": "{ nope }"})
     response = client.get("/metrics")

@@ -146,9 +146,16 @@ class TestHeadersReachingTheSubgraph:
             assert name not in headers
 
     def test_no_kyodo_header_at_all_without_a_context_hook(self, make_client):
-        headers = received_headers(make_client().post("/graphql", json={"query": self.query}, headers=self.client_headers))
+        anonymous = {name: value for name, value in self.client_headers.items() if name != "Authorization"}
+        headers = received_headers(make_client().post("/graphql", json={"query": self.query}, headers=anonymous))
         assert not [name for name in headers if name.startswith("kyodo-")]
-        assert "authorization" not in headers
+        assert "cookie" not in headers
+
+    def test_an_app_without_authenticator_refuses_a_token_instead_of_ignoring_it(self, make_client):
+        response = make_client().post("/graphql", json={"query": self.query}, headers=self.client_headers)
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "receivedHeaders" not in response.text
 
 
 class TestHostileThenServed:
@@ -225,7 +232,7 @@ class TestAuthorizerHook:
 
 
 def test_metrics_record_subgraph_fetch_latency(make_client):
-    client = make_client()
+    client = make_client({"admin": {"metrics_on_public_port": True}})
     client.post("/graphql", json={"query": "{ hello }"})
     text = client.get("/metrics").text
     counts = [line for line in text.splitlines() if line.startswith("kyodo_gateway_subgraph_fetch_duration_seconds_count")]
