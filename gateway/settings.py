@@ -87,7 +87,9 @@ class HttpClientSettings:
     max_connections_per_host: int = 64
     connect_timeout_seconds: float = 5.0
     request_timeout_seconds: float = 30.0
-    keepalive_seconds: float = 30.0
+    # Idle pooled connections are dropped after this; keep it below the subgraphs' server keep-alive (uvicorn: 5 s),
+    # or the gateway sometimes reuses a connection the subgraph is just closing (ClientOSError).
+    keepalive_seconds: float = 4.0
 
 
 @dataclass(frozen=True)
