@@ -20,5 +20,6 @@ playground: var/playground/.complete
 dev: install playground
 	$(VENV)/bin/kyodo dev
 
+# -rs: every skip is listed with its reason (only a missing external tool may skip; .ci/run allows none)
 test: install playground
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -rs
