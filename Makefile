@@ -20,8 +20,9 @@ playground: var/playground/.complete
 dev: install playground
 	$(VENV)/bin/kyodo dev
 
+# -rs: every skip is listed with its reason (only a missing external tool may skip; .ci/run allows none)
 test: install playground
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -rs
 
 # mypy --strict on the engine's stages and the pipeline (the packages are listed in pyproject.toml [tool.mypy]).
 typecheck: install

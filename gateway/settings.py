@@ -111,7 +111,9 @@ class HttpClientSettings(SettingsModel):
     max_connections_per_host: NonNegativeInt = 64
     connect_timeout_seconds: PositiveFloat = 5.0
     request_timeout_seconds: PositiveFloat = 30.0
-    keepalive_seconds: PositiveFloat = 30.0
+    # Idle pooled connections are dropped after this; keep it below the subgraphs' server keep-alive (uvicorn: 5 s),
+    # or the gateway sometimes reuses a connection the subgraph is just closing (ClientOSError).
+    keepalive_seconds: PositiveFloat = 4.0
 
 
 class SubgraphOverride(SettingsModel):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, Callable, Protocol
 
 import aiohttp
 import orjson
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+
+logger = logging.getLogger(__name__)
+
+_QUERY_START = re.compile(r"\s*(\{|query\b)")
 
 
 # sent with every subgraph request (aiohttp copies them, so one dict serves all requests)
@@ -50,12 +57,23 @@ class HttpSubgraphFetcher:
             extra = self.headers_for(subgraph)
             if extra:
                 headers = {**_BASE_HEADERS, **extra}
-        try:
-            async with self.session.post(url, data=orjson.dumps(payload), headers=headers) as response:
-                body = await response.read()
-                status = response.status
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise SubgraphRequestError(subgraph, f"request failed: {error.__class__.__name__}") from error
+        data = orjson.dumps(payload)
+        retry = _is_query(query)
+        while True:
+            try:
+                async with self.session.post(url, data=data, headers=headers) as response:
+                    body = await response.read()
+                    status = response.status
+                break
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                retry = retry and _closed_under_us(error)
+                logger.log(logging.INFO if retry else logging.WARNING,
+                           "subgraph %s fetch failed (%s at %s): %s: %s%s", subgraph,
+                           _describe(query, operation_name), url, error.__class__.__name__, error,
+                           "; retrying once on a new connection" if retry else "")
+                if not retry:
+                    raise SubgraphRequestError(subgraph, f"request failed: {error.__class__.__name__}") from error
+                retry = False
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError as error:
@@ -63,3 +81,35 @@ class HttpSubgraphFetcher:
         if not isinstance(parsed, dict) or ("data" not in parsed and "errors" not in parsed):
             raise SubgraphRequestError(subgraph, f"HTTP {status}, body is not a GraphQL response")
         return parsed
+
+
+def _closed_under_us(error: BaseException) -> bool:
+    """The connection died after it was handed to us: a pooled one the subgraph closed while idle (its close and
+    our write crossed), or one dropped before any answer. Connecting (ClientConnectorError) and timeouts are not
+    such errors. aiohttp does not tell us cheaply whether the connection came from the pool; for a read-only
+    query one more attempt is harmless either way."""
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return False
+    return isinstance(error, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
+                              aiohttp.ClientConnectionResetError))
+
+
+def _is_query(operation: str) -> bool:
+    """Only queries are retried: a mutation may have run before its connection went, so resending could run it
+    twice. The planner writes the operation keyword first (or the `{` shorthand of a query)."""
+    return _QUERY_START.match(operation) is not None
+
+
+def _describe(operation: str, operation_name: str | None) -> str:
+    """`query thing,_entities` for the log: the operation kind and root fields, never arguments or values."""
+    try:
+        document = parse(operation, no_location=True)
+    except GraphQLError:
+        return "unparsable operation"
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            fields = ",".join(selection.name.value for selection in definition.selection_set.selections
+                              if isinstance(selection, FieldNode))
+            name = f" {operation_name}" if operation_name else ""
+            return f"{definition.operation.value}{name} {fields or '(fragments)'}"
+    return "no operation"

@@ -14,6 +14,7 @@ from graphql import build_ast_schema, parse
 
 from gateway.composition import CompositionError, SubgraphSource, compose
 from gateway.composition.semantic_diff import supergraph_differences
+from gateway.supergraph import load_supergraph
 
 CASES = Path(__file__).parent / "composition_cases"
 EXPECTED = "supergraph.graphql"
@@ -50,9 +51,8 @@ def test_composition_is_stable_under_subgraph_order() -> None:
 
 
 def test_municipal_supergraph_loads_in_the_gateway_model() -> None:
-    supergraph_module = pytest.importorskip("gateway.supergraph")
     sdl = compose(load_case(CASES / "valid" / "municipal"))
-    loaded = supergraph_module.load_supergraph(sdl)
+    loaded = load_supergraph(sdl)
     assert {info.name for info in loaded.subgraphs.values()} == {"childcare", "currency", "identity", "safety"}
     assert loaded.api_schema.get_type("Municipality") is not None
 

@@ -239,10 +239,15 @@ class TestIntrospectionSwitch:
         assert error_code(response) == "GRAPHQL_VALIDATION_FAILED"
         assert "introspection" in response.json()["errors"][0]["message"].lower()
 
-    def test_introspection_on_validates(self, make_client):
+    def test_introspection_on_is_answered(self, make_client):
         client = make_client({"introspection": True})
-        documents = client.app.state.gateway.pipeline.documents
-        documents.get("{ __schema { queryType { name } } }")  # raises if invalid
+        response = client.post("/graphql", json={"query": '{ __schema { queryType { name } } __type(name: "Query") '
+                                                          '{ fields { name } } }'})
+        assert response.status_code == 200
+        body = response.json()
+        assert "errors" not in body
+        assert body["data"]["__schema"] == {"queryType": {"name": "Query"}}
+        assert {"hello", "thing"} <= {field["name"] for field in body["data"]["__type"]["fields"]}
 
 
 class TestAuthenticationHook:

@@ -12,13 +12,11 @@ import pytest
 from gateway.http import create_app
 from gateway.http.playground.assets import ASSETS, DEFAULT_ASSETS_DIR, missing_assets
 from gateway.settings import Settings
+from tests.gateway_http.conftest import needs_playground_assets
 from tests.gateway_http.servers import ThreadedServer
 
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-assets_fetched = pytest.mark.skipif(
-    bool(missing_assets(DEFAULT_ASSETS_DIR)),
-    reason="playground files not fetched: run `python -m gateway.http.playground.fetch_assets` (needs npm)",
-)
+assets_fetched = needs_playground_assets
 
 
 def test_missing_files_give_a_page_saying_how_to_fetch_them(make_client, tmp_path):

@@ -24,6 +24,7 @@ import pytest
 from gateway.http.playground.assets import DEFAULT_ASSETS_DIR, missing_assets
 from gateway.http.playground.page import playground_html
 from gateway.http.playground.sign_in import ENV_CLIENT_ID, ENV_ISSUER, SignInConfig, sign_in_from_environment
+from tests.gateway_http.conftest import NPM_MISSING, needs_playground_assets
 from subgraphs.common.roster import by_label
 
 HTML = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -63,8 +64,8 @@ def test_page_with_sign_in_embeds_the_config_safely():
 
 def test_gateway_serves_the_control_when_configured(make_client, monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_ISSUER, "http://127.0.0.1:4400")
-    if missing_assets(DEFAULT_ASSETS_DIR):
-        pytest.skip("playground files not fetched: run `python -m gateway.http.playground.fetch_assets` (needs npm)")
+    if NPM_MISSING and missing_assets(DEFAULT_ASSETS_DIR):
+        pytest.skip("npm is not installed, so the playground files cannot be fetched")
     page = make_client().get("/graphql", headers=HTML)
     assert page.status_code == 200 and "KyodoSignIn.start" in page.text
     # The IdP sends the browser back to /graphql?code=…&state=…: that is the playground page too.
@@ -157,10 +158,7 @@ async def chromium_page() -> AsyncIterator[DevTools]:
 
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-needs_assets = pytest.mark.skipif(
-    bool(missing_assets(DEFAULT_ASSETS_DIR)),
-    reason="playground files not fetched: run `python -m gateway.http.playground.fetch_assets` (needs npm)",
-)
+needs_assets = needs_playground_assets
 
 
 @contextlib.contextmanager

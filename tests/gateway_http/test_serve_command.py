@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from kyodo.cli import main
-from tests.gateway_http.conftest import requires_engine
 from tests.gateway_http.things_subgraph import things_supergraph
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +81,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@requires_engine
 def test_serves_a_supergraph_under_uvicorn(tmp_path, things_server):
     supergraph = tmp_path / "supergraph.graphql"
     supergraph.write_text(things_supergraph(things_server.url + "/graphql"), encoding="utf-8")

@@ -18,11 +18,8 @@ from gateway.plugins.request_log import REQUEST_LOGGER
 from gateway.settings import Settings, SettingsError, TelemetrySettings, settings_from_mapping
 from gateway.supergraph import load_supergraph
 from subgraphs.common.telemetry import install_subgraph_telemetry
-from tests.gateway_http.conftest import requires_engine
 from tests.gateway_http.servers import ThreadedServer
 from tests.gateway_http.things_subgraph import things_app, things_supergraph
-
-pytestmark = requires_engine
 
 # Personal data a request carries: none of it may appear in a span attribute or a log line.
 RESIDENT_NAME = "Yamada Taro 2815"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from auth.context_token import sign_context, verify_context
+from auth.errors import AuthenticationError
 from auth.gateway_keys import generate_signing_key
 from auth.principal import Principal
 from tests.security.counting_subgraph import CallLog, CountingApp, supergraph_sdl
@@ -112,7 +113,7 @@ async def test_valid_token_reaches_the_subgraph_as_a_context_token_for_it_alone(
     context = log.contexts[-1]
     principal = verify_context(context, "people", str(jwks_file))
     assert principal.subject == "res-282014-0001" and principal.issuer == issuer.url
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError, match="not meant for this audience"):
         verify_context(context, "identity", str(jwks_file))
 
 

@@ -30,6 +30,7 @@ class LocalIssuer:
     url: str = ""
     keys: list[RSAKey] = field(default_factory=lambda: [new_rsa_key()])
     jwks_hits: int = 0
+    jwks_down: bool = False   # set: the JWKS endpoint answers 503, as in a provider outage
 
     @property
     def key(self) -> RSAKey:
@@ -66,6 +67,8 @@ class LocalIssuer:
 
         async def jwks(request: Request) -> JSONResponse:
             self.jwks_hits += 1
+            if self.jwks_down:
+                return JSONResponse({"error": "unavailable"}, status_code=503)
             return JSONResponse({"keys": [k.as_dict(private=False) for k in self.keys]})
 
         return Starlette(routes=[

@@ -1,64 +1,173 @@
 """Fixtures shared by the subgraph tests.
 
-Storage: `database_url` is parametrised over SQLite (a file per test) and PostgreSQL. PostgreSQL runs only when
-`KYODO_TEST_POSTGRES_URL` is set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test): each test then gets
-a throwaway database `kyodo_<session>_<n>` created through that server and dropped at the end of the session,
-so concurrent test runs and the four subgraphs never share tables.
+Storage: `database_url` is parametrised over SQLite and PostgreSQL; PostgreSQL runs only when
+`KYODO_TEST_POSTGRES_URL` is set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test).
+- `database_url`: an empty database of the test's own (migration tests run Alembic on it themselves).
+- `migrated_copy(name, seed=None)`: the test's own copy of subgraph `name`'s database at the newest migration
+  (and seeded). Migrating costs seconds per database on PostgreSQL, so each (subgraph, seed) is migrated once
+  per run into a template, and every test gets a clone of it (`CREATE DATABASE … TEMPLATE …`; a file copy for
+  SQLite): tests stay isolated, the run does not repeat the migrations.
+PostgreSQL databases are named `kyodo_t_<run>_…` and all dropped when the run ends, failed tests or not. While it
+runs, a run holds the advisory lock (`_LOCK_CLASS`, <run>); at start, a run drops every `kyodo_t_*` database whose
+lock nobody holds, i.e. the leftovers of a run that was killed, and never touches a live run's databases.
 
 Identity: `gateway_key` is a test gateway signing key, `gateway_jwks` its public JWKS, and
 `mint_context(principal, subgraph)` signs a `Kyodo-Context` token exactly as the gateway would.
 
-Each subgraph's conftest builds its fixtures from `migrated_database` (upgrade, optionally seed, dispose) and
-`graphql_caller` (its app over ASGI, with a context token minted for the principal given).
+Each subgraph's conftest builds its fixtures from `migrated_copy` and `graphql_caller` (its app over ASGI, with
+a context token minted for the principal given).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import itertools
 import os
+import re
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from subgraphs.common.db import Database, upgrade_async
 
 POSTGRES_ENV = "KYODO_TEST_POSTGRES_URL"
-_SESSION_TAG = secrets.token_hex(4)
+_PREFIX = "kyodo_t_"
+_NAME = re.compile(rf"^{_PREFIX}(\d+)_")
+_LOCK_CLASS = 0x6B796F  # first key of the advisory lock a live run holds ("kyo"); the second is the run id
+_RUN = secrets.randbelow(2**31 - 1) + 1
+_DROP_BATCH = 12
+
+Seed = Callable[[Any], Awaitable[None]] | None
+
+
+async def _migrate(name: str, url: str, seed: Seed) -> None:
+    await upgrade_async(name, url)
+    if seed is not None:
+        database = Database(name, url)
+        try:
+            async with database.transaction() as session:
+                await seed(session)
+        finally:
+            await database.dispose()
 
 
 class _PostgresDatabases:
-    """Creates throwaway databases on the test server and drops them all at the end."""
+    """The run's databases on the test server: empty ones, one migrated template per (subgraph, seed), and the
+    tests' clones of those templates. `close` drops them all."""
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = make_url(admin_url)
-        self.created: list[str] = []
+        self.engine: AsyncEngine = create_async_engine(self.admin_url, isolation_level="AUTOCOMMIT",
+                                                       pool_size=_DROP_BATCH, max_overflow=2)
+        self.admin: AsyncConnection | None = None   # holds the run's advisory lock while the run lives
+        self.created: set[str] = set()  # every database of the run not dropped yet
+        self.numbers = itertools.count(1)
+        self.finished: list[str] = []   # databases whose test is over, waiting for the next batch of drops
+        self.templates: dict[tuple[str, Seed], str] = {}
 
-    async def create(self) -> str:
-        name = f"kyodo_{_SESSION_TAG}_{len(self.created) + 1}"
-        engine = create_async_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        finally:
-            await engine.dispose()
-        self.created.append(name)
-        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+    def _url(self, database: str) -> str:
+        return self.admin_url.set(database=database).render_as_string(hide_password=False)
 
-    async def drop_all(self) -> None:
-        if not self.created:
-            return
-        engine = create_async_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+    async def open(self) -> None:
+        self.admin = await self.engine.connect()
+        await self.admin.exec_driver_sql(f"SELECT pg_advisory_lock({_LOCK_CLASS}, {_RUN})")
+        await self._drop_leftovers()
+
+    async def _drop_leftovers(self) -> None:
+        assert self.admin is not None
+        rows = await self.admin.exec_driver_sql(
+            f"SELECT datname FROM pg_database WHERE datname LIKE '{_PREFIX}%' ORDER BY datname")
+        by_run: dict[int, list[str]] = {}
+        for (name,) in rows:
+            if (match := _NAME.match(name)) and int(match.group(1)) != _RUN:
+                by_run.setdefault(int(match.group(1)), []).append(name)
+        for run, names in by_run.items():
+            free = (await self.admin.exec_driver_sql(
+                f"SELECT pg_try_advisory_lock({_LOCK_CLASS}, {run})")).scalar_one()
+            if not free:
+                continue   # that run is still going
+            try:
+                await self._drop(names)
+            finally:
+                await self.admin.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK_CLASS}, {run})")
+
+    async def _create(self, template: str | None = None) -> str:
+        assert self.admin is not None
+        name = f"{_PREFIX}{_RUN}_{next(self.numbers)}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        self.created.add(name)   # listed before it exists: a half-made database is dropped too
+        await self.admin.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        return name
+
+    async def empty(self) -> str:
+        return self._url(await self._create())
+
+    async def migrated(self, subgraph: str, seed: Seed) -> str:
+        template = self.templates.get((subgraph, seed))
+        if template is None:
+            template = await self._create()
+            await _migrate(subgraph, self._url(template), seed)   # its engine is disposed: nobody stays connected
+            self.templates[(subgraph, seed)] = template
+        return self._url(await self._create(template))
+
+    async def release(self, name: str) -> None:
+        """The test is done with `name`. Drops go out in concurrent batches: each DROP DATABASE waits for a
+        checkpoint, and concurrent drops share one (sequential: ~0.3 s each on a busy server)."""
+        self.finished.append(name)
+        if len(self.finished) >= _DROP_BATCH:
+            batch, self.finished = self.finished, []
+            await self._drop(batch)
+
+    async def _drop(self, names: list[str]) -> None:
+        async def drop(name: str) -> None:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.created.discard(name)
+
+        for start in range(0, len(names), _DROP_BATCH):
+            results = await asyncio.gather(*(drop(name) for name in names[start:start + _DROP_BATCH]),
+                                           return_exceptions=True)
+            failed = [result for result in results if isinstance(result, BaseException)]
+            if failed:
+                raise failed[0]
+
+    async def close(self) -> None:
         try:
-            async with engine.connect() as connection:
-                for name in self.created:
-                    await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if self.admin is not None:
+                self.finished = []
+                await self._drop(sorted(self.created))   # tests' copies, templates, anything a failed fixture left
+                await self.admin.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK_CLASS}, {_RUN})")
+                await self.admin.close()
         finally:
-            await engine.dispose()
+            await self.engine.dispose()
+
+
+class _SqliteTemplates:
+    """One migrated SQLite file per (subgraph, seed) for the run; each test gets a copy of it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.templates: dict[tuple[str, Seed], Path] = {}
+
+    async def migrated(self, subgraph: str, seed: Seed, target: Path) -> str:
+        template = self.templates.get((subgraph, seed))
+        if template is None:
+            template = self.directory / f"{subgraph}_{len(self.templates) + 1}.sqlite"
+            # the engine is disposed after migrating, so SQLite has folded its WAL back into the file
+            await _migrate(subgraph, f"sqlite+aiosqlite:///{template}", seed)
+            self.templates[(subgraph, seed)] = template
+        shutil.copyfile(template, target)
+        return f"sqlite+aiosqlite:///{target}"
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +177,16 @@ async def postgres_databases():
         yield None
         return
     databases = _PostgresDatabases(url)
-    yield databases
-    await databases.drop_all()
+    try:
+        await databases.open()
+        yield databases
+    finally:
+        await databases.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory) -> _SqliteTemplates:
+    return _SqliteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
 
 
 STORAGE_BACKENDS = [
@@ -85,25 +202,45 @@ def storage_backend(request) -> str:
 
 
 @pytest.fixture
-async def database_url(storage_backend, tmp_path, postgres_databases) -> str:
+async def database_url(storage_backend, tmp_path, postgres_databases) -> AsyncIterator[str]:
     """A URL of an empty database on the parametrised backend."""
     if storage_backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite'}"
-    return await postgres_databases.create()
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    url = await postgres_databases.empty()
+    yield url
+    await postgres_databases.release(make_url(url).database)
+
+
+@pytest.fixture
+def migrated_copy(storage_backend, tmp_path, postgres_databases, sqlite_templates):
+    """`async with migrated_copy(name, seed=None) as database:` the test's own copy of subgraph `name`'s
+    database at the newest migration (seeded by `seed`), on the parametrised backend; disposed after."""
+
+    @asynccontextmanager
+    async def copy(name: str, seed: Seed = None) -> AsyncIterator[Database]:
+        if storage_backend == "sqlite":
+            url = await sqlite_templates.migrated(name, seed, tmp_path / f"{name}.sqlite")
+        else:
+            url = await postgres_databases.migrated(name, seed)
+        database = Database(name, url)
+        try:
+            yield database
+        finally:
+            await database.dispose()
+            if storage_backend != "sqlite":
+                await postgres_databases.release(make_url(url).database)
+
+    return copy
 
 
 @asynccontextmanager
-async def migrated_database(name: str, url: str,
-                            seed: Callable[[Any], Awaitable[None]] | None = None) -> AsyncIterator[Any]:
-    """subgraph `name`'s database at `url`, upgraded to the newest migration (and seeded), disposed after."""
-    from subgraphs.common.db import Database, upgrade_async
-
-    await upgrade_async(name, url)
+async def migrated_database(name: str, url: str, seed: Seed = None) -> AsyncIterator[Database]:
+    """subgraph `name`'s database at `url`, upgraded to the newest migration (and seeded), disposed after.
+    Migrates on every call: fixtures use `migrated_copy`, which migrates once per run."""
+    await _migrate(name, url, seed)
     database = Database(name, url)
     try:
-        if seed is not None:
-            async with database.transaction() as session:
-                await seed(session)
         yield database
     finally:
         await database.dispose()

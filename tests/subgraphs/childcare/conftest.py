@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 
 from subgraphs.childcare.seed import seed
-from tests.subgraphs.conftest import Call, graphql_caller, migrated_database
+from tests.subgraphs.conftest import Call, graphql_caller
 
 
 @pytest.fixture
-async def childcare_empty_db(database_url):
+async def childcare_empty_db(migrated_copy):
     """A migrated, empty childcare database on the parametrised backend."""
-    async with migrated_database("childcare", database_url) as database:
+    async with migrated_copy("childcare") as database:
         yield database
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 
 from subgraphs.currency.seed import seed
-from tests.subgraphs.conftest import Call, graphql_caller, migrated_database
+from tests.subgraphs.conftest import Call, graphql_caller
 
 
 @pytest.fixture
-async def currency_db(database_url):
+async def currency_db(migrated_copy):
     """A migrated, seeded currency database on the parametrised backend."""
-    async with migrated_database("currency", database_url, seed) as database:
+    async with migrated_copy("currency", seed) as database:
         yield database
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 import pytest
 
 from subgraphs.identity.seed import seed
-from tests.subgraphs.conftest import Call, graphql_caller, migrated_database
+from tests.subgraphs.conftest import Call, graphql_caller
 
 
 @pytest.fixture
-async def identity_db(database_url):
+async def identity_db(migrated_copy):
     """A migrated, seeded identity database on the parametrised backend."""
-    async with migrated_database("identity", database_url, seed) as database:
+    async with migrated_copy("identity", seed) as database:
         yield database
 
 

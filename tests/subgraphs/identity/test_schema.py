@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
 
+from gateway.composition import SubgraphSource, compose
 from subgraphs.identity.schema import schema
 
 SDL = schema.as_str()
@@ -53,10 +53,5 @@ def test_personal_fields_are_marked_authenticated(field):
 
 
 def test_identity_composes_alone_with_the_gateways_composer():
-    try:
-        compose = importlib.import_module("gateway.composition.compose").compose
-        source = importlib.import_module("gateway.composition.source").SubgraphSource
-    except ModuleNotFoundError:
-        pytest.skip("gateway.composition not present")
-    supergraph = compose([source("identity", "http://127.0.0.1:4104/graphql", SDL)])
+    supergraph = compose([SubgraphSource("identity", "http://127.0.0.1:4104/graphql", SDL)])
     assert "join__Graph" in supergraph and "occupancy" in supergraph

@@ -10,15 +10,14 @@ import pytest
 from subgraphs.common.db import Database
 from subgraphs.safety.app import create_app
 from subgraphs.safety.seed import seed
-from tests.subgraphs.conftest import migrated_database
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-async def safety_db(database_url):
+async def safety_db(migrated_copy):
     """An empty safety database at the newest migration, on the parametrised backend."""
-    async with migrated_database("safety", database_url) as database:
+    async with migrated_copy("safety") as database:
         yield database
 
 
