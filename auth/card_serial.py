@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import os
 
+from auth.my_number import looks_like_my_number
+
 # Dev default only: a deployment sets KYODO_CARD_PEPPER to a secret of its own.
 DEV_CARD_PEPPER = "kyodo-dev-card-pepper-not-for-production"
 
@@ -21,6 +23,9 @@ def normalize_serial(serial: str | int) -> str:
     A `str` is read as hex (optionally `0x`-prefixed, colons/spaces allowed) as X.509 tools print
     it; an `int` is the serial number itself. Both give lower-case hex without leading zeros.
     """
+    if looks_like_my_number(str(serial)):
+        # never even a hash of one: a hash of a 12-digit number is reversible by enumeration
+        raise ValueError("this reads as a My Number, which is never accepted")
     if isinstance(serial, int):
         if serial < 0:
             raise ValueError("a certificate serial is a non-negative integer")

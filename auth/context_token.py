@@ -6,7 +6,9 @@ captured at one subgraph is useless at another). This module is the only code th
 reads it.
 
 Claims: iss "kyodo-gateway", aud "kyodo-subgraph:<name>", iat, nbf, exp (+60 s), jti, sub,
-muni, roles (list), scope (space separated), acr, and `idp` (the upstream token's issuer).
+muni, roles (list), scope (space separated), acr, and `idp` (the upstream token's issuer), `idp_sub` (the
+subject as that issuer wrote it, when `sub` is its namespaced or linked form, auth/trust.py), `cid` (the OAuth
+client), `amr` (list of authentication methods).
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ def sign_context(principal: Principal, audience: str, key: ECKey, *, now: int | 
     }
     if principal.issuer:
         claims["idp"] = principal.issuer
+    if principal.issuer_subject:
+        claims["idp_sub"] = principal.issuer_subject
+    if principal.client_id:
+        claims["cid"] = principal.client_id
+    if principal.methods:
+        claims["amr"] = list(principal.methods)
     key.ensure_kid()
     header = {"alg": CONTEXT_ALGORITHM, "kid": key.kid, "typ": "kyodo-context+jwt"}
     return jwt.encode(header, claims, key, algorithms=[CONTEXT_ALGORITHM])
@@ -120,6 +128,9 @@ def verify_context(token: str, audience: str, keys: VerificationKeys = None, *, 
         raise AuthenticationError("the context token has malformed roles or scope")
     acr = claims.get("acr")
     idp = claims.get("idp")
+    idp_sub = claims.get("idp_sub")
+    cid = claims.get("cid")
+    amr = claims.get("amr") or []
     return Principal(
         subject=claims["sub"],
         municipality=normalize_municipality(claims.get("muni")),
@@ -127,4 +138,7 @@ def verify_context(token: str, audience: str, keys: VerificationKeys = None, *, 
         scopes=frozenset(scope.split()),
         assurance=acr if isinstance(acr, str) else None,
         issuer=idp if isinstance(idp, str) else None,
+        issuer_subject=idp_sub if isinstance(idp_sub, str) else None,
+        client_id=cid if isinstance(cid, str) else None,
+        methods=tuple(m for m in amr if isinstance(m, str)) if isinstance(amr, list) else (),
     )

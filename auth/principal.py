@@ -18,8 +18,13 @@ class Principal:
     municipality: str | None     # 6-digit 全国地方公共団体コード of the home municipality
     roles: frozenset[str]        # resident, guardian, staff, vendor, device
     scopes: frozenset[str]
-    assurance: str | None = None  # e.g. "card-tap", "card-pin", "password"
+    assurance: str | None = None  # e.g. "card-tap", "card-pin", "password" (the token's `acr`)
     issuer: str | None = None
+    # `subject` is kyodo-wide (auth/trust.py: a resident id, or "<issuer alias>#<sub>");
+    # `issuer_subject` is the `sub` exactly as the issuer wrote it, kept only when it differs.
+    issuer_subject: str | None = None
+    client_id: str | None = None       # the OAuth client the token was issued to (`client_id`/`azp`)
+    methods: tuple[str, ...] = ()      # how the person authenticated (`amr`, e.g. "pwd", "sc")
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -43,6 +48,8 @@ class ClaimMapping:
     roles: str = "roles"
     scopes: tuple[str, ...] = ("scope", "scp")
     assurance: str = "acr"
+    methods: str = "amr"
+    client_id: tuple[str, ...] = ("client_id", "azp")
     # Roles every token of this issuer gets, e.g. ("vendor",) for an issuer used only by vendors.
     default_roles: tuple[str, ...] = ()
 
@@ -50,11 +57,12 @@ class ClaimMapping:
     def from_mapping(cls, data: Mapping[str, Any] | None) -> ClaimMapping:
         if not data:
             return cls()
-        unknown = set(data) - {"subject", "subject_fallback", "municipality", "roles", "scopes", "assurance", "default_roles"}
+        unknown = set(data) - {"subject", "subject_fallback", "municipality", "roles", "scopes", "assurance", "methods",
+                           "client_id", "default_roles"}
         if unknown:
             raise ValueError(f"unknown claim mapping keys: {sorted(unknown)}")
         values = dict(data)
-        for name in ("scopes", "default_roles"):
+        for name in ("scopes", "default_roles", "client_id"):
             if name in values:
                 raw = values[name]
                 values[name] = (raw,) if isinstance(raw, str) else tuple(raw)
@@ -117,6 +125,8 @@ def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping, issu
         scopes |= _string_set(claim_value(claims, name))
     roles = _string_set(claim_value(claims, mapping.roles)) | frozenset(mapping.default_roles)
     assurance = claim_value(claims, mapping.assurance)
+    client_id = next((v for v in (claim_value(claims, n) for n in mapping.client_id) if isinstance(v, str) and v),
+                     None)
     return Principal(
         subject=subject,
         municipality=normalize_municipality(claim_value(claims, mapping.municipality)),
@@ -124,4 +134,6 @@ def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping, issu
         scopes=scopes,
         assurance=assurance if isinstance(assurance, str) and assurance else None,
         issuer=issuer,
+        client_id=client_id[:128] if client_id else None,
+        methods=tuple(sorted(_string_set(claim_value(claims, mapping.methods))))[:8],
     )

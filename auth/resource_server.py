@@ -36,6 +36,7 @@ from auth.jwt_checks import (
     verify_signature,
 )
 from auth.principal import ClaimMapping, Principal, principal_from_claims
+from auth.trust import IssuerTrust, check_trust_configured
 
 DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
 # A verified token is remembered this long (never past its exp), so a client reusing its token
@@ -54,6 +55,8 @@ class TrustedIssuer:
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     jwks_uri: str | None = None
     claims: ClaimMapping = field(default_factory=ClaimMapping)
+    # What this issuer may vouch for (auth/trust.py); None = everything, allowed only for a sole issuer.
+    trust: IssuerTrust | None = None
 
     def __post_init__(self) -> None:
         if not self.issuer:
@@ -78,6 +81,7 @@ class TrustedIssuer:
             algorithms=tuple(data.get("algorithms") or DEFAULT_ALGORITHMS),
             jwks_uri=data.get("jwks_uri"),
             claims=ClaimMapping.from_mapping(data.get("claims")),
+            trust=IssuerTrust.from_mapping(data["trust"], data["issuer"]) if data.get("trust") is not None else None,
         )
 
 
@@ -93,6 +97,8 @@ class ResourceServer:
         jwks_refresh_cooldown: float = 30.0,
         jwks_max_age: float = 3600.0,
     ) -> None:
+        issuers = list(issuers)
+        check_trust_configured(issuers)
         self.issuers = {issuer.issuer: issuer for issuer in issuers}
         self.leeway = leeway
         self.max_token_bytes = max_token_bytes
@@ -150,8 +156,9 @@ class ResourceServer:
         key = await self._key_for(issuer, kid, alg)
         claims = verify_signature(obj, key, alg)
         validate_claims(claims, issuer=issuer.issuer, audiences=issuer.audiences, leeway=self.leeway)
+        trust = issuer.trust or IssuerTrust.full()
         try:
-            return principal_from_claims(claims, issuer.claims, issuer.issuer), claims
+            return trust.apply(principal_from_claims(claims, issuer.claims, issuer.issuer)), claims
         except ValueError as error:
             raise AuthenticationError(str(error)) from None
 

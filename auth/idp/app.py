@@ -1,9 +1,14 @@
-"""The dev IdP as a Starlette app: discovery, JWKS, /authorize (sign-in form), /token,
-/card/challenge for the card reader, and /admin/rotate-key to rotate the signing key live."""
+"""The dev IdP as a Starlette app: discovery, JWKS, /authorize (sign-in form), /token, /revoke (RFC 7009),
+/introspect (RFC 7662), /card/challenge for the card reader, and /admin/rotate-key to rotate the signing key live.
+
+Brakes (throttle.py): wrong passwords lock the account (per caller address, and for every address after many
+more failures) with doubling backoff; failed sign-ins are rate-limited per address; a card challenge needs the
+reader's client credentials and is rate-limited per reader; token issuance is rate-limited per account."""
 
 from __future__ import annotations
 
 import html
+import logging
 import os
 import secrets
 import time
@@ -22,6 +27,9 @@ from auth.idp.clients import CARD_TAP_GRANT, default_clients
 from auth.idp.directory import ACCOUNTS, SignedInUser, check_password, find_account
 from auth.idp.server import KyodoAuthorizationServer, oauth2_request
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
+from auth.idp.throttle import Clock, FailureLockout, RateLimiter
+
+log = logging.getLogger("kyodo.idp")
 
 DEFAULT_AUDIENCE = "urn:kyodo:gateway"
 DEFAULT_STATE_DIR = Path("var/idp")
@@ -36,6 +44,10 @@ def discovery_document(issuer: str, server: KyodoAuthorizationServer) -> dict:
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint": f"{issuer}/introspect",
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "jwks_uri": f"{issuer}/jwks",
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", CARD_TAP_GRANT],
@@ -70,6 +82,12 @@ def _login_page(params: dict[str, str], error: str | None = None) -> HTMLRespons
     return HTMLResponse(body, status_code=400 if error else 200, headers={"Cache-Control": "no-store"})
 
 
+def _too_many(response: Response, retry_after: int) -> Response:
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def create_idp_app(
     issuer: str,
     *,
@@ -78,6 +96,7 @@ def create_idp_app(
     card_authority: CardAuthority | None = None,
     admin_token: str | None = None,
     access_token_lifetime: int = 300,
+    clock: Clock = time.monotonic,
 ) -> Starlette:
     issuer = issuer.rstrip("/")
     server = KyodoAuthorizationServer(
@@ -88,7 +107,15 @@ def create_idp_app(
         card_authority=card_authority or load_or_create_card_authority(state_dir),
         card_links=roster_card_links(),
         access_token_lifetime=access_token_lifetime,
+        client_lockout=FailureLockout(clock=clock),
+        issuance_limit=RateLimiter(per_second=0.1, burst=30, clock=clock),
     )
+    # wrong passwords: per account and address (5, then backoff), per account from anywhere (50), and any
+    # failed sign-in counts against the caller's address (a spray over many accounts is slowed as well)
+    password_lockout = FailureLockout(threshold=5, clock=clock)
+    account_lockout = FailureLockout(threshold=50, base_lock=60.0, clock=clock)
+    failed_sign_ins = RateLimiter(per_second=0.2, burst=20, clock=clock)
+    challenge_limit = RateLimiter(per_second=2.0, burst=30, clock=clock)
     admin = admin_token or os.environ.get("KYODO_IDP_ADMIN_TOKEN") or secrets.token_urlsafe(24)
 
     async def discovery(request: Request) -> JSONResponse:
@@ -107,10 +134,21 @@ def create_idp_app(
             params = {k: v for k, v in oauth_request.payload.data.items() if k in _OAUTH_PARAMS}
             return _login_page(params)
         form = oauth_request.form
-        account = find_account(form.get("login", ""))
+        login = str(form.get("login", ""))[:128]
+        address = request.client.host if request.client else ""
+        params = {k: v for k, v in oauth_request.payload.data.items() if k in _OAUTH_PARAMS}
+        wait = max(password_lockout.retry_after(f"{login}|{address}"), account_lockout.retry_after(login))
+        if wait:
+            return _too_many(_login_page(params, "Too many failed sign-ins; try again later."), wait)
+        account = find_account(login)
         if not check_password(account, form.get("password", "")):
-            params = {k: v for k, v in oauth_request.payload.data.items() if k in _OAUTH_PARAMS}
+            password_lockout.failed(f"{login}|{address}")
+            account_lockout.failed(login)
+            wait = failed_sign_ins.take(address)
+            if wait:
+                return _too_many(_login_page(params, "Too many failed sign-ins; try again later."), wait)
             return _login_page(params, "Unknown account or wrong password.")
+        password_lockout.succeeded(f"{login}|{address}")
         user = SignedInUser(account, "password", ("pwd",), int(time.time()))
         try:
             grant = server.get_consent_grant(oauth_request, end_user=user)
@@ -121,11 +159,27 @@ def create_idp_app(
     async def token(request: Request) -> Response:
         return server.create_token_response(await oauth2_request(request))
 
-    async def card_challenge(request: Request) -> JSONResponse:
+    async def revoke(request: Request) -> Response:
+        return server.create_endpoint_response("revocation", await oauth2_request(request))
+
+    async def introspect(request: Request) -> Response:
+        return server.create_endpoint_response("introspection", await oauth2_request(request))
+
+    async def card_challenge(request: Request) -> Response:
+        """Only an authenticated card reader gets challenges, each bound to it and rate-limited per reader:
+        nobody else can fill the challenge store and starve the real reader."""
+        oauth_request = await oauth2_request(request)
         try:
-            challenge = server.store.new_challenge()
-        except OverflowError:
-            return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
+            client = server.authenticate_client(oauth_request, ["client_secret_basic", "client_secret_post"],
+                                                "card_challenge")
+        except OAuth2Error as error:
+            return server.handle_error_response(oauth_request, error)
+        if not client.check_grant_type(CARD_TAP_GRANT):
+            return JSONResponse({"error": "unauthorized_client"}, status_code=403)
+        wait = challenge_limit.take(client.get_client_id())
+        if wait:
+            return _too_many(JSONResponse({"error": "too_many_requests"}), wait)
+        challenge = server.store.new_challenge(client.get_client_id())
         return JSONResponse({"challenge": challenge, "expires_in": 60}, headers={"Cache-Control": "no-store"})
 
     async def rotate_key(request: Request) -> JSONResponse:
@@ -141,6 +195,8 @@ def create_idp_app(
         Route("/jwks", jwks),
         Route("/authorize", authorize, methods=["GET", "POST"]),
         Route("/token", token, methods=["POST"]),
+        Route("/revoke", revoke, methods=["POST"]),
+        Route("/introspect", introspect, methods=["POST"]),
         Route("/card/challenge", card_challenge, methods=["POST"]),
         Route("/admin/rotate-key", rotate_key, methods=["POST"]),
     ])

@@ -24,7 +24,11 @@ async def tap_card(
     reader_secret: str = "kyodo-card-reader-dev-secret",
     scope: str = "openid",
 ) -> httpx.Response:
-    challenge = (await client.post(f"{issuer}/card/challenge")).json()["challenge"]
+    reader = (READER_CLIENT_ID, reader_secret)
+    answer = await client.post(f"{issuer}/card/challenge", auth=reader)
+    if answer.status_code != 200:
+        return answer     # e.g. 401 for a wrong reader secret, 429 when rate-limited
+    challenge = answer.json()["challenge"]
     signature = base64.urlsafe_b64encode(card.sign_challenge(challenge)).rstrip(b"=").decode()
     return await client.post(
         f"{issuer}/token",
@@ -35,7 +39,7 @@ async def tap_card(
             "signature": signature,
             "scope": scope,
         },
-        auth=(READER_CLIENT_ID, reader_secret),
+        auth=reader,
     )
 
 

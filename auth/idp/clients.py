@@ -5,6 +5,7 @@
 * `kyodo-vendor`: a merchant's back-end; client credentials; its tokens carry role `vendor`.
 * `kyodo-card-reader`: the (simulated) card reader at a counter or shelter; may only use the
   card-tap grant, which signs in the resident whose card was tapped.
+* `kyodo-gateway`: the resource server; it may only call the introspection endpoint (RFC 7662).
 * `kyodo-grant-relay`: the back-end job that relays identity's currency grant requests (subgraphs/grant_relay);
   client credentials; role `integration`, scopes `currency:grant` (make the grant) and
   `identity:grant-relay` (read pending requests, record currency's answer) — nothing personal beyond that.
@@ -73,11 +74,11 @@ class Client(ClientMixin):
         return secrets.compare_digest(self.client_secret.encode(), (client_secret or "").encode())
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if endpoint == "token":
-            return method == self.auth_method or (
-                self.auth_method == "client_secret_basic" and method == "client_secret_post"
-            )
-        return True
+        # The same at every endpoint (token, revocation, introspection): a confidential client must always
+        # prove its secret, never pass as a public client by sending only its id.
+        return method == self.auth_method or (
+            self.auth_method == "client_secret_basic" and method == "client_secret_post"
+        )
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type in self.response_types
@@ -112,8 +113,9 @@ def default_clients() -> dict[str, Client]:
     reader = Client(
         client_id="kyodo-card-reader",
         client_secret=os.environ.get("KYODO_IDP_CARD_READER_SECRET", "kyodo-card-reader-dev-secret"),
-        grant_types=(CARD_TAP_GRANT, "refresh_token"),
-        scopes=("openid", "profile", "offline_access"),
+        # no refresh_token grant and no offline_access: a tap signs in for one access token's lifetime only
+        grant_types=(CARD_TAP_GRANT,),
+        scopes=("openid", "profile"),
         default_scope="openid",
         roles=("device",),
     )
@@ -125,4 +127,10 @@ def default_clients() -> dict[str, Client]:
         default_scope="currency:grant identity:grant-relay",
         roles=("integration",),
     )
-    return {client.client_id: client for client in (web, vendor, reader, relay)}
+    gateway = Client(
+        client_id="kyodo-gateway",
+        client_secret=os.environ.get("KYODO_IDP_GATEWAY_SECRET", "kyodo-gateway-dev-secret"),
+        grant_types=(),           # introspection only (RFC 7662): the resource server asks about tokens
+        scopes=(),
+    )
+    return {client.client_id: client for client in (web, vendor, reader, relay, gateway)}

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import time
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnauthorizedClientError,
+)
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 
@@ -22,6 +28,7 @@ from auth.idp.card_certificates import CardError, read_tapped_card
 from auth.idp.clients import CARD_TAP_GRANT
 from auth.idp.directory import SignedInUser, find_account
 from auth.idp.store import CODE_LIFETIME, REFRESH_LIFETIME, AuthorizationCode, RefreshToken
+from auth.idp.throttle import RateLimiter
 
 CARD_TAP_ACR = "card-tap"
 
@@ -52,6 +59,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return item
 
     def query_authorization_code(self, code: str, client) -> AuthorizationCode | None:
+        first_exchange = self.server.store.replayed_code(code)
+        if first_exchange is not None:
+            # A code used twice was intercepted: what its first exchange issued is revoked too (RFC 6749 §4.1.2).
+            if first_exchange:
+                self.server.store.revoke_family(first_exchange)
+            return None
         item = self.server.store.codes.get(code)
         if isinstance(item, AuthorizationCode) and item.client_id == client.get_client_id():
             return item
@@ -59,6 +72,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         self.server.store.codes.take(authorization_code.code)
+        self.server.store.code_used(authorization_code.code, getattr(self.request, "kyodo_family", None))
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> SignedInUser:
         return authorization_code.user
@@ -69,17 +83,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each use returns a fresh refresh token
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        item = self.server.store.refresh_tokens.get(refresh_token)
-        if isinstance(item, RefreshToken) and not item.is_revoked() and not item.is_expired():
-            return item
-        return None
+        # a rotated-away token comes back as None and revokes its whole family (reuse = theft)
+        return self.server.store.find_refresh(refresh_token)
 
     def authenticate_user(self, refresh_token: RefreshToken) -> SignedInUser:
         return refresh_token.user
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        refresh_token.revoked = True
-        self.server.store.refresh_tokens.take(refresh_token.token)
+        self.server.store.rotate_away(refresh_token)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -99,7 +110,7 @@ class CardTapGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         certificate, challenge, signature = form.get("certificate"), form.get("challenge"), form.get("signature")
         if not certificate or not challenge or not signature:
             raise InvalidRequestError("A card tap needs 'certificate', 'challenge' and 'signature'.")
-        if not self.server.store.use_challenge(challenge):
+        if not self.server.store.use_challenge(challenge, client.get_client_id()):
             raise InvalidGrantError("The challenge is unknown, used or expired; fetch a new one.")
         try:
             raw_signature = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
@@ -119,10 +130,11 @@ class CardTapGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         self.request._card_scope = scope  # noqa: SLF001 - carried to create_token_response
 
     def create_token_response(self):
+        # Never a refresh token for a tap: a card sign-in must not outlive the card leaving the reader.
         token = self.generate_token(
             user=self.request.user,
             scope=self.request._card_scope,  # noqa: SLF001
-            include_refresh_token=self.request.client.check_grant_type("refresh_token"),
+            include_refresh_token=False,
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
@@ -154,14 +166,56 @@ class KyodoOpenIDCode(OpenIDCode):
         return info
 
 
-def save_refresh_token(server, token: dict, request) -> None:
-    """authlib's save_token hook: keep the refresh token with who it was issued for."""
+def _access_claims(access_token: str) -> dict:
+    """jti and exp of an access token this IdP has just signed (no need to verify our own signature)."""
+    try:
+        payload = access_token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
+def save_issued_token(server, token: dict, request) -> None:
+    """authlib's save_token hook: limit issuance per account, then file what was issued under its family.
+
+    A code exchange starts a family; a refresh continues the refreshed token's family (see store.py).
+    """
+    user: SignedInUser | None = request.user
+    account = user.account.sub if user is not None else f"client:{request.client.get_client_id()}"
+    wait = server.issuance_limit.take(account)
+    if wait:
+        raise TooManyRequestsError(wait)
+    store = server.store
+    family_id = None
+    previous = getattr(request, "refresh_token", None)
+    if isinstance(previous, RefreshToken):
+        family_id = previous.family
+    elif user is not None and request.payload.grant_type == "authorization_code":
+        family_id = store.new_family(account, request.client.get_client_id()).id
+    request.kyodo_family = family_id
+    claims = _access_claims(token.get("access_token", ""))
+    if isinstance(claims.get("jti"), str):
+        store.add_access(family_id, claims["jti"], float(claims.get("exp", time.time())))
     refresh = token.get("refresh_token")
-    if not refresh or request.user is None:
-        return
-    server.store.refresh_tokens.put(
-        refresh,
-        RefreshToken(refresh, request.client.get_client_id(), token.get("scope", ""), request.user,
-                     time.time() + REFRESH_LIFETIME),
-        REFRESH_LIFETIME,
-    )
+    if refresh and user is not None and family_id:
+        store.add_refresh(RefreshToken(refresh, request.client.get_client_id(), token.get("scope", ""), user,
+                                       time.time() + REFRESH_LIFETIME, family=family_id))
+
+
+class TooManyRequestsError(OAuth2Error):
+    """Token issuance for one account beyond its rate limit: 429 with Retry-After."""
+
+    error = "too_many_requests"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(description="too many tokens for this account; try again later")
+        self.retry_after = retry_after
+
+    def get_headers(self):
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
+def issuance_limiter() -> RateLimiter:
+    # a person signs in a few times an hour; 30 at once then one every 10 s is far above that
+    return RateLimiter(per_second=0.1, burst=30)

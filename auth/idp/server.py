@@ -6,12 +6,16 @@ query and form first and hands authlib a ready `StarletteOAuth2Request`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from collections import defaultdict
 from typing import Any
+from urllib.parse import unquote
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidClientError, OAuth2Error
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from starlette.responses import JSONResponse, Response
@@ -25,10 +29,13 @@ from auth.idp.grants import (
     ClientCredentialsGrant,
     KyodoOpenIDCode,
     RefreshTokenGrant,
-    save_refresh_token,
+    issuance_limiter,
+    save_issued_token,
 )
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
 from auth.idp.store import IdpStore
+from auth.idp.throttle import FailureLockout, RateLimiter
+from auth.idp.token_endpoints import KyodoIntrospectionEndpoint, KyodoRevocationEndpoint
 
 ACCESS_TOKEN_LIFETIME = 300
 
@@ -70,9 +77,11 @@ async def oauth2_request(request) -> StarletteOAuth2Request:
     if request.method == "POST":
         data = await request.form()
         form = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
-    return StarletteOAuth2Request(
+    oauth_request = StarletteOAuth2Request(
         request.method, str(request.url), request.headers, list(request.query_params.multi_items()), form
     )
+    oauth_request.client_address = request.client.host if request.client else ""
+    return oauth_request
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -116,6 +125,31 @@ class KyodoAccessTokens(JWTBearerTokenGenerator):
         return {"muni": user.account.municipality, "roles": list(user.account.roles)}
 
 
+def _claimed_client_id(request) -> str | None:
+    """The client id a token-endpoint request claims (HTTP Basic or form), before it is authenticated."""
+    header = request.headers.get("authorization") or request.headers.get("Authorization") or ""
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip()).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return unquote(decoded.partition(":")[0]) or None
+    client_id = request.form.get("client_id") if hasattr(request, "form") else None
+    return client_id if isinstance(client_id, str) and client_id else None
+
+
+class ClientLockedError(OAuth2Error):
+    error = "invalid_client"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(description="too many failed client authentications; try again later")
+        self.retry_after = retry_after
+
+    def get_headers(self):
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
 class KyodoAuthorizationServer(AuthorizationServer):
     def __init__(
         self,
@@ -127,6 +161,8 @@ class KyodoAuthorizationServer(AuthorizationServer):
         card_authority: CardAuthority,
         card_links: dict[str, str],
         access_token_lifetime: int = ACCESS_TOKEN_LIFETIME,
+        client_lockout: FailureLockout | None = None,
+        issuance_limit: RateLimiter | None = None,
     ) -> None:
         super().__init__(scopes_supported=None)
         self.issuer = issuer
@@ -137,17 +173,40 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.card_links = card_links
         self.access_token_lifetime = access_token_lifetime
         self.store = IdpStore()
+        # failed client secrets lock the client id out, with backoff (throttle.py)
+        self.client_lockout = client_lockout or FailureLockout()
+        self.issuance_limit = issuance_limit or issuance_limiter()
         self.register_token_generator("default", KyodoAccessTokens(self))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), KyodoOpenIDCode(self)])
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(CardTapGrant)
+        self.register_endpoint(KyodoRevocationEndpoint)
+        self.register_endpoint(KyodoIntrospectionEndpoint)
 
     def query_client(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
 
     def save_token(self, token: dict, request) -> None:
-        save_refresh_token(self, token, request)
+        save_issued_token(self, token, request)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """authlib's client authentication behind a lockout: after repeated wrong secrets a client id is
+        refused, right secret or not, until its lock ends (the lock doubles with each further failure)."""
+        client_id = _claimed_client_id(request)
+        # keyed by client and caller address, so a stranger guessing cannot lock the real reader out
+        key = f"{client_id}|{getattr(request, 'client_address', '')}"
+        wait = self.client_lockout.retry_after(key) if client_id else 0
+        if wait:
+            raise ClientLockedError(wait)
+        try:
+            client = super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            if client_id and client_id in self.clients:
+                self.client_lockout.failed(key)
+            raise
+        self.client_lockout.succeeded(key)
+        return client
 
     def send_signal(self, name, *args, **kwargs) -> None:
         return None

@@ -19,6 +19,7 @@ from subgraphs.childcare.vaccination import DueDose, GivenDose, next_due_doses
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import BadUserInput, Conflict
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+from subgraphs.common.my_number_guard import refuse_my_number
 
 MAX_LOT_NUMBER = 32
 MAX_GUARDIANS = 4
@@ -70,6 +71,7 @@ async def record_vaccination(ctx: RequestContext, session: AsyncSession, *, chil
     if lot_number is not None and (not lot_number.strip() or len(lot_number) > MAX_LOT_NUMBER
                                    or not lot_number.isprintable()):
         raise BadUserInput(f"lotNumber: 1–{MAX_LOT_NUMBER} printable characters", field="lotNumber")
+    refuse_my_number(lot_number, "lotNumber")
     child = await load_child(ctx, session, child_id)
     _check_day(given_on, child, today, "givenOn")
     duplicate = await session.scalar(select(VaccinationRecord.id).where(
@@ -112,6 +114,7 @@ async def add_learning_record(ctx: RequestContext, session: AsyncSession, *, chi
         raise BadUserInput(f"subject: one of {', '.join(LEARNING_SUBJECTS)}", field="subject")
     if not note.strip() or len(note) > MAX_NOTE:
         raise BadUserInput(f"note: 1–{MAX_NOTE} characters", field="note")
+    refuse_my_number(note, "note")
     if not 2000 <= school_year <= today.year + 1:
         raise BadUserInput("schoolYear: not a plausible school year", field="schoolYear")
     child = await load_child(ctx, session, child_id)

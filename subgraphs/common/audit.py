@@ -38,6 +38,8 @@ class AuditRecord(SQLModel, table=True):
     fields: str                                        # JSON list of field names, sorted
     purpose: str = Field(max_length=128)
     result: str = Field(max_length=32)                # permitted, denied, written, rejected…
+    # How the actor signed in: JSON {iss, sub (as the issuer wrote it), cid, acr, amr}; None for anonymous/system.
+    actor_auth: str | None = Field(default=None, max_length=512)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
@@ -57,6 +59,8 @@ HASHED_COLUMNS = ("id", "at", "subgraph", "actor", "actor_municipality", "subjec
 def canonical_bytes(values: dict) -> bytes:
     """The serialization the hash covers: sorted keys, no whitespace, UTF-8."""
     content = {name: values[name] for name in HASHED_COLUMNS}
+    if values.get("actor_auth") is not None:  # absent from records written before the column existed
+        content["actor_auth"] = values["actor_auth"]
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -84,13 +88,26 @@ class AuditEvent:
     purpose: str
     result: str
     subgraph: str = ""
+    actor_auth: str | None = None   # how the actor signed in (issuer, client, acr/amr), see actor_auth()
 
     @classmethod
     def of(cls, actor, subject: str, fields: Iterable[str], purpose: str, result: str, *,  # noqa: ANN001
            subject_municipality: str | None = None, subgraph: str = "") -> AuditEvent:
         actor_id, actor_municipality = _actor_parts(actor)
         return cls(actor_id, actor_municipality, subject, subject_municipality, tuple(fields), purpose, result,
-                   subgraph)
+                   subgraph, actor_auth(actor))
+
+
+def actor_auth(actor) -> str | None:  # noqa: ANN001 - Principal | str | None
+    """Issuer, issuer-side subject, client and sign-in method of a Principal, as compact JSON."""
+    if actor is None or isinstance(actor, str) or not getattr(actor, "issuer", None):
+        return None
+    details = {"iss": actor.issuer, "sub": getattr(actor, "issuer_subject", None),
+               "cid": getattr(actor, "client_id", None), "acr": actor.assurance,
+               "amr": list(getattr(actor, "methods", ()) or ()) or None}
+    text = json.dumps({k: v for k, v in details.items() if v}, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return text[:512]
 
 
 async def record(session: AsyncSession, actor, subject: str, fields: Iterable[str], purpose: str,  # noqa: ANN001
@@ -133,6 +150,7 @@ async def record_many(session: AsyncSession, events: list[AuditEvent]) -> list[A
             "fields": json.dumps(sorted(set(event.fields)), ensure_ascii=False),
             "purpose": event.purpose,
             "result": event.result,
+            "actor_auth": event.actor_auth,
             "prev_hash": prev_hash,
         }
         values["hash"] = prev_hash = compute_hash(values)
@@ -155,7 +173,7 @@ async def find_breaks(session: AsyncSession) -> list[ChainBreak]:
     expected_id, expected_prev = 1, GENESIS_HASH
     result = await session.stream_scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=500))
     async for entry in result:
-        values = {name: getattr(entry, name) for name in HASHED_COLUMNS}
+        values = {name: getattr(entry, name) for name in (*HASHED_COLUMNS, "actor_auth")}
         while expected_id < entry.id:  # ids are consecutive: a gap is a deleted record
             breaks.append(ChainBreak(expected_id, "deleted"))
             expected_id += 1

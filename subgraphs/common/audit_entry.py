@@ -29,15 +29,25 @@ def audit_entry_type(type_name: str, description: str) -> Any:
         purpose: str
         result: str
         hash: str
+        actor_issuer: Optional[str] = None      # how the actor signed in (audit.actor_auth)
+        actor_client: Optional[str] = None
+        actor_assurance: Optional[str] = None
 
         @classmethod
         def from_row(cls, row: AuditRecord) -> AuditEntry:
             return cls(id=row.id, at=row.at, actor=row.actor, actor_municipality=row.actor_municipality,
                        subject=row.subject, subject_municipality=row.subject_municipality,
-                       fields=json.loads(row.fields), purpose=row.purpose, result=row.result, hash=row.hash)
+                       fields=json.loads(row.fields), purpose=row.purpose, result=row.result, hash=row.hash,
+                       **_auth_fields(row.actor_auth))
 
     AuditEntry.__name__ = AuditEntry.__qualname__ = type_name
     return AuditEntry
+
+
+def _auth_fields(actor_auth: str | None) -> dict:
+    details = json.loads(actor_auth) if actor_auth else {}
+    return {"actor_issuer": details.get("iss"), "actor_client": details.get("cid"),
+            "actor_assurance": details.get("acr")}
 
 
 async def read_audit_log(info: Info, entry_type: Any, subject: Optional[strawberry.ID], limit: int) -> list:

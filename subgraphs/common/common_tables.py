@@ -53,3 +53,12 @@ def create_common_tables(op) -> None:  # noqa: ANN001 - alembic.op
 def drop_common_tables(op) -> None:  # noqa: ANN001
     for table in ("co_use_usage", "co_use_membership", "audit_head", "audit_record"):
         op.drop_table(table)
+
+
+def add_audit_actor_auth(op) -> None:  # noqa: ANN001
+    """Audit records name how the actor signed in: issuer, client, acr/amr (issue 10, finding 1)."""
+    op.add_column("audit_record", sa.Column("actor_auth", sa.String(512), nullable=True))
+
+
+def drop_audit_actor_auth(op) -> None:  # noqa: ANN001
+    op.drop_column("audit_record", "actor_auth")

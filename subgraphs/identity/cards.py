@@ -13,6 +13,7 @@ from auth.card_serial import hash_serial
 from subgraphs.common import audit, co_use
 from subgraphs.common.context import RequestContext
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.common.my_number_guard import refuse_my_number
 
 from .access import PLATFORM, authorize, load_resident, require_role
 from .clock import utc_now
@@ -23,11 +24,10 @@ ASSURANCE_LEVELS = {ASSURANCE_TAP: 1, ASSURANCE_PIN: 2}   # tap without PIN < ta
 
 
 def serial_hash(serial: str) -> str:
-    """Hash a certificate serial, refusing anything that is not one (12-digit My Numbers included)."""
+    """Hash a certificate serial, refusing anything that is not one, and anything that reads as a My Number in
+    any spelling (auth/my_number.py: full-width, separators, 0x, leading zeros, check digit)."""
     text = str(serial).strip()
-    digits = text.replace(" ", "").replace("-", "")
-    if len(digits) == 12 and digits.isdigit():
-        raise BadUserInput("that looks like a My Number; this system never accepts it", field="certificateSerial")
+    refuse_my_number(text, "certificateSerial")
     if len(text) > 128:
         raise BadUserInput("certificate serial is too long", field="certificateSerial")
     try:

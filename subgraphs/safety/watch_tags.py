@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit, co_use
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from subgraphs.common.my_number_guard import refuse_my_number
 
 from .access import PLATFORM
 from .models import TagDetection, TagDetector, WatchTag
@@ -46,14 +47,14 @@ class DetectorKind(enum.Enum):
 def validate_tag_id(tag_id: str) -> str:
     if not isinstance(tag_id, str) or not TAG_ID.match(tag_id):
         raise BadUserInput("tagId must be 4-64 letters, digits or . _ : -", field="tagId")
-    return tag_id
+    return refuse_my_number(tag_id, "tagId")
 
 
 def validate_detector_id(detector_id: str) -> str:
     """Detector ids follow the tag id pattern (e.g. "det-kakogawa-cam-001")."""
     if not isinstance(detector_id, str) or not TAG_ID.match(detector_id):
         raise BadUserInput("detectorId must be 4-64 letters, digits or . _ : -", field="detectorId")
-    return detector_id
+    return refuse_my_number(detector_id, "detectorId")
 
 
 def validate_place(latitude: float, longitude: float) -> None:
@@ -113,7 +114,7 @@ async def record_detection(session: AsyncSession, principal: Any | None, report:
     validate_tag_id(report.tag_id)
     validate_place(report.latitude, report.longitude)
     detected_at = validate_report_time(report.detected_at, now)
-    place_name = (report.place_name or "").strip()[:200] or None
+    place_name = refuse_my_number((report.place_name or "").strip()[:200] or None, "placeName")
     if report.detector_id is None:
         source = DetectorKind.CITIZEN_PHONE.value  # principal deliberately unused: the phone stays anonymous
     else:

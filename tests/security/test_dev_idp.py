@@ -189,11 +189,12 @@ async def test_card_tap_refusals(idp, http):
     foreign = await tap_card(http, issuer, demo_card_for(create_card_authority(), TARO.id))
     assert foreign.status_code == 400 and "trusted card authority" in foreign.json()["error_description"]
     card = demo_card_for(authority, TARO.id)
-    challenge = (await http.post(f"{issuer}/card/challenge")).json()["challenge"]
+    reader = ("kyodo-card-reader", "kyodo-card-reader-dev-secret")
+    assert (await http.post(f"{issuer}/card/challenge")).status_code == 401   # only a reader gets challenges
+    challenge = (await http.post(f"{issuer}/card/challenge", auth=reader)).json()["challenge"]
     signature = base64.urlsafe_b64encode(card.sign_challenge("another challenge")).decode()
     data = {"grant_type": "urn:kyodo:params:oauth:grant-type:card-tap", "certificate": card.certificate_pem,
             "challenge": challenge, "signature": signature}
-    reader = ("kyodo-card-reader", "kyodo-card-reader-dev-secret")
     forged = await http.post(f"{issuer}/token", data=data, auth=reader)
     assert forged.status_code == 400 and "possession" in forged.json()["error_description"]
     replay = await http.post(f"{issuer}/token", data=data, auth=reader)  # the challenge was used up

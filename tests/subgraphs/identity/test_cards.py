@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from auth.card_serial import hash_serial
@@ -88,3 +89,18 @@ async def test_bad_serials_and_my_numbers_are_refused_and_nothing_changes(call, 
     async with identity_db.sessions() as session:
         after = (await session.execute(select(CardLink.id, CardLink.serial_hash, CardLink.revoked_at))).all()
     assert after == before
+
+
+@pytest.mark.parametrize("spelling", [
+    "1234:5678:9018", "0x123456789018", "1234_5678_9018", "0123456789018", "12:34:56:78:90:18",  # the issue's
+    "１２３４５６７８９０１８", "1234 5678 9018", "1234ー5678ー9018", "0X1234.5678.9018", "99123456789018",
+])
+async def test_link_card_refuses_a_my_number_in_any_spelling(call, identity_db, spelling):
+    before = await _all_text(identity_db)
+    body = await call(LINK, {"r": OSAMU.id, "s": spelling}, principal=staff_principal(YABU_STAFF))
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "certificateSerial",
+                                               "reason": "MY_NUMBER_REFUSED"}
+    assert await _all_text(identity_db) == before     # nothing stored, not even a hash
+    tap = await call(TAP, {"s": spelling, "pin": False}, principal=READER)
+    assert tap["errors"][0]["extensions"]["reason"] == "MY_NUMBER_REFUSED"
