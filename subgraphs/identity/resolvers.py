@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.common.selection import selected_field_names
-from subgraphs.common.errors import BadUserInput
+from subgraphs.common.errors import BadUserInput, PlatformNotJoined
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, grant_outbox, shelters, voting
@@ -22,19 +22,27 @@ from .graphql_types import (
 )
 from .models import Election as ElectionRow
 from .models import Resident as ResidentRow
+from .not_joined import not_joined_resident
 
 # Also enforced by the gateway before planning (@authenticated); the subgraph checks again regardless.
 AUTHENTICATED = [Authenticated()]
 
 
 async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_ok: bool = False) -> Resident | None:
-    """Load, authorize (audited) and build one Resident, in one transaction."""
+    """Load, authorize (audited) and build one Resident, in one transaction.
+
+    A caller the rule allows whose resident's municipality has not joined identity gets the id alone: only
+    identity's own fields answer PLATFORM_NOT_JOINED, so the platforms that municipality did join still
+    resolve their fields of this Resident through the gateway (`not_joined_resident`)."""
     ctx = info.context
-    async with ctx.transaction() as session:
-        if missing_ok and await session.get(ResidentRow, resident_id) is None:
-            return None
-        row = await load_resident(session, resident_id)
-        await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
+    try:
+        async with ctx.transaction() as session:
+            if missing_ok and await session.get(ResidentRow, resident_id) is None:
+                return None
+            row = await load_resident(session, resident_id)
+            await authorize(ctx, session, row, fields=selected_field_names(info), purpose=purpose)
+    except PlatformNotJoined as refusal:   # already audited as "not-joined"
+        return not_joined_resident(resident_id, refusal)
     return Resident.from_row(row)
 
 
