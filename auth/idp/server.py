@@ -17,6 +17,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from starlette.responses import JSONResponse, Response
 
 from auth.idp.card_certificates import CardAuthority
+from auth.idp.card_pin import CardPinGrant
 from auth.idp.clients import Client
 from auth.idp.directory import SignedInUser
 from auth.idp.grants import (
@@ -142,6 +143,7 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(CardTapGrant)
+        self.register_grant(CardPinGrant)
 
     def query_client(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
