@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from subgraphs.common.errors import SafeErrors
 
 from .graphql_types import Municipality, Resident, Shelter
 from .resolvers import Mutation, Query
+from .visitor_api import VisitorMutation, VisitorQuery
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[Municipality, Resident, Shelter],
-                                      extensions=[SafeErrors])
+schema = strawberry.federation.Schema(query=merge_types("Query", (Query, VisitorQuery)),
+                                      mutation=merge_types("Mutation", (Mutation, VisitorMutation)),
+                                      types=[Municipality, Resident, Shelter], extensions=[SafeErrors])
