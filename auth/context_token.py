@@ -6,7 +6,7 @@ captured at one subgraph is useless at another). This module is the only code th
 reads it.
 
 Claims: iss "kyodo-gateway", aud "kyodo-subgraph:<name>", iat, nbf, exp (+60 s), jti, sub,
-muni, roles (list), scope (space separated), acr, and `idp` (the upstream token's issuer).
+muni, roles (list), scope (space separated), acr, `idp` (the upstream token's issuer) and `cid` (its client id).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def sign_context(principal: Principal, audience: str, key: ECKey, *, now: int | 
     }
     if principal.issuer:
         claims["idp"] = principal.issuer
+    if principal.client_id:
+        claims["cid"] = principal.client_id
     key.ensure_kid()
     header = {"alg": CONTEXT_ALGORITHM, "kid": key.kid, "typ": "kyodo-context+jwt"}
     return jwt.encode(header, claims, key, algorithms=[CONTEXT_ALGORITHM])
@@ -120,6 +122,7 @@ def verify_context(token: str, audience: str, keys: VerificationKeys = None, *, 
         raise AuthenticationError("the context token has malformed roles or scope")
     acr = claims.get("acr")
     idp = claims.get("idp")
+    cid = claims.get("cid")
     return Principal(
         subject=claims["sub"],
         municipality=normalize_municipality(claims.get("muni")),
@@ -127,4 +130,5 @@ def verify_context(token: str, audience: str, keys: VerificationKeys = None, *, 
         scopes=frozenset(scope.split()),
         assurance=acr if isinstance(acr, str) else None,
         issuer=idp if isinstance(idp, str) else None,
+        client_id=cid if isinstance(cid, str) and cid else None,
     )

@@ -20,6 +20,7 @@ class Principal:
     scopes: frozenset[str]
     assurance: str | None = None  # e.g. "card-tap", "card-pin", "password"
     issuer: str | None = None
+    client_id: str | None = None  # the connected application (RFC 9068 client_id / azp): usage per application
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -117,6 +118,7 @@ def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping, issu
         scopes |= _string_set(claim_value(claims, name))
     roles = _string_set(claim_value(claims, mapping.roles)) | frozenset(mapping.default_roles)
     assurance = claim_value(claims, mapping.assurance)
+    client_id = claim_value(claims, "client_id") or claim_value(claims, "azp")
     return Principal(
         subject=subject,
         municipality=normalize_municipality(claim_value(claims, mapping.municipality)),
@@ -124,4 +126,5 @@ def principal_from_claims(claims: Mapping[str, Any], mapping: ClaimMapping, issu
         scopes=scopes,
         assurance=assurance if isinstance(assurance, str) and assurance else None,
         issuer=issuer,
+        client_id=client_id if isinstance(client_id, str) and client_id else None,
     )
