@@ -6,6 +6,8 @@
     kyodo import KIND FILE.csv                             open-data CSV import (evacuation_space, aed, preschool)
     kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
     kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
+    kyodo usage report --month YYYY-MM [--out DIR]         the monthly cost-sharing report (CSV + PNG bar chart)
+    kyodo visitors purge [--retention-days N]              delete visitor shelter stays past retention after closing
     kyodo currency expire [--date YYYY-MM-DD]              book due point expiries (the nightly job) and report them
     kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests through the gateway
     kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
@@ -343,6 +345,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     usage.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
     usage.add_argument("--period", default=None, metavar="YYYY-MM")
     usage.set_defaults(func=_usage)
+    from subgraphs.common.usage_report_command import register_report   # kyodo usage report --month YYYY-MM
+
+    register_report(usage)
+
+    from subgraphs.identity.visitor_command import register as register_visitors   # kyodo visitors purge
+
+    register_visitors(subparsers)
 
     currency = subparsers.add_parser("currency", help="currency platform jobs")
     currency_commands = currency.add_subparsers(dest="currency_command", metavar="ACTION", required=True)

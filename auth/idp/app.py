@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from auth.idp.card_certificates import CardAuthority, load_or_create_card_authority
 from auth.idp.card_links import roster_card_links
-from auth.idp.clients import CARD_TAP_GRANT, default_clients
+from auth.idp.clients import CARD_PIN_GRANT, CARD_TAP_GRANT, default_clients
 from auth.idp.directory import ACCOUNTS, SignedInUser, check_password, find_account
 from auth.idp.server import KyodoAuthorizationServer, oauth2_request
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
@@ -50,14 +50,15 @@ def discovery_document(issuer: str, server: KyodoAuthorizationServer) -> dict:
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "jwks_uri": f"{issuer}/jwks",
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", CARD_TAP_GRANT],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", CARD_TAP_GRANT,
+                                  CARD_PIN_GRANT],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": scopes,
         "claims_supported": ["sub", "name", "muni", "roles", "scope", "acr", "amr", "auth_time"],
-        "acr_values_supported": ["password", "card-tap"],
+        "acr_values_supported": ["password", "card-tap", "card-pin"],
     }
 
 

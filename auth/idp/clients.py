@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 
 CARD_TAP_GRANT = "urn:kyodo:params:oauth:grant-type:card-tap"
+CARD_PIN_GRANT = "urn:kyodo:params:oauth:grant-type:card-pin"   # auth/idp/card_pin.py
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
@@ -114,7 +115,7 @@ def default_clients() -> dict[str, Client]:
         client_id="kyodo-card-reader",
         client_secret=os.environ.get("KYODO_IDP_CARD_READER_SECRET", "kyodo-card-reader-dev-secret"),
         # no refresh_token grant and no offline_access: a tap signs in for one access token's lifetime only
-        grant_types=(CARD_TAP_GRANT,),
+        grant_types=(CARD_TAP_GRANT, CARD_PIN_GRANT),
         scopes=("openid", "profile"),
         default_scope="openid",
         roles=("device",),

@@ -21,6 +21,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from starlette.responses import JSONResponse, Response
 
 from auth.idp.card_certificates import CardAuthority
+from auth.idp.card_pin import CardPinGrant
 from auth.idp.clients import Client
 from auth.idp.directory import SignedInUser
 from auth.idp.grants import (
@@ -181,6 +182,7 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(CardTapGrant)
+        self.register_grant(CardPinGrant)
         self.register_endpoint(KyodoRevocationEndpoint)
         self.register_endpoint(KyodoIntrospectionEndpoint)
 

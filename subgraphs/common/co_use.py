@@ -1,7 +1,9 @@
 """共同利用: which municipality has joined which platform, and usage counted for sharing running costs.
 
 A platform serves residents and staff of its home city and of the municipalities that joined it; anyone else
-gets PLATFORM_NOT_JOINED. Usage is counted per municipality, platform and month (requests, records touched).
+gets PLATFORM_NOT_JOINED. Usage is counted per distinct principal and day, per municipality, platform and
+connected application (`usage_counting`); the monthly `Usage` row keeps those distinct uses as `requests`
+(so one caller's repeated queries add nothing) and the records touched.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from subgraphs.common.errors import PlatformNotJoined
+from subgraphs.common.usage_counting import record_use
 from subgraphs.common.municipality import (
     HIMEJI, KAKOGAWA, KAKOGAWA_BASIN, KASAI, MIKI, MUNICIPALITIES, PLATFORM_HOME, SANDA, TAKASAGO, YABU,
 )
@@ -93,9 +96,14 @@ def current_period(now: datetime | None = None) -> str:
 
 async def count_usage(session: AsyncSession, platform: str, municipality_code: str | None, *,
                       requests: int = 1, records: int = 0, period: str | None = None) -> None:
-    """Add to the month's counters with one upsert (safe under concurrent requests)."""
+    """Count one use by the current caller (`usage_counting`): a first use of the day adds to `requests`, a
+    repeat adds only its records. One upsert each, safe under concurrent requests."""
     if not municipality_code:
         return
+    if not await record_use(session, platform, municipality_code):
+        requests = 0
+        if not records:
+            return
     period = period or current_period()
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -50,6 +50,23 @@ def create_common_tables(op) -> None:  # noqa: ANN001 - alembic.op
     )
 
 
+def create_daily_use_table(op) -> None:  # noqa: ANN001 - alembic.op
+    """co_use_daily_use (subgraphs.common.usage_counting): one row per principal, day, platform, municipality and
+    connected application."""
+    op.create_table(
+        "co_use_daily_use",
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("municipality_code", sa.String(6), primary_key=True),
+        sa.Column("client_id", sa.String(64), primary_key=True),
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("caller", sa.String(32), primary_key=True),
+    )
+
+
+def drop_daily_use_table(op) -> None:  # noqa: ANN001
+    op.drop_table("co_use_daily_use")
+
+
 def drop_common_tables(op) -> None:  # noqa: ANN001
     for table in ("co_use_usage", "co_use_membership", "audit_head", "audit_record"):
         op.drop_table(table)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.common import audit, co_use
 from subgraphs.common.errors import Forbidden, KyodoError, PlatformNotJoined, Unauthenticated
 from subgraphs.common.request_audit import RequestAudit
+from subgraphs.common.usage_counting import bind_caller
 
 log = logging.getLogger("kyodo.subgraphs.context")
 
@@ -108,6 +109,7 @@ def request_context(request: Any, subgraph_name: str, *, database: Any = None, k
     """Build the context from a Starlette request's headers."""
     headers = request.headers
     principal, error = principal_from_token(headers.get(CONTEXT_HEADER), subgraph_name, keys)
+    bind_caller(principal)   # usage is counted per distinct caller (subgraphs.common.usage_counting)
     if error:
         log.info("refused Kyodo-Context on %s: %s", subgraph_name, error)
     request_id = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex

@@ -200,3 +200,12 @@ def demo_card_serial(person_id: str, generation: int = 1) -> str:
 def has_demo_card(person: Person, on: date = date(2026, 4, 1)) -> bool:
     """Adults and school-age children hold a linked card in the demo data; infants do not."""
     return person.age_on(on) >= 6
+
+
+def demo_card_pin(person_id: str) -> str:
+    """The 4-digit 利用者証明用 PIN of a person's simulated card (dev IdP's card + PIN sign-in only).
+
+    Deterministic so a developer can type it (`kyodo token --list` does not show it; this function does).
+    """
+    digest = hashlib.sha256(f"kyodo-demo-card-pin/{person_id}".encode()).hexdigest()
+    return f"{int(digest[:8], 16) % 10000:04d}"

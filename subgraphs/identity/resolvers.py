@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.common.selection import selected_field_names
-from subgraphs.common.errors import BadUserInput, NotFound
+from subgraphs.common.errors import BadUserInput, NotFound, PlatformNotJoined
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, grant_outbox, shelters, voting
@@ -21,6 +21,7 @@ from .graphql_types import (
     OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason,
 )
 from .models import Election as ElectionRow
+from .not_joined import not_joined_resident
 from .resident_loader import load_resident_for_read
 
 # Also enforced by the gateway before planning (@authenticated); the subgraph checks again regardless.
@@ -28,13 +29,19 @@ AUTHENTICATED = [Authenticated()]
 
 
 async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_ok: bool = False) -> Resident | None:
-    """Load, authorize (audited) and build one Resident; batched with every other resident read of the request."""
+    """Load, authorize (audited) and build one Resident; batched with every other resident read of the request.
+
+    A caller the rule allows whose resident's municipality has not joined identity gets the id alone: only
+    identity's own fields answer PLATFORM_NOT_JOINED, so the platforms that municipality did join still
+    resolve their fields of this Resident through the gateway (`not_joined_resident`)."""
     try:
         row = await load_resident_for_read(info.context, check_id(resident_id), purpose, selected_field_names(info))
     except NotFound:
         if missing_ok:
             return None
         raise
+    except PlatformNotJoined as refusal:   # already audited as "not-joined"
+        return not_joined_resident(resident_id, refusal)
     return Resident.from_row(row)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from strawberry.tools import merge_types
 
 from subgraphs.common.errors import SafeErrors
 from subgraphs.common.federation_schema import FederationSchema
 
 from .graphql_types import Municipality, Resident, Shelter
 from .resolvers import Mutation, Query
+from .visitor_api import VisitorMutation, VisitorQuery
 
-schema = FederationSchema(query=Query, mutation=Mutation, types=[Municipality, Resident, Shelter],
-                                      extensions=[SafeErrors])
+schema = FederationSchema(query=merge_types("Query", (Query, VisitorQuery)),
+                          mutation=merge_types("Mutation", (Mutation, VisitorMutation)),
+                          types=[Municipality, Resident, Shelter], extensions=[SafeErrors])

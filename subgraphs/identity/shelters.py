@@ -137,10 +137,17 @@ class Occupancy:
 
 
 async def occupancy(session: AsyncSession, shelter_id: str) -> Occupancy:
-    """Counts only: no one's identity leaves through this."""
-    open_here = (ShelterStay.shelter_id == shelter_id, ShelterStay.checked_out_at.is_(None))
-    persons, households, pets = (await session.execute(
-        select(func.count(), func.count(func.distinct(ShelterStay.household_id)),
-               func.coalesce(func.sum(ShelterStay.pets), 0)).where(*open_here))).one()
-    care = (await session.execute(select(func.count()).where(*open_here, ShelterStay.care_needs != "[]"))).scalar_one()
-    return Occupancy(int(persons), int(households), int(care), int(pets))
+    """Counts only: no one's identity leaves through this. Residents and visitors (`visitors`: people with no
+    municipal id here, each arriving party counted as one household) together."""
+    from .visitor_models import VisitorStay
+
+    total = Occupancy(0, 0, 0, 0)
+    for model, household in ((ShelterStay, ShelterStay.household_id), (VisitorStay, VisitorStay.party_id)):
+        open_here = (model.shelter_id == shelter_id, model.checked_out_at.is_(None))
+        persons, households, pets = (await session.execute(
+            select(func.count(), func.count(func.distinct(household)),
+                   func.coalesce(func.sum(model.pets), 0)).where(*open_here))).one()
+        care = (await session.execute(select(func.count()).where(*open_here, model.care_needs != "[]"))).scalar_one()
+        total = Occupancy(total.persons + int(persons), total.households + int(households),
+                          total.care_needs + int(care), total.pets + int(pets))
+    return total

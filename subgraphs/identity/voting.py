@@ -63,15 +63,17 @@ async def declare(ctx: RequestContext, session: AsyncSession, election_id: str, 
     if reason not in REASONS:
         raise BadUserInput(f"reason must be one of {list(REASONS)}", field="reason")
     principal = require_principal(ctx)
-    if "resident" not in principal.roles:
-        raise Forbidden("only a voter declares, for themselves")
-    if principal.assurance != "card-pin":
-        raise Forbidden("an early-voting declaration needs a card + PIN sign-in", needed="card-pin")
+    # The window is public (Query.elections), so it answers first: a voter told "sign in with card + PIN"
+    # outside the window would do so for nothing.
     election = await load_election(session, election_id)
     today = today or today_in_japan()
     if not is_open(election, today):
         start, end = window(election)
         raise KyodoError(f"declarations for this election are accepted from {start} to {end}", OUTSIDE_WINDOW)
+    if "resident" not in principal.roles:
+        raise Forbidden("only a voter declares, for themselves")
+    if principal.assurance != "card-pin":
+        raise Forbidden("an early-voting declaration needs a card + PIN sign-in", needed="card-pin")
     resident = await load_resident(session, principal.subject)
     if resident.municipality_code != election.municipality_code or age_on(resident, election.election_day) < VOTING_AGE:
         raise Forbidden("not eligible to vote in this election")

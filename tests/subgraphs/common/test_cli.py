@@ -139,13 +139,17 @@ def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
 
 def test_usage_report_lists_counters_per_municipality(identity_url, capsys):
     from subgraphs.common import co_use
+    from subgraphs.common.usage_counting import bind_caller
+    from tests.subgraphs.conftest import make_principal
 
     assert main(["migrate", "identity"]) == 0
 
     async def count() -> None:
         database = Database("identity", identity_url)
-        async with database.transaction() as session:
+        async with database.transaction() as session:   # two different callers (uses count per caller and day)
+            bind_caller(make_principal("r-one", "282014"))
             await co_use.count_usage(session, "identity", "282014", records=3, period="2026-11")
+            bind_caller(make_principal("r-two", "282014"))
             await co_use.count_usage(session, "identity", "282014", records=2, period="2026-11")
         await database.dispose()
 

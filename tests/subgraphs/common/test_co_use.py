@@ -6,6 +6,8 @@ import pytest
 
 from subgraphs.common import co_use
 from subgraphs.common.errors import PLATFORM_NOT_JOINED, PlatformNotJoined
+from subgraphs.common.usage_counting import bind_caller
+from tests.subgraphs.conftest import make_principal
 
 HIMEJI, KASAI, TAKA, YABU = "282014", "282201", "283657", "282227"
 
@@ -34,7 +36,8 @@ async def test_a_municipality_that_has_not_joined_is_refused(common_db):
 
 
 async def test_usage_counts_add_up_under_concurrency(common_db):
-    async def one_request(records: int) -> None:
+    async def one_request(records: int) -> None:   # ten different residents, at once
+        bind_caller(make_principal(f"r-{records}", YABU))
         async with common_db.transaction() as session:
             await co_use.count_usage(session, "identity", YABU, records=records, period="2026-11")
 

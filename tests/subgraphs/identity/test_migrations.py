@@ -32,3 +32,22 @@ async def test_upgrade_downgrade_upgrade(database_url):
         assert await _tables(database) == tables
     finally:
         await database.dispose()
+
+
+async def test_visitor_tables_migrate_down_and_up_keeping_earlier_data(database_url):
+    """identity_0003 (visitor stays, shelter closures) downgrades to 0002 without touching residents."""
+    await upgrade_async("identity", database_url)
+    database = Database("identity", database_url)
+    visitor_tables = {"identity_visitor_stay", "identity_shelter_closure"}
+    try:
+        assert visitor_tables <= await _tables(database)
+        async with database.transaction() as session:
+            await seed(session)
+        await downgrade_async("identity", database_url, "identity_0002")
+        assert not visitor_tables & await _tables(database)
+        async with database.sessions() as session:
+            assert (await session.execute(select(func.count()).select_from(Resident))).scalar_one() == len(ROSTER)
+        await upgrade_async("identity", database_url)
+        assert visitor_tables <= await _tables(database)
+    finally:
+        await database.dispose()

@@ -73,13 +73,28 @@ async def test_everyone_else_gets_nothing(call, identity_db, mint_context, who, 
     assert last.subject == CHILD.id and last.result == "denied"
 
 
-async def test_resident_of_a_municipality_that_has_not_joined_is_refused(call):
+async def test_resident_of_a_municipality_that_has_not_joined_keeps_the_id_only(call, identity_db):
+    """Only identity's own fields are refused, each at its path; the id stays for the platforms that joined."""
     kenichi = by_label("taka-1/kenichi")   # 多可町 has not joined identity
-    body = await call("{ me { id name } }", principal=resident_principal(kenichi))
-    assert body["data"] == {"me": None}
-    assert body["errors"][0]["extensions"]["code"] == "PLATFORM_NOT_JOINED"
+    body = await call("{ me { id name household { address } } }", principal=resident_principal(kenichi))
+    assert body["data"] == {"me": {"id": kenichi.id, "name": None, "household": None}}
+    assert {tuple(e["path"]): e["extensions"]["code"] for e in body["errors"]} == {
+        ("me", "name"): "PLATFORM_NOT_JOINED", ("me", "household"): "PLATFORM_NOT_JOINED"}
     body = await call(RESIDENT_QUERY, {"id": kenichi.id}, principal=staff_principal(TAKA_STAFF))
-    assert body["errors"][0]["extensions"]["code"] == "PLATFORM_NOT_JOINED"
+    assert body["data"]["resident"]["id"] == kenichi.id and body["data"]["resident"]["name"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"PLATFORM_NOT_JOINED"}
+    assert "林" not in str(body)
+    async with identity_db.sessions() as session:
+        last = (await session.execute(select(AuditRecord).order_by(AuditRecord.id.desc()))).scalars().first()
+    assert last.subject == kenichi.id and last.result == "not-joined"
+
+
+async def test_outsider_asking_for_a_not_joined_resident_is_still_forbidden(call):
+    """The id-only answer is for callers the rule allows: anyone else keeps the plain refusal."""
+    kenichi = by_label("taka-1/kenichi")
+    body = await call(RESIDENT_QUERY, {"id": kenichi.id}, principal=resident_principal(by_label("himeji-1/taro")))
+    assert body["data"] == {"resident": None}
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_federated_entity_lookup_applies_the_same_rule(call):

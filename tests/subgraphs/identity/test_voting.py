@@ -88,3 +88,12 @@ async def test_who_declared_is_kept_apart_from_what_was_declared(call, identity_
         declaration = (await session.execute(select(VotingDeclaration))).scalar_one()
     assert audit_rows and all("illness" not in (r.fields + r.purpose + r.result).lower() for r in audit_rows)
     assert OSAMU.id not in declaration.id and declaration.reason == "illness"
+
+
+async def test_the_window_answers_before_the_sign_in_method(call, identity_db):
+    """Outside the window a password or card-tap sign-in hears "outside the window", not "use card + PIN"."""
+    await _add_election(identity_db, "closed", -9, -2)   # election day was two days ago
+    for assurance in ("password", "card-tap", "card-pin"):
+        voter = make_principal(OSAMU.id, "282227", ("resident",), assurance=assurance)
+        body = await call(DECLARE, {"e": "closed", "r": "WORK"}, principal=voter)
+        assert body["errors"][0]["extensions"]["code"] == "OUTSIDE_VOTING_WINDOW", assurance
