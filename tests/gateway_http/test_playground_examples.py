@@ -64,10 +64,10 @@ def plan_exposing_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from tests.security.servers import serve_app, serve_factory
 
     idp = serve_factory(lambda url: create_idp_app(url, state_dir=tmp_path / "idp", admin_token="test-admin"))
-    with idp as (issuer, _), serve_app(CountingApp(CallLog(), str(tmp_path / "jwks.json"))) as subgraph_url:
+    with idp as (issuer, _), serve_app(CountingApp(CallLog(), str(tmp_path / "gateway-context-jwks.json"))) as subgraph_url:
         settings = settings_from_mapping({"expose_query_plan": True, "auth": {
             "issuers": [{"issuer": issuer, "audience": "urn:kyodo:gateway"}],
-            "context_key_file": str(tmp_path / "key.json"),
+            "context_key_file": str(tmp_path / "gateway-context-key.json"),
         }})
         monkeypatch.setenv(ENV_ISSUER, issuer)
         app = build_app(settings, load_supergraph(supergraph_sdl(subgraph_url + "/graphql")))
@@ -82,12 +82,14 @@ async def test_tabs_hint_and_plan_panel_in_headless_chromium(tmp_path, monkeypat
         async with chromium_page() as devtools:
             await open_playground(devtools, gateway_url)
             tabs = await devtools.wait_for(
-                "[...document.querySelectorAll('.graphiql-tab')].map(t => t.textContent.trim()).filter(Boolean)",
+                "[...document.querySelectorAll('.graphiql-tab-button')].map(t => t.textContent.trim()).filter(Boolean)",
                 "GraphiQL's tabs")
             assert [e.title for e in EXAMPLES] == [t for t in tabs if t in {e.title for e in EXAMPLES}], tabs
             assert "Welcome to GraphiQL" not in await devtools.evaluate("document.body.innerText")
             assert await devtools.evaluate(f"{HINT}.hidden") is True
-            assert await devtools.evaluate("!!document.querySelector('[aria-label=\"Show Query plan\"]')") is False
+            # our own operations go in a new tab (the examples' operation names stay with theirs)
+            await devtools.evaluate("document.querySelector('.graphiql-tab-add').click()")
+            await devtools.wait_for("document.querySelectorAll('.graphiql-tab-button').length === 5", "a fifth tab")
 
             anonymous = await run_query(devtools, "{ me { id } }")
             assert anonymous["data"]["me"] is None
@@ -95,7 +97,11 @@ async def test_tabs_hint_and_plan_panel_in_headless_chromium(tmp_path, monkeypat
             hint = await devtools.wait_for(f"!{HINT}.hidden && {HINT}.textContent", "the sign-in hint")
             assert hint.startswith(code) and "Sign in" in hint and "kyodo token" in hint
 
-            # the gateway returned a plan, so the panel is offered; it shows the last operation's plan
+            # an answer nobody refused clears the hint
+            open_data = await run_query(devtools, "{ shelters { name } }")
+            assert open_data["data"]["shelters"] and "errors" not in open_data
+            assert await devtools.evaluate(f"{HINT}.hidden") is True
+            # the gateway returns plans, so the panel is offered; it shows the last operation's plan
             await devtools.wait_for("document.querySelector('[aria-label=\"Show Query plan\"]')", "the plan button")
             await devtools.evaluate("document.querySelector('[aria-label=\"Show Query plan\"]').click()")
             plan = await devtools.wait_for("document.querySelector('.kyodo-plan-text') && "
@@ -106,7 +112,25 @@ async def test_tabs_hint_and_plan_panel_in_headless_chromium(tmp_path, monkeypat
             await devtools.wait_for(f"{BUTTON} && {BUTTON}.textContent === 'Sign out'", "signed in")
             me = await run_query(devtools, "{ me { id } }")
             assert me["data"]["me"] == {"id": TARO.id}
-            assert await devtools.evaluate(f"{HINT}.hidden") is True   # an allowed answer clears the hint
+            assert await devtools.evaluate(f"{HINT}.hidden") is True
             # no request left the machine: every resource came from the gateway (or is inline)
             urls = await devtools.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
             assert urls and all(u.startswith(gateway_url) or u.startswith(issuer) for u in urls), urls
+
+
+@needs_chromium
+@needs_assets
+async def test_no_plan_panel_when_the_gateway_does_not_expose_plans(supergraph, monkeypatch):
+    from gateway.http import create_app
+    from gateway.settings import Settings
+    from tests.gateway_http.servers import ThreadedServer
+
+    monkeypatch.delenv(ENV_ISSUER, raising=False)
+    with ThreadedServer(create_app(Settings(), supergraph)) as server:
+        async with chromium_page() as devtools:
+            await devtools.call("Page.navigate", url=server.url + "/graphql")
+            await devtools.wait_for("document.querySelector('.graphiql-execute-button')", "the playground")
+            assert await run_query(devtools, "{ __typename }") == {"data": {"__typename": "Query"}}
+            assert await devtools.evaluate("!!document.querySelector('[aria-label=\"Show Query plan\"]')") is False
+            # without a sign-in IdP the hint for a refused answer points at the Headers tab instead
+            assert await devtools.evaluate(f"{HINT}.hidden") is True

@@ -53,6 +53,15 @@ const KyodoPlayground = (() => {
     }
   }
 
+  // GraphiQL keeps the operation name of a tab's earlier text (an example's) after the text is replaced
+  // by an anonymous operation; the gateway would then refuse "Unknown operation named …".
+  function withDefinedOperationName(params) {
+    const name = params && params.operationName;
+    if (!name || typeof params.query !== "string") return params;
+    const defined = new RegExp(`\\b(query|mutation|subscription)\\s+${name}\\b`).test(params.query);
+    return defined ? params : { ...params, operationName: undefined };
+  }
+
   function PlanIcon() {
     return h("svg", { viewBox: "0 0 24 24", width: "1em", height: "1em", fill: "none", stroke: "currentColor",
       strokeWidth: 1.5, "aria-hidden": "true" },
@@ -81,12 +90,22 @@ const KyodoPlayground = (() => {
     // Headers typed into GraphiQL's header editor win over the signed-in token.
     const fetcher = async (params, options) => {
       const headers = { [PLAN_HEADER]: "true", ...(await signInHeaders()), ...(options && options.headers) };
-      const result = await baseFetcher(params, { ...options, headers });
-      if (result && typeof result === "object" && !(Symbol.asyncIterator in result)) {
-        const sentToken = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      const sentToken = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      const inspect = (result) => {
         showHint(hint, refusedCodes(result), config.signInOffered, sentToken);
         notePlan(result);
+      };
+      const result = await baseFetcher(withDefinedOperationName(params), { ...options, headers });
+      if (result && typeof result === "object" && Symbol.asyncIterator in result) {
+        // GraphiQL's fetcher streams (incremental delivery): look at each part as it passes.
+        return (async function* () {
+          for await (const part of result) {
+            inspect(part);
+            yield part;
+          }
+        })();
       }
+      if (result && typeof result === "object") inspect(result);
       return result;
     };
     const explorer = GraphiQLPluginExplorer.explorerPlugin();
