@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _idp(args: argparse.Namespace) -> int:
@@ -13,37 +14,40 @@ def _idp(args: argparse.Namespace) -> int:
     from auth.idp.app import create_idp_app
 
     issuer = args.issuer or f"http://{args.host}:{args.port}"
-    app = create_idp_app(issuer, audience=args.audience, state_dir=args.state_dir)
+    state_dir = _state_dir(args)
+    app = create_idp_app(issuer, audience=args.audience, state_dir=state_dir)
     print(f"kyodo dev IdP at {issuer} (audience {args.audience}); discovery: {issuer}/.well-known/openid-configuration")
-    import os
-
+    print(f"state (dev card authority) in {state_dir}; signing keys live in memory: tokens issued before a "
+          "restart stop verifying, sign in again")
     token_hint = "$KYODO_IDP_ADMIN_TOKEN" if os.environ.get("KYODO_IDP_ADMIN_TOKEN") else app.state.admin_token
     print(f"rotate the signing key: curl -X POST -H 'Authorization: Bearer {token_hint}' {issuer}/admin/rotate-key")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
+def _state_dir(args: argparse.Namespace) -> Path:
+    """--state-dir, else <KYODO_HOME>/var/idp (the same directory whatever the current directory is)."""
+    from kyodo.home import var_dir
+
+    return Path(args.state_dir) if args.state_dir else var_dir() / "idp"
+
+
 def _token(args: argparse.Namespace) -> int:
     """Print an access token for a demo account (stdout: the token only), or list the accounts."""
     import asyncio
 
-    from auth.dev_token import DevTokenError, demo_accounts, dev_token
+    from auth.dev_token import DevTokenError, demo_accounts, dev_token, vendor_scopes
+    from auth.dev_token_table import account_table
 
     if args.list:
-        lines = [
-            f"{a.id}\t{a.name}\t{a.municipality} {a.municipality_name}\t{','.join(a.roles)}"
-            + ("\tcard" if a.has_card else "")
-            for a in demo_accounts()
-        ]
-        lines.append("(--vendor)\tkyodo-vendor client\t-\tvendor")
         try:
-            print("\n".join(lines), flush=True)
+            print(account_table(demo_accounts(), vendor_scopes()), flush=True)
         except BrokenPipeError:  # `kyodo token --list | head`
             sys.stdout = open(os.devnull, "w")
         return 0
     try:
         token = asyncio.run(dev_token(args.issuer, resident=args.resident, staff=args.staff, vendor=args.vendor,
-                                      card=args.card, state_dir=args.state_dir))
+                                      card=args.card, state_dir=_state_dir(args)))
     except DevTokenError as error:
         print(f"kyodo token: {error}", file=sys.stderr)
         return 2
@@ -58,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     idp.add_argument("--port", type=int, default=4400)
     idp.add_argument("--issuer", default=None, help="issuer URL (default http://HOST:PORT)")
     idp.add_argument("--audience", default="urn:kyodo:gateway", help="the 'aud' of issued access tokens")
-    idp.add_argument("--state-dir", default="var/idp", help="where the dev card authority is kept")
+    idp.add_argument("--state-dir", default=None,
+                     help="where the dev card authority is kept (default: $KYODO_HOME/var/idp)")
     idp.set_defaults(func=_idp)
 
     token = subparsers.add_parser(
@@ -73,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--card", metavar="ID", help="a resident's demo card tapped at the card reader")
     who.add_argument("--list", action="store_true", help="list the demo accounts: id, name, municipality, roles")
     token.add_argument("--issuer", default="http://127.0.0.1:4400", help="the dev IdP (default %(default)s)")
-    token.add_argument("--state-dir", default="var/idp",
-                       help="the IdP's state dir, holding the dev card authority (for --card)")
+    token.add_argument("--state-dir", default=None,
+                       help="the IdP's state dir, holding the dev card authority (for --card; "
+                            "default: $KYODO_HOME/var/idp)")
     token.set_defaults(func=_token)

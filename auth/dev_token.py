@@ -27,6 +27,7 @@ from auth.idp.directory import ACCOUNTS, Account, dev_password
 DEFAULT_ISSUER = "http://127.0.0.1:4400"
 WEB_CLIENT_ID = "kyodo-web"
 VENDOR_CLIENT_ID = "kyodo-vendor"
+VENDOR_SECRET_ENV = "KYODO_IDP_VENDOR_SECRET"
 # Registered for kyodo-web; any loopback port is accepted, and the CLI never follows the redirect.
 CLI_REDIRECT_URI = "http://127.0.0.1:8400/callback"
 # What a resident or staff token asks for; the IdP grants only what the account holds.
@@ -49,6 +50,7 @@ class DemoAccount:
     municipality_name: str
     roles: tuple[str, ...]
     has_card: bool           # a demo My Number Card is linked (`--card` works)
+    scopes: tuple[str, ...] = ()   # what the account may be granted (a token carries those it asked for)
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -64,8 +66,14 @@ def demo_accounts() -> list[DemoAccount]:
         known = MUNICIPALITIES.get(code)
         return known.name if known else ""
 
-    return [DemoAccount(a.sub, a.name, a.municipality, named(a.municipality), a.roles, holds_card(a.sub))
+    return [DemoAccount(a.sub, a.name, a.municipality, named(a.municipality), a.roles, holds_card(a.sub), a.scopes)
             for a in ACCOUNTS.values()]
+
+
+def vendor_scopes() -> tuple[str, ...]:
+    from auth.idp.clients import default_clients
+
+    return default_clients()[VENDOR_CLIENT_ID].scopes
 
 
 def _account(account_id: str, kind: str) -> Account:
@@ -90,6 +98,14 @@ def _error_of(response: httpx.Response) -> str:
     if isinstance(body, dict) and body.get("error"):
         return f"{body['error']}: {body.get('error_description', '')}".rstrip(": ")
     return f"HTTP {response.status_code}"
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None
 
 
 def _access_token(response: httpx.Response, what: str) -> str:
@@ -124,9 +140,14 @@ async def _sign_in_with_password(client: httpx.AsyncClient, issuer: str, account
 
 
 async def _vendor_token(client: httpx.AsyncClient, issuer: str) -> str:
-    secret = os.environ.get("KYODO_IDP_VENDOR_SECRET", "kyodo-vendor-dev-secret")
+    secret = os.environ.get(VENDOR_SECRET_ENV, "kyodo-vendor-dev-secret")
     response = await client.post(f"{issuer}/token", data={"grant_type": "client_credentials"},
                                  auth=(VENDOR_CLIENT_ID, secret))
+    if response.status_code == 401 or _error_code(response) == "invalid_client":
+        # The IdP's own words ("cannot authenticate with methods: …") do not say what to change.
+        raise DevTokenError(
+            f"the dev IdP refused the secret of client {VENDOR_CLIENT_ID}: give `kyodo token --vendor` the same "
+            f"{VENDOR_SECRET_ENV} as the IdP (both default to the dev secret when it is unset)")
     return _access_token(response, "the vendor's client credentials")
 
 
@@ -162,7 +183,7 @@ async def dev_token(
     staff: str | None = None,
     vendor: bool = False,
     card: str | None = None,
-    state_dir: str | Path = "var/idp",
+    state_dir: str | Path | None = None,
 ) -> str:
     """An access token for exactly one of the account kinds; raises DevTokenError."""
     chosen = [kind for kind, value in (("resident", resident), ("staff", staff), ("card", card),
@@ -179,8 +200,14 @@ async def dev_token(
         if account is not None:
             return await _sign_in_with_password(client, issuer, account)
         if card:
-            return await _card_token(client, issuer, card, Path(state_dir))
+            return await _card_token(client, issuer, card, Path(state_dir) if state_dir else _default_state_dir())
         return await _vendor_token(client, issuer)
+
+
+def _default_state_dir() -> Path:
+    from kyodo.home import var_dir
+
+    return var_dir() / "idp"
 
 
 async def _check_issuer(client: httpx.AsyncClient, issuer: str) -> None:

@@ -19,12 +19,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kyodo.home import home_defaults
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    result = args.func(args)
+    # Databases and dev state live under KYODO_HOME (default: this checkout), not the current directory.
+    with home_defaults():
+        result = args.func(args)
     return int(result or 0)
 
 

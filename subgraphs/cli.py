@@ -3,7 +3,7 @@
     kyodo subgraph NAME --port N [--host H] [--migrate]   run one subgraph (subgraphs/<name>/app.py: create_app())
     kyodo migrate [NAME…]                                  Alembic upgrade to head (subgraphs/<name>/migrations/)
     kyodo seed [NAME…]                                     migrate, then subgraphs/<name>/seed.py: seed(session)
-    kyodo import KIND FILE.csv                             open-data CSV import (evacuation_space, aed, preschool)
+    kyodo import KIND FILE.csv [--partial]                 open-data CSV import (evacuation_space, aed, preschool)
     kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
     kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
     kyodo usage report --month YYYY-MM [--out DIR]         the monthly cost-sharing report (CSV + PNG bar chart)
@@ -12,7 +12,7 @@
     kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests through the gateway
     kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
 
-Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `sqlite+aiosqlite:///var/<name>.sqlite`.
+Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `<KYODO_HOME>/var/<name>.sqlite` (kyodo/home.py).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def _import(args: argparse.Namespace) -> int:
         return code
     file_error = getattr(importer, "ImportFileError", None)
     try:
-        report = asyncio.run(importer.import_csv(args.kind, args.file))
+        report = asyncio.run(importer.import_csv(args.kind, args.file, partial=args.partial))
     except Exception as error:  # noqa: BLE001
         if file_error is not None and isinstance(error, file_error):
             print(f"kyodo import: {error}", file=sys.stderr)
@@ -230,13 +230,18 @@ async def _usage_rows(name: str, period: str | None) -> list:
 def _usage(args: argparse.Namespace) -> int:
     from subgraphs.common.municipality import MUNICIPALITIES
 
+    from kyodo.text_table import format_table
+
     names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
-    print(f"{'subgraph':<10} {'platform':<10} {'period':<8} {'municipality':<14} {'accesses':>9} {'records':>9}")
+    rows = []
     for name in names:
         for row in asyncio.run(_usage_rows(name, args.period)):
             known = MUNICIPALITIES.get(row.municipality_code)
             label = f"{row.municipality_code} {known.name if known else ''}".strip()
-            print(f"{name:<10} {row.platform:<10} {row.period:<8} {label:<14} {row.requests:>9} {row.records:>9}")
+            rows.append((name, row.platform, row.period, label, row.requests, row.records))
+    # Aligned by display width: municipality names are kanji, two columns each.
+    print(format_table(("subgraph", "platform", "period", "municipality", "accesses", "records"), rows,
+                       right=(4, 5)))
     return 0
 
 
@@ -297,9 +302,13 @@ def _relay_grants(args: argparse.Namespace) -> int:
 # --- kyodo dev ------------------------------------------------------------------------------------------
 
 def _dev(args: argparse.Namespace) -> int:
-    from subgraphs.common.dev_stack import DevPorts, DevStack
+    from subgraphs.common.dev_stack import DevPorts, DevStack, busy_ports_message
 
     ports = DevPorts.from_args(args)
+    busy = busy_ports_message(args.host, ports, with_gateway=not args.no_gateway, with_idp=not args.no_idp)
+    if busy:
+        print(busy, file=sys.stderr)
+        return 1
     if not args.no_idp:
         # The gateway's playground offers "Sign in" with the dev IdP (gateway/http/playground/sign_in.py);
         # DevStack hands this environment to the gateway it starts.
@@ -333,6 +342,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     importer = subparsers.add_parser("import", help="import a Digital Agency open-data CSV")
     importer.add_argument("kind", choices=sorted(IMPORT_KINDS))
     importer.add_argument("file", metavar="FILE.csv")
+    importer.add_argument("--partial", action="store_true",
+                          help="import the good rows even if some are rejected (default: all or nothing)")
     importer.set_defaults(func=_import)
 
     audit = subparsers.add_parser("audit", help="the tamper-evident audit logs")

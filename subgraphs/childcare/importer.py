@@ -33,14 +33,16 @@ async def store_rows(session: AsyncSession, rows: list[dict[str, Any]], report: 
     await open_data_csv.upsert_rows(session, ChildcareFacility, rows, report)
 
 
-async def import_csv(kind: str = "preschool", path: str | Path = "", *, database: Database | None = None) -> ImportReport:
+async def import_csv(kind: str = "preschool", path: str | Path = "", *, database: Database | None = None,
+                     partial: bool = False) -> ImportReport:
     """Import one CSV (default database: `KYODO_CHILDCARE_DATABASE_URL` or var/childcare.sqlite).
 
-    Raises ImportFileError when the file as a whole is unusable; nothing is written then.
+    Raises ImportFileError when the file as a whole is unusable; nothing is written then. A rejected row
+    means nothing is written either, unless `partial` (then the good rows are).
     """
     if kind not in KINDS:
         raise ImportFileError(f"unknown kind {kind!r} for childcare; expected one of {', '.join(KINDS)}")
     # `store_rows` is looked up when called, so a test can wrap it
     return await open_data_csv.import_file(
-        ImportReport(kind=kind, path=str(path)), subgraph=SUBGRAPH, parse=parse_rows,
+        ImportReport(kind=kind, path=str(path), partial=partial), subgraph=SUBGRAPH, parse=parse_rows,
         store=lambda session, rows, report: store_rows(session, rows, report), database=database)

@@ -4,7 +4,9 @@ Each component is `python -m kyodo …` in its own process group, started in dep
 its health URL: subgraphs (4101–4104) first, then the dev IdP (4400), then the gateway (4000), which
 composes the supergraph from the running subgraphs. A component whose code is not there yet is skipped
 with a message. Ctrl-C or SIGTERM stops every child (SIGTERM, then SIGKILL after a grace period), and so
-does any child dying on its own.
+does any child dying on its own. Before anything starts, every port must be free: a port that answers is
+most likely another `kyodo dev`, and starting beside it would only look ready (the old stack answers).
+Its files (generated gateway settings, context-signing key) live under <KYODO_HOME>/var (kyodo/home.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib.util
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +40,9 @@ class DevPorts:
     idp: int = 4400
     subgraphs: dict[str, int] = field(default_factory=lambda: dict(SUBGRAPH_PORTS))
 
+    def named(self) -> dict[str, int]:
+        return {"gateway": self.gateway, "idp": self.idp, **self.subgraphs}
+
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DevPorts:
         ports = cls(gateway=args.gateway_port, idp=args.idp_port)
@@ -46,6 +52,28 @@ class DevPorts:
                 raise SystemExit(f"kyodo dev: --subgraph-port expects NAME=PORT with NAME in {', '.join(SUBGRAPH_PORTS)}")
             ports.subgraphs[name] = int(port)
         return ports
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True if something already listens on host:port (a connect succeeds)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex((host, port)) == 0
+
+
+def busy_ports_message(host: str, ports: DevPorts, *, with_gateway: bool = True, with_idp: bool = True) -> str | None:
+    """None if every port the stack needs is free, else what to do about the taken ones."""
+    wanted = ports.named()
+    if not with_gateway:
+        wanted.pop("gateway")
+    if not with_idp:
+        wanted.pop("idp")
+    taken = [f"{name} {port}" for name, port in wanted.items() if port_in_use(host, port)]
+    if not taken:
+        return None
+    return (f"kyodo dev: port{'s' if len(taken) > 1 else ''} already in use on {host}: {', '.join(taken)}. "
+            "Another kyodo dev (or another program) is running: stop it first (Ctrl-C in its terminal), "
+            "or choose other ports with --gateway-port, --idp-port and --subgraph-port NAME=PORT.")
 
 
 def module_available(name: str) -> bool:
@@ -64,18 +92,20 @@ class Child:
 
 class DevStack:
     def __init__(self, *, host: str = "127.0.0.1", ports: DevPorts | None = None, with_gateway: bool = True,
-                 with_idp: bool = True, state_dir: str | Path = "var/dev") -> None:
+                 with_idp: bool = True, state_dir: str | Path | None = None) -> None:
+        from kyodo.home import var_dir
+
         self.host = host
         self.ports = ports or DevPorts()
         self.with_gateway = with_gateway
         self.with_idp = with_idp
-        self.state_dir = Path(state_dir).resolve()
+        self.state_dir = Path(state_dir).resolve() if state_dir else var_dir() / "dev"
         self.children: list[Child] = []
         self.stopping = threading.Event()
         self.env = dict(os.environ)
         self.subgraph_urls: dict[str, str] = {}
         self.idp_running = False
-        self.context_key_file = Path("var/gateway-context-key.json").resolve()
+        self.context_key_file = var_dir() / "gateway-context-key.json"
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -185,7 +215,10 @@ class DevStack:
     def _write_gateway_files(self, issuer: str | None) -> tuple[Path, Path]:
         config = self.state_dir / "subgraphs.json"
         config.write_text(json.dumps([{"name": n, "url": u} for n, u in self.subgraph_urls.items()], indent=2))
-        lines = ["# written by `kyodo dev`", "[auth]", f"context_key_file = {json.dumps(str(self.context_key_file))}"]
+        lines = ["# written by `kyodo dev`",
+                 # `Apollo-Expose-Query-Plan: true` returns the plan in extensions (the playground shows it).
+                 "expose_query_plan = true", "",
+                 "[auth]", f"context_key_file = {json.dumps(str(self.context_key_file))}"]
         if issuer:
             lines += ["", "[[auth.issuers]]", f"issuer = {json.dumps(issuer)}", f"audience = {json.dumps(DEV_AUDIENCE)}"]
         else:

@@ -6,7 +6,8 @@ Shared national data handling, so every subgraph that imports such a file reads 
   都道府県コード又は市区町村コード, 住所, 方書 …), compared after NFKC with whitespace removed;
 - the common facility columns typed the same way (code in its 6-digit form, "{code}:{localId}" ids, flags,
   coordinates, counts, times), each problem a `RowProblem` naming its column;
-- a bad row is reported with its physical line number and skipped, the good rows are loaded;
+- a bad row is reported with its physical line number and the column named as the file's own header;
+- all or nothing: one bad row and nothing is stored (`partial=True`, `kyodo import --partial`, stores the good rows);
 - everything is upserted by id in one transaction: an error while storing leaves the database as it was.
 A kind (preschool, evacuation_space, aed) adds only its own columns and their typing.
 """
@@ -98,6 +99,26 @@ class HeaderMapping:
     unknown: tuple[str, ...]         # headers that map to nothing (画像, FAX番号 …)
     duplicated: tuple[str, ...]      # headers naming a field an earlier column already gave
     generation: str                  # "current" or "legacy"
+    header_by_field: dict[str, str] = field(default_factory=dict)   # field -> the file's own header
+    field_by_alias: dict[str, str] = field(default_factory=dict)    # normalized spelling -> field
+    spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> accepted headers
+
+    def header_of(self, name: str) -> str:
+        """The header this file uses for `name` (a field, or any accepted spelling of one)."""
+        field_name = name if name in self.spellings else self.field_by_alias.get(normalize_header(name), name)
+        if field_name in self.header_by_field:
+            return self.header_by_field[field_name]
+        spellings = self.spellings.get(field_name)
+        return spellings[0] if spellings else name
+
+    def missing_headers(self) -> list[str]:
+        """Each missing required column as "名称 (or 施設名, …)": what the file could call it."""
+        described = []
+        for name in self.missing:
+            spellings = self.spellings.get(name, (name,))
+            others = f" (or {', '.join(spellings[1:])})" if len(spellings) > 1 else ""
+            described.append(f"{spellings[0]}{others}")
+        return described
 
     @property
     def ignored(self) -> tuple[str, ...]:
@@ -128,7 +149,9 @@ def map_headers(columns: dict[str, tuple[str, ...]], headers: list[str], *,
     current = any(normalize_header(m) in normalized for m in markers)
     return HeaderMapping(field_by_index, tuple(f for f in REQUIRED_FIELDS if f not in present),
                          tuple(f for f in field_by_index.values() if f in specific), tuple(unknown),
-                         tuple(duplicated), "current" if current else "legacy")
+                         tuple(duplicated), "current" if current else "legacy",
+                         header_by_field={name: headers[index].strip() for index, name in field_by_index.items()},
+                         field_by_alias=alias_to_field, spellings=dict(columns))
 
 
 # --- one row's values -----------------------------------------------------------------------------------
@@ -245,15 +268,21 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: tuple[str, ...] = ()
+    partial: bool = False         # store the good rows even when some are rejected
+    stored: bool = False          # False: nothing was written (a rejected row without `partial`)
 
     @property
     def loaded(self) -> int:
         return self.inserted + self.updated + self.unchanged
 
     def summary(self) -> str:
-        lines = [f"{self.kind} from {self.path} ({self.encoding}, {self.header_generation} headers): "
-                 f"{self.rows} rows, {self.inserted} inserted, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {len(self.errors)} rejected"]
+        if self.stored:
+            counts = (f"{self.rows} rows, {self.inserted} inserted, {self.updated} updated, "
+                      f"{self.unchanged} unchanged, {len(self.errors)} rejected")
+        else:
+            counts = (f"{self.rows} rows, {len(self.errors)} rejected: nothing imported "
+                      "(fix those rows, or pass --partial to import the others)")
+        lines = [f"{self.kind} from {self.path} ({self.encoding}, {self.header_generation} headers): {counts}"]
         lines += [f"  line {e.line}: {e.message}" for e in self.errors]
         if self.ignored_columns:
             lines.append(f"  ignored columns: {', '.join(self.ignored_columns)}")
@@ -273,10 +302,11 @@ def parse_rows(text: str, report: ImportReport, headers_to_mapping: Callable[[li
         raise ImportFileError("the file is empty") from None
     mapping = headers_to_mapping(headers)
     if mapping.missing:
-        raise ImportFileError(f"required columns missing: {', '.join(mapping.missing)} (headers: {headers})")
+        raise ImportFileError(f"required columns missing: {'; '.join(mapping.missing_headers())} "
+                              f"(the file's headers: {', '.join(headers)})")
     if needs_kind_column and not mapping.kind_specific:
-        raise ImportFileError(f"no column of a {report.kind} dataset found (headers: {headers}); "
-                              "is this another dataset?")
+        raise ImportFileError(f"no column of a {report.kind} dataset found (the file's headers: "
+                              f"{', '.join(headers)}); is this another dataset?")
     report.header_generation = mapping.generation
     report.ignored_columns = mapping.ignored
     rows: list[dict[str, Any]] = []
@@ -301,14 +331,21 @@ def parse_rows(text: str, report: ImportReport, headers_to_mapping: Callable[[li
         try:
             values = to_values(raw)
         except RowProblem as exc:
-            report.errors.append(RowError(row_line, str(exc)))
+            report.errors.append(RowError(row_line, _in_file_terms(str(exc), mapping)))
             continue
         first = first_line_by_id.setdefault(values["id"], row_line)
         if first != row_line:
-            report.errors.append(RowError(row_line, f"duplicate ID {values['local_id']!r} (first at line {first})"))
+            report.errors.append(RowError(row_line, f"{mapping.header_of('local_id')}: duplicate "
+                                                    f"{values['local_id']!r} (first at line {first})"))
             continue
         rows.append(values)
     return rows
+
+
+def _in_file_terms(message: str, mapping: HeaderMapping) -> str:
+    """A RowProblem names a column by its current-generation header; say it as the file does."""
+    column, separator, rest = message.partition(": ")
+    return f"{mapping.header_of(column)}{separator}{rest}" if separator else message
 
 
 async def upsert_rows(session: AsyncSession, model: type, rows: list[dict[str, Any]], report: ImportReport) -> None:
@@ -338,18 +375,22 @@ async def import_file(report: ImportReport, *, subgraph: str,
                       store: Callable[[AsyncSession, list[dict[str, Any]], ImportReport], Awaitable[None]],
                       database: Database | None = None) -> ImportReport:
     """Read report.path, parse it, and store every good row in one transaction (default database: the
-    subgraph's `KYODO_<NAME>_DATABASE_URL`). Raises ImportFileError when the file as a whole is unusable."""
+    subgraph's `KYODO_<NAME>_DATABASE_URL`). Raises ImportFileError when the file as a whole is unusable.
+    With a rejected row and without `report.partial`, nothing is stored (`report.stored` stays False)."""
     try:
         data = Path(report.path).read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {report.path}: {exc.strerror}") from None
     text, report.encoding = decode(data)
     rows = parse(text, report)
+    if report.errors and not report.partial:
+        return report
     own_database = database is None
     database = database or Database.for_subgraph(subgraph)
     try:
         async with database.transaction() as session:
             await store(session, rows, report)
+        report.stored = True
     finally:
         if own_database:
             await database.dispose()

@@ -46,15 +46,17 @@ async def store_rows(session: AsyncSession, model: type, rows: list[dict[str, An
     await open_data_csv.upsert_rows(session, model, rows, report)
 
 
-async def import_csv(kind: str, path: str | Path, *, database: Database | None = None) -> ImportReport:
+async def import_csv(kind: str, path: str | Path, *, database: Database | None = None,
+                     partial: bool = False) -> ImportReport:
     """Import one CSV into the safety database (default: `KYODO_SAFETY_DATABASE_URL` or var/safety.sqlite).
 
-    Raises ImportFileError when the file as a whole is unusable; nothing is written then.
+    Raises ImportFileError when the file as a whole is unusable; nothing is written then. A rejected row
+    means nothing is written either, unless `partial` (then the good rows are).
     """
     _check_kind(kind)
     model = KINDS[kind][0]
     # `store_rows` is looked up when called, so a test can wrap it
     return await open_data_csv.import_file(
-        ImportReport(kind=kind, path=str(path)), subgraph=SUBGRAPH,
+        ImportReport(kind=kind, path=str(path), partial=partial), subgraph=SUBGRAPH,
         parse=lambda text, report: parse_rows(kind, text, report),
         store=lambda session, rows, report: store_rows(session, model, rows, report), database=database)

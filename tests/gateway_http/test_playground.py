@@ -38,8 +38,10 @@ def test_page_loads_everything_from_this_server(make_client, path):
     response = client.get(path, headers=HTML)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    sources = [s for s in re.findall(r'(?:src|href)="([^"]+)"', response.text) if not s.startswith("data:")]
     assert len(sources) == len(ASSETS)
+    # the favicon is inline, so the browser asks for nothing else
+    assert re.search(r'<link rel="icon" type="image/svg\+xml" href="data:image/svg\+xml,', response.text)
     for source in sources:
         assert source.startswith("/playground/static/"), source
         asset = client.get(source)

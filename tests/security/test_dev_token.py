@@ -4,6 +4,7 @@ the gateway; one-line errors with exit status 2 otherwise."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -144,11 +145,12 @@ def test_cli_errors_are_one_line_exit_2(dev_idp):
 def test_list_names_every_demo_account():
     completed = run_kyodo("--list")
     assert completed.returncode == 0, completed.stderr
-    rows = [line.split("\t") for line in completed.stdout.splitlines()]
+    # columns are separated by two or more spaces (aligned for kanji names); the first line is the header
+    rows = [re.split(r" {2,}", line) for line in completed.stdout.splitlines()[1:]]
     by_id = {row[0]: row for row in rows}
     assert set(ACCOUNTS) <= set(by_id)
     taro = by_id[TARO.id]
     assert taro[1] == TARO.name and taro[2] == f"{TARO.municipality_code} 姫路市"
-    assert taro[3] == "resident,guardian" and taro[4] == "card"
+    assert taro[3] == "resident,guardian" and taro[4] == "yes"
     assert by_id[STAFF[0].id][3] == "staff"
     assert len(demo_accounts()) == len(ROSTER) + len(STAFF)

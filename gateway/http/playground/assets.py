@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kyodo.home import var_dir
+
 
 @dataclass(frozen=True)
 class Asset:
@@ -37,8 +39,8 @@ ASSETS: tuple[Asset, ...] = (
 
 ASSETS_BY_NAME = {asset.name: asset for asset in ASSETS}
 
-# gateway/http/playground/assets.py -> repository root
-DEFAULT_ASSETS_DIR = Path(__file__).resolve().parents[3] / "var" / "playground"
+# <KYODO_HOME>/var/playground: the checkout's var/ in development, /app/var in the image (KYODO_HOME=/app).
+DEFAULT_ASSETS_DIR = var_dir() / "playground"
 
 
 def assets_dir(configured: str = "") -> Path:

@@ -1,4 +1,5 @@
-"""The playground's HTML: GraphiQL with the explorer plugin, every script from /playground/static/."""
+"""The playground's HTML: GraphiQL with the explorer plugin, every script from /playground/static/, kyodo's
+example tabs, a sign-in hint on refused answers and a query-plan panel (playground.js), an inline favicon."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from gateway.http.playground.assets import ASSETS_BY_NAME
+from gateway.http.playground.examples import default_tabs
 from gateway.http.playground.sign_in import SignInConfig, sign_in_from_environment
 
 STATIC_PREFIX = "/playground/static/"
 SIGN_IN_SCRIPT = Path(__file__).with_name("sign_in.js")
+PAGE_SCRIPT = Path(__file__).with_name("playground.js")
+# 共 in a kyodo-blue square, inline: no request for /favicon.ico, nothing from elsewhere.
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E"
+           "%3Crect width='32' height='32' rx='6' fill='%23005bac'/%3E"
+           "%3Ctext x='16' y='24' font-size='22' text-anchor='middle' fill='white' "
+           "font-family='sans-serif'%3E%E5%85%B1%3C/text%3E%3C/svg%3E")
 SIGN_IN_BAR_HEIGHT = "2.25rem"
 
 
@@ -28,15 +36,20 @@ def _style(name: str) -> str:
 def playground_html(endpoint: str, title: str = "kyodo GraphQL", sign_in: SignInConfig | None = None) -> str:
     """The page; with a sign-in config (given, or from the environment) it has a "Sign in" bar."""
     sign_in = sign_in or sign_in_from_environment()
+    page_config = {"endpoint": endpoint, "tabs": default_tabs(), "signInOffered": sign_in is not None}
     # The fetcher sends JSON (never a CORS "simple" request), so CSRF prevention lets it through;
     # the extra header says so explicitly for the GET fallbacks GraphiQL may use.
+    # The fetcher (playground.js) sends JSON (never a CORS "simple" request), so CSRF prevention lets it
+    # through; relative to the page, so the endpoint is this gateway whatever its public address.
     return f"""<!doctype html>
 <html lang="ja">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
+<link rel="icon" type="image/svg+xml" href="{FAVICON}">
 <style>html, body {{ height: 100%; margin: 0; }} #graphiql {{ height: 100vh; }}</style>
+{_kyodo_style()}
 {_style("graphiql.min.css")}
 {_style("plugin-explorer.css")}
 {_sign_in_style() if sign_in else ""}
@@ -48,22 +61,28 @@ def playground_html(endpoint: str, title: str = "kyodo GraphQL", sign_in: SignIn
 <body>
 {'<div id="kyodo-sign-in" class="kyodo-sign-in"></div>' if sign_in else ""}
 <div id="graphiql">Loading the GraphQL playground…</div>
+<div id="kyodo-hint" class="kyodo-hint" role="status" hidden></div>
 {_sign_in_scripts(sign_in) if sign_in else ""}
 <script>
-  const endpoint = new URL({_js_string(endpoint)}, window.location.href).toString();
-  const baseFetcher = GraphiQL.createFetcher({{ url: endpoint, headers: {{ "apollo-require-preflight": "true" }} }});
-  // Headers typed into GraphiQL's header editor win over the signed-in token.
-  const signInHeaders = async () => (typeof KyodoSignIn === "undefined" ? {{}} : KyodoSignIn.headers());
-  const fetcher = async (params, options) =>
-    baseFetcher(params, {{ ...options, headers: {{ ...(await signInHeaders()), ...(options && options.headers) }} }});
-  const plugins = [GraphiQLPluginExplorer.explorerPlugin()];
-  ReactDOM.createRoot(document.getElementById("graphiql")).render(
-    React.createElement(GraphiQL, {{ fetcher, plugins, defaultEditorToolsVisibility: true }})
-  );
+{_page_source()}
+</script>
+<script>
+  KyodoPlayground.start({_js_value(page_config)}, document.getElementById("graphiql"),
+                        document.getElementById("kyodo-hint"));
 </script>
 </body>
 </html>
 """
+
+
+def _kyodo_style() -> str:
+    return """<style>
+  .kyodo-hint { position: fixed; right: 1rem; bottom: 1rem; max-width: 32rem; z-index: 10; padding: 0.6rem 0.9rem;
+    font: 14px/1.4 system-ui, sans-serif; color: #3d2e00; background: #fff4ce; border: 1px solid #e0c060;
+    border-radius: 6px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.15); }
+  .kyodo-plan { font: 13px system-ui, sans-serif; }
+  .kyodo-plan-text { white-space: pre; overflow: auto; font: 12px/1.45 ui-monospace, monospace; }
+</style>"""
 
 
 def _sign_in_style() -> str:
@@ -84,6 +103,11 @@ def _sign_in_scripts(sign_in: SignInConfig) -> str:
 <script>
   KyodoSignIn.start({_js_value(sign_in.to_js())}, document.getElementById("kyodo-sign-in"));
 </script>"""
+
+
+@lru_cache(maxsize=1)
+def _page_source() -> str:
+    return PAGE_SCRIPT.read_text(encoding="utf-8").replace("</", "<\\/")
 
 
 @lru_cache(maxsize=1)

@@ -57,12 +57,13 @@ async def facilities(database) -> dict[str, ChildcareFacility]:
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
 async def test_current_generation(tmp_path, childcare_empty_db, encoding):
     path = write_csv(tmp_path / "preschool.csv", CURRENT_HEADER, CURRENT_ROWS, encoding)
-    report = await import_csv("preschool", path, database=childcare_empty_db)
+    report = await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     assert report.header_generation == "current"
     assert report.encoding == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "cp932": "shift_jis"}[encoding]
     assert (report.rows, report.inserted, report.updated, report.unchanged) == (6, 2, 0, 0)
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
-        (3, "全国地方公共団体コード"), (6, "開始時間"), (7, "緯度"), (8, "duplicate ID 'P001' (first at line 2)")]
+        (3, "全国地方公共団体コード"), (6, "開始時間"), (7, "緯度"), (8, "ID")]
+    assert report.errors[3].message == "ID: duplicate 'P001' (first at line 2)"
     assert report.ignored_columns == ("画像",)
     stored = await facilities(childcare_empty_db)
     assert set(stored) == {"282014:P001", "282014:P003"}
@@ -79,11 +80,12 @@ async def test_current_generation(tmp_path, childcare_empty_db, encoding):
 @pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
 async def test_legacy_generation(tmp_path, childcare_empty_db, encoding):
     path = write_csv(tmp_path / "old.csv", LEGACY_HEADER, LEGACY_ROWS, encoding)
-    report = await import_csv("preschool", path, database=childcare_empty_db)
+    report = await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     assert report.header_generation == "legacy"
     assert (report.rows, report.inserted) == (4, 2)
     assert [e.line for e in report.errors] == [4, 5]
-    assert "ID" in report.errors[0].message and "一時預かりの有無" in report.errors[1].message
+    # named as this file names its columns (NO, not ID; 一時預かり, not 一時預かりの有無)
+    assert report.errors[0].message == "NO: empty" and report.errors[1].message.startswith("一時預かり: ")
     stored = await facilities(childcare_empty_db)
     kawamachi = stored["282103:12"]
     assert (kawamachi.address, kawamachi.building, kawamachi.capacity, kawamachi.temporary_care,
@@ -94,15 +96,15 @@ async def test_legacy_generation(tmp_path, childcare_empty_db, encoding):
 
 async def test_reimport_is_idempotent_and_updates_changes(tmp_path, childcare_empty_db):
     path = write_csv(tmp_path / "p.csv", CURRENT_HEADER, CURRENT_ROWS, "utf-8")
-    await import_csv("preschool", path, database=childcare_empty_db)
+    await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     first = await facilities(childcare_empty_db)
-    again = await import_csv("preschool", path, database=childcare_empty_db)
+    again = await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     assert {k: v.model_dump() for k, v in (await facilities(childcare_empty_db)).items()} == \
         {k: v.model_dump() for k, v in first.items()}
     changed = (CURRENT_ROWS[0].replace(",120,", ",130,"),)
     report = await import_csv("preschool", write_csv(tmp_path / "p2.csv", CURRENT_HEADER, changed, "utf-8"),
-                              database=childcare_empty_db)
+                              database=childcare_empty_db, partial=True)
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 0)
     assert (await facilities(childcare_empty_db))["282014:P001"].capacity == 130
 
@@ -117,7 +119,7 @@ async def test_a_failure_while_storing_writes_nothing(tmp_path, childcare_empty_
     monkeypatch.setattr(importer, "store_rows", store_then_fail)
     path = write_csv(tmp_path / "p.csv", CURRENT_HEADER, CURRENT_ROWS, "utf-8")
     with pytest.raises(RuntimeError):
-        await import_csv("preschool", path, database=childcare_empty_db)
+        await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     async with childcare_empty_db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChildcareFacility)) == 0
 
@@ -131,15 +133,15 @@ async def test_unusable_files_are_refused_whole(tmp_path, childcare_empty_db, co
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     with pytest.raises(ImportFileError, match=message):
-        await import_csv("preschool", path, database=childcare_empty_db)
+        await import_csv("preschool", path, database=childcare_empty_db, partial=True)
     assert await facilities(childcare_empty_db) == {}
 
 
 async def test_unknown_kind_and_missing_file(tmp_path, childcare_empty_db):
     with pytest.raises(ImportFileError, match="unknown kind"):
-        await import_csv("aed", tmp_path / "x.csv", database=childcare_empty_db)
+        await import_csv("aed", tmp_path / "x.csv", database=childcare_empty_db, partial=True)
     with pytest.raises(ImportFileError, match="cannot read"):
-        await import_csv("preschool", tmp_path / "missing.csv", database=childcare_empty_db)
+        await import_csv("preschool", tmp_path / "missing.csv", database=childcare_empty_db, partial=True)
 
 
 async def test_imported_facilities_are_public(tmp_path, childcare_empty_db, gateway_jwks):
@@ -148,7 +150,7 @@ async def test_imported_facilities_are_public(tmp_path, childcare_empty_db, gate
     from subgraphs.childcare.app import create_app
 
     await import_csv("preschool", write_csv(tmp_path / "p.csv", CURRENT_HEADER, CURRENT_ROWS, "utf-8"),
-                     database=childcare_empty_db)
+                     database=childcare_empty_db, partial=True)
     app = create_app(database_url=childcare_empty_db.url, keys=gateway_jwks)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
         listing = (await client.post("/graphql", json={"query": '{ childcareFacilities(municipalityCode: "28201") '

@@ -90,9 +90,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _post(url: str, query: str) -> dict:
+def _post(url: str, query: str, headers: dict[str, str] | None = None) -> dict:
     request = urllib.request.Request(url, data=json.dumps({"query": query}).encode(),
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=20) as response:
         return json.loads(response.read())
 
@@ -100,9 +100,11 @@ def _post(url: str, query: str) -> dict:
 def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
     ports = {name: _free_port() for name in ("gateway", "idp", "childcare", "safety", "currency", "identity")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("KYODO_")}
+    env["KYODO_HOME"] = str(tmp_path / "home")
     argv = [sys.executable, "-m", "kyodo", "dev", "--gateway-port", str(ports["gateway"]), "--idp-port",
             str(ports["idp"])] + [f"--subgraph-port={n}={ports[n]}" for n in ("childcare", "safety", "currency", "identity")]
-    process = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    (tmp_path / "elsewhere").mkdir()
+    process = subprocess.Popen(argv, cwd=tmp_path / "elsewhere", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     lines: list[str] = []
     try:
@@ -122,6 +124,10 @@ def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
                          "{ municipalities { code name } shelters { id occupancy { persons } } }")
             assert {"code": "282227", "name": "養父市"} in body["data"]["municipalities"]
             assert all(s["occupancy"]["persons"] == 0 for s in body["data"]["shelters"])
+            # the dev config turns plan exposure on, as the README promises
+            planned = _post(f"http://127.0.0.1:{ports['gateway']}/graphql", "{ municipalities { code } }",
+                            {"apollo-expose-query-plan": "true"})
+            assert "Fetch" in planned["extensions"]["apolloQueryPlan"]["text"]
             # the currency grant relay runs beside the gateway once the IdP is up
             assert any(line.strip().startswith("relay") for line in lines), "".join(lines[-30:])
     finally:
@@ -132,6 +138,10 @@ def test_kyodo_dev_starts_the_stack_and_stops_it_on_sigterm(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     assert process.returncode == 0
+    # everything landed in KYODO_HOME, nothing in the directory it ran from
+    assert (tmp_path / "home" / "var" / "identity.sqlite").is_file()
+    assert (tmp_path / "home" / "var" / "dev" / "gateway.toml").is_file()
+    assert list((tmp_path / "elsewhere").iterdir()) == []
     for name, port in ports.items():
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listening on {port}"
@@ -158,3 +168,48 @@ def test_usage_report_lists_counters_per_municipality(identity_url, capsys):
     assert main(["usage", "--subgraph", "identity", "--period", "2026-11"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
     assert rows == [["identity", "identity", "2026-11", "282014", "姫路市", "2", "5"]]
+
+
+def test_a_second_kyodo_dev_says_the_port_is_taken_and_starts_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KYODO_HOME", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        free = {n: _free_port() for n in ("idp", "childcare", "safety", "currency", "identity")}
+        argv = ["dev", "--gateway-port", str(port), "--idp-port", str(free["idp"])] + [
+            f"--subgraph-port={n}={free[n]}" for n in ("childcare", "safety", "currency", "identity")]
+        assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert f"already in use on 127.0.0.1: gateway {port}" in captured.err
+    assert "Another kyodo dev" in captured.err and "ready" not in captured.out
+    assert not (tmp_path / "var").exists()   # nothing migrated or seeded
+
+
+def test_import_from_another_directory_uses_kyodo_home(tmp_path, monkeypatch, capsys):
+    for name in ("SAFETY", "CHILDCARE", "CURRENCY", "IDENTITY"):
+        monkeypatch.delenv(f"KYODO_{name}_DATABASE_URL", raising=False)
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("KYODO_HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    csv = elsewhere / "aed.csv"
+    csv.write_text("全国地方公共団体コード,ID,名称,設置位置\n282103,A1,試験センター,玄関\n", encoding="utf-8")
+    assert main(["import", "aed", "aed.csv"]) == 0
+    assert "1 inserted" in capsys.readouterr().out
+    assert (home / "var" / "safety.sqlite").is_file()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["aed.csv"]
+    assert "KYODO_SAFETY_DATABASE_URL" not in os.environ   # the default lasted one command
+
+
+def test_import_is_all_or_nothing_unless_partial(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KYODO_SAFETY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'safety.sqlite'}")
+    csv = tmp_path / "aed.csv"
+    csv.write_text("都道府県コード又は市区町村コード,NO,名称,設置位置\n28210,A1,一,玄関\n28210,A2,,玄関\n", encoding="utf-8")
+    assert main(["import", "aed", str(csv)]) == 1
+    out = capsys.readouterr().out
+    assert "nothing imported" in out and "line 3: 名称: empty" in out
+    assert main(["import", "aed", str(csv), "--partial"]) == 1
+    assert "1 inserted" in capsys.readouterr().out
+    assert main(["import", "aed", str(csv), "--partial"]) == 1
+    assert "1 unchanged" in capsys.readouterr().out

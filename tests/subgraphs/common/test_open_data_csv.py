@@ -50,5 +50,5 @@ def test_rows_report_bad_lines_and_duplicates() -> None:
     rows = parse_rows(text, report, lambda h: map_headers(COMMON_FACILITY_COLUMNS, h), facility_values)
     assert [r["id"] for r in rows] == ["282103:A", "282103:C"]
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
-        (3, "名称"), (5, "duplicate ID 'A' (first at line 2)"), (8, "4 cells but the header has 3 columns")]
+        (3, "名称"), (5, "ID"), (8, "4 cells but the header has 3 columns")]
     assert report.rows == 5

@@ -58,7 +58,7 @@ async def _rows(database, model) -> list:  # noqa: ANN001
 
 async def test_current_headers_utf8_with_bom_loads_good_rows_and_reports_bad_lines(safety_db, tmp_path):
     path = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8-sig")
-    report = await import_csv("evacuation_space", path, database=safety_db)
+    report = await import_csv("evacuation_space", path, database=safety_db, partial=True)
     assert report.encoding == "utf-8-sig" and report.header_generation == "current"
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
         (4, "全国地方公共団体コード"), (7, "災害種別_洪水")]
@@ -75,7 +75,7 @@ async def test_current_headers_utf8_with_bom_loads_good_rows_and_reports_bad_lin
 
 async def test_legacy_headers_in_shift_jis_with_five_digit_codes(safety_db, tmp_path):
     path = _write(tmp_path, "legacy.csv", LEGACY_EVACUATION, "shift_jis")
-    report = await import_csv("evacuation_space", path, database=safety_db)
+    report = await import_csv("evacuation_space", path, database=safety_db, partial=True)
     assert report.encoding == "shift_jis" and report.header_generation == "legacy"
     assert [(e.line, e.message) for e in report.errors] == [(3, "名称: empty")]
     rows = {row.id: row for row in await _rows(safety_db, EvacuationSpace)}
@@ -88,7 +88,7 @@ async def test_legacy_headers_in_shift_jis_with_five_digit_codes(safety_db, tmp_
 
 
 async def test_utf8_without_bom_is_detected(safety_db, tmp_path):
-    report = await import_csv("aed", _write(tmp_path, "aed.csv", CURRENT_AED, "utf-8"), database=safety_db)
+    report = await import_csv("aed", _write(tmp_path, "aed.csv", CURRENT_AED, "utf-8"), database=safety_db, partial=True)
     assert report.encoding == "utf-8"
     assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [(4, "開始時間")]
     rows = {row.id: row for row in await _rows(safety_db, Aed)}
@@ -100,7 +100,7 @@ async def test_utf8_without_bom_is_detected(safety_db, tmp_path):
 
 
 async def test_legacy_aed_in_shift_jis(safety_db, tmp_path):
-    report = await import_csv("aed", _write(tmp_path, "aed_old.csv", LEGACY_AED, "cp932"), database=safety_db)
+    report = await import_csv("aed", _write(tmp_path, "aed_old.csv", LEGACY_AED, "cp932"), database=safety_db, partial=True)
     assert (report.encoding, report.header_generation, report.inserted, report.errors) == ("shift_jis", "legacy", 1, [])
     (row,) = await _rows(safety_db, Aed)
     assert (row.id, row.address, row.start_time, row.end_time, row.pediatric) == (
@@ -109,13 +109,13 @@ async def test_legacy_aed_in_shift_jis(safety_db, tmp_path):
 
 async def test_reimport_is_idempotent_and_changes_are_updates(safety_db, tmp_path):
     path = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8-sig")
-    await import_csv("evacuation_space", path, database=safety_db)
+    await import_csv("evacuation_space", path, database=safety_db, partial=True)
     first = [row.model_dump() for row in await _rows(safety_db, EvacuationSpace)]
-    again = await import_csv("evacuation_space", path, database=safety_db)
+    again = await import_csv("evacuation_space", path, database=safety_db, partial=True)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert [row.model_dump() for row in await _rows(safety_db, EvacuationSpace)] == first
     changed = _write(tmp_path, "evac2.csv", CURRENT_EVACUATION.replace(",1200,", ",1300,"), "utf-8-sig")
-    third = await import_csv("evacuation_space", changed, database=safety_db)
+    third = await import_csv("evacuation_space", changed, database=safety_db, partial=True)
     assert (third.inserted, third.updated, third.unchanged) == (0, 1, 2)
     rows = {row.id: row for row in await _rows(safety_db, EvacuationSpace)}
     assert len(rows) == 3 and rows["282103:T002"].capacity == 1300
@@ -123,7 +123,7 @@ async def test_reimport_is_idempotent_and_changes_are_updates(safety_db, tmp_pat
 
 async def test_a_failure_while_writing_leaves_nothing_half_written(safety_db, tmp_path, monkeypatch):
     path = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8-sig")
-    await import_csv("evacuation_space", path, database=safety_db)
+    await import_csv("evacuation_space", path, database=safety_db, partial=True)
     before = [row.model_dump() for row in await _rows(safety_db, EvacuationSpace)]
     store_rows = importer.store_rows
 
@@ -135,25 +135,25 @@ async def test_a_failure_while_writing_leaves_nothing_half_written(safety_db, tm
     changed = CURRENT_EVACUATION.replace(",1200,", ",1300,") + \
         "282103,T099,加古川市,新しい広場,,兵庫県加古川市,,34.7,134.8,,,,1,,,,,,10,,\r\n"
     with pytest.raises(ConnectionError):
-        await import_csv("evacuation_space", _write(tmp_path, "evac3.csv", changed, "utf-8-sig"), database=safety_db)
+        await import_csv("evacuation_space", _write(tmp_path, "evac3.csv", changed, "utf-8-sig"), database=safety_db, partial=True)
     assert [row.model_dump() for row in await _rows(safety_db, EvacuationSpace)] == before
 
 
 async def test_unusable_files_are_refused_before_anything_is_written(safety_db, tmp_path):
     missing = _write(tmp_path, "missing.csv", "ID,名称\r\nX1,どこか\r\n", "utf-8")
-    with pytest.raises(ImportFileError, match="code"):
-        await import_csv("evacuation_space", missing, database=safety_db)
+    with pytest.raises(ImportFileError, match="missing: 全国地方公共団体コード \\(or 都道府県コード又は市区町村コード"):
+        await import_csv("evacuation_space", missing, database=safety_db, partial=True)
     undecodable = tmp_path / "binary.csv"
     undecodable.write_bytes(b"\x80\x81\xff\xfe\x00")
     with pytest.raises(ImportFileError, match="neither UTF-8 nor Shift_JIS"):
-        await import_csv("aed", str(undecodable), database=safety_db)
+        await import_csv("aed", str(undecodable), database=safety_db, partial=True)
     evacuation_file = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8")
     with pytest.raises(ImportFileError, match="no column of a aed dataset"):
-        await import_csv("aed", evacuation_file, database=safety_db)
+        await import_csv("aed", evacuation_file, database=safety_db, partial=True)
     with pytest.raises(ImportFileError, match="unknown kind"):
-        await import_csv("preschool", missing, database=safety_db)
+        await import_csv("preschool", missing, database=safety_db, partial=True)
     with pytest.raises(ImportFileError, match="cannot read"):
-        await import_csv("aed", str(tmp_path / "absent.csv"), database=safety_db)
+        await import_csv("aed", str(tmp_path / "absent.csv"), database=safety_db, partial=True)
     async with safety_db.transaction() as session:
         assert (await session.execute(select(func.count()).select_from(EvacuationSpace))).scalar_one() == 0
         assert (await session.execute(select(func.count()).select_from(Aed))).scalar_one() == 0
@@ -162,8 +162,32 @@ async def test_unusable_files_are_refused_before_anything_is_written(safety_db, 
 async def test_duplicate_ids_and_extra_cells_are_reported_by_line(safety_db, tmp_path):
     text = CURRENT_AED.splitlines(keepends=True)
     content = text[0] + text[1] + text[1] + text[2].rstrip("\r\n") + ",extra\r\n"
-    report = await import_csv("aed", _write(tmp_path, "dup.csv", content, "utf-8"), database=safety_db)
+    report = await import_csv("aed", _write(tmp_path, "dup.csv", content, "utf-8"), database=safety_db, partial=True)
     assert [e.line for e in report.errors] == [3, 4]
-    assert "duplicate ID" in report.errors[0].message and "first at line 2" in report.errors[0].message
+    assert report.errors[0].message.startswith("ID: duplicate 'AED1'") and "first at line 2" in report.errors[0].message
     assert report.inserted == 1
     assert "line 3:" in report.summary()
+
+
+async def test_by_default_one_bad_row_means_nothing_is_imported(safety_db, tmp_path):
+    path = _write(tmp_path, "evac.csv", CURRENT_EVACUATION, "utf-8-sig")
+    report = await import_csv("evacuation_space", path, database=safety_db)
+    assert [e.line for e in report.errors] == [4, 7]
+    assert (report.stored, report.inserted, report.updated, report.unchanged) == (False, 0, 0, 0)
+    assert "nothing imported" in report.summary() and "--partial" in report.summary()
+    assert await _rows(safety_db, EvacuationSpace) == []
+    # the header and the two good rows alone go in whole
+    clean = "".join(CURRENT_EVACUATION.splitlines(keepends=True)[:3])
+    report = await import_csv("evacuation_space", _write(tmp_path, "clean.csv", clean, "utf-8"), database=safety_db)
+    assert (report.stored, report.inserted, report.errors) == (True, 2, [])
+
+
+async def test_errors_name_the_files_own_headers(safety_db, tmp_path):
+    # A legacy file calls the code column 都道府県コード又は市区町村コード and the ID column NO.
+    lines = LEGACY_EVACUATION.splitlines(keepends=True)
+    bad_code = lines[1].replace("28213,L01", "2821X,L05")
+    content = lines[0] + lines[1] + bad_code + lines[1]
+    report = await import_csv("evacuation_space", _write(tmp_path, "old.csv", content, "utf-8"), database=safety_db)
+    assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [
+        (3, "都道府県コード又は市区町村コード"), (4, "NO")]
+    assert "全国地方公共団体コード" not in report.summary()

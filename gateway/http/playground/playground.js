@@ -1,0 +1,123 @@
+// kyodo's GraphiQL page: example tabs, the signed-in token on every request, a sign-in hint when an
+// answer is refused for lack of one, and a query-plan panel once the gateway returns plans.
+// Served inline by page.py (nothing is fetched from elsewhere).
+"use strict";
+
+const KyodoPlayground = (() => {
+  // Error codes that mean "who you are does not allow this": the hint suggests signing in.
+  const REFUSED = new Set(["UNAUTHENTICATED", "FORBIDDEN", "UNAUTHORIZED_FIELD_OR_TYPE"]);
+  const PLAN_HEADER = "apollo-expose-query-plan";
+  const h = React.createElement;
+
+  let latestPlan = "";
+  const planListeners = new Set();
+  let rerender = () => {};
+  let planPluginShown = false;
+
+  function refusedCodes(result) {
+    const errors = (result && Array.isArray(result.errors)) ? result.errors : [];
+    return errors.map((e) => e && e.extensions && e.extensions.code).filter((code) => REFUSED.has(code));
+  }
+
+  function showHint(hint, codes, signInOffered, sentToken) {
+    if (!codes.length) {
+      hint.hidden = true;
+      hint.textContent = "";
+      return;
+    }
+    const code = codes[0];
+    let text;
+    if (sentToken) {
+      text = `${code}: the account of this token may not read this. Personal data goes only to the person, their ` +
+        "guardian, or staff of their municipality with the right scope: sign in as one of them.";
+    } else if (signInOffered) {
+      text = `${code}: this needs a signed-in user. Press "Sign in" above (demo accounts, dev password ` +
+        "kyodo-dev), or put an Authorization header from `kyodo token` in the Headers tab.";
+    } else {
+      text = `${code}: this needs an access token. Put {"Authorization": "Bearer <token>"} in the Headers ` +
+        "tab (a dev token comes from `kyodo token`; `kyodo token --list` shows the demo accounts).";
+    }
+    hint.textContent = text;
+    hint.dataset.code = code;
+    hint.hidden = false;
+  }
+
+  function notePlan(result) {
+    const plan = result && result.extensions && result.extensions.apolloQueryPlan;
+    if (!plan || typeof plan.text !== "string") return;
+    latestPlan = plan.text;
+    planListeners.forEach((listener) => listener(latestPlan));
+    if (!planPluginShown) {
+      planPluginShown = true;   // the gateway exposes plans: offer the panel from now on
+      rerender();
+    }
+  }
+
+  // GraphiQL keeps the operation name of a tab's earlier text (an example's) after the text is replaced
+  // by an anonymous operation; the gateway would then refuse "Unknown operation named …".
+  function withDefinedOperationName(params) {
+    const name = params && params.operationName;
+    if (!name || typeof params.query !== "string") return params;
+    const defined = new RegExp(`\\b(query|mutation|subscription)\\s+${name}\\b`).test(params.query);
+    return defined ? params : { ...params, operationName: undefined };
+  }
+
+  function PlanIcon() {
+    return h("svg", { viewBox: "0 0 24 24", width: "1em", height: "1em", fill: "none", stroke: "currentColor",
+      strokeWidth: 1.5, "aria-hidden": "true" },
+      h("path", { d: "M4 5h6v4H4zM14 15h6v4h-6zM7 9v8h7M14 7h6" }));
+  }
+
+  function PlanPanel() {
+    const [text, setText] = React.useState(latestPlan);
+    React.useEffect(() => {
+      planListeners.add(setText);
+      return () => planListeners.delete(setText);
+    }, []);
+    return h("div", { className: "kyodo-plan" },
+      h("div", { className: "graphiql-doc-explorer-title" }, "Query plan"),
+      h("p", null, "How the gateway splits the last operation into subgraph fetches (sent with " +
+        "Apollo-Expose-Query-Plan: true)."),
+      h("pre", { className: "kyodo-plan-text" }, text || "Run an operation to see its plan."));
+  }
+
+  const planPlugin = { title: "Query plan", icon: PlanIcon, content: PlanPanel };
+
+  function start(config, root, hint) {
+    const url = new URL(config.endpoint, window.location.href).toString();
+    const baseFetcher = GraphiQL.createFetcher({ url, headers: { "apollo-require-preflight": "true" } });
+    const signInHeaders = async () => (typeof KyodoSignIn === "undefined" ? {} : KyodoSignIn.headers());
+    // Headers typed into GraphiQL's header editor win over the signed-in token.
+    const fetcher = async (params, options) => {
+      const headers = { [PLAN_HEADER]: "true", ...(await signInHeaders()), ...(options && options.headers) };
+      const sentToken = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      const inspect = (result) => {
+        showHint(hint, refusedCodes(result), config.signInOffered, sentToken);
+        notePlan(result);
+      };
+      const result = await baseFetcher(withDefinedOperationName(params), { ...options, headers });
+      if (result && typeof result === "object" && Symbol.asyncIterator in result) {
+        // GraphiQL's fetcher streams (incremental delivery): look at each part as it passes.
+        return (async function* () {
+          for await (const part of result) {
+            inspect(part);
+            yield part;
+          }
+        })();
+      }
+      if (result && typeof result === "object") inspect(result);
+      return result;
+    };
+    const explorer = GraphiQLPluginExplorer.explorerPlugin();
+    const reactRoot = ReactDOM.createRoot(root);
+    rerender = () => reactRoot.render(h(GraphiQL, {
+      fetcher,
+      plugins: planPluginShown ? [explorer, planPlugin] : [explorer],
+      defaultTabs: config.tabs,
+      defaultEditorToolsVisibility: true,
+    }));
+    rerender();
+  }
+
+  return { start };
+})();
