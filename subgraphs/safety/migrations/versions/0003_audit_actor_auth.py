@@ -12,7 +12,7 @@ from alembic import op
 from subgraphs.common.common_tables import add_audit_actor_auth, drop_audit_actor_auth
 
 revision = "safety_audit_actor_auth"
-down_revision = "safety_0001"
+down_revision = "safety_0002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
-"""childcare: audit records carry how the actor signed in (issuer, client id, acr/amr)
+"""identity: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
-Revision ID: childcare_audit_actor_auth
-Revises: childcare_0001
+Revision ID: identity_audit_actor_auth
+Revises: identity_0002
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from subgraphs.common.common_tables import add_audit_actor_auth, drop_audit_actor_auth
 
-revision = "childcare_audit_actor_auth"
-down_revision = "childcare_0001"
+revision = "identity_audit_actor_auth"
+down_revision = "identity_0004"
 branch_labels = None
 depends_on = None
 

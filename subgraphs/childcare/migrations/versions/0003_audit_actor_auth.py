@@ -1,7 +1,7 @@
-"""currency: audit records carry how the actor signed in (issuer, client id, acr/amr)
+"""childcare: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
-Revision ID: currency_audit_actor_auth
-Revises: currency_0001
+Revision ID: childcare_audit_actor_auth
+Revises: childcare_0001
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from subgraphs.common.common_tables import add_audit_actor_auth, drop_audit_actor_auth
 
-revision = "currency_audit_actor_auth"
-down_revision = "currency_0001"
+revision = "childcare_audit_actor_auth"
+down_revision = "childcare_0002"
 branch_labels = None
 depends_on = None
 
