@@ -64,6 +64,7 @@ from auth.gateway_keys import DEFAULT_KEY_PATH
 from auth.jwt_checks import DEFAULT_MAX_TOKEN_BYTES
 from auth.principal import ClaimMapping
 from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
+from auth.trust import IssuerTrust
 from gateway.document.limits import DocumentLimits
 
 ENV_PREFIX = "KYODO__"
@@ -190,12 +191,26 @@ class ClaimSettings(SettingsModel):
     roles: str = ClaimMapping.roles
     scopes: Names = ClaimMapping.scopes
     assurance: str = ClaimMapping.assurance
+    methods: str = ClaimMapping.methods
+    client_id: Names = ClaimMapping.client_id
     default_roles: Names = ClaimMapping.default_roles
 
-    @field_validator("scopes", "default_roles", mode="before")
+    @field_validator("scopes", "client_id", "default_roles", mode="before")
     @classmethod
     def _one_name_is_a_list(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
+
+
+class TrustSettings(SettingsModel):
+    """`[auth.issuers.trust]`: what one issuer may vouch for (auth/trust.py explains each key)."""
+
+    name: str
+    subjects: Literal["resident-ids", "namespaced"] = "namespaced"
+    municipalities: Names = ()
+    roles: Names = ()
+    scopes: Names = ()
+    links: dict[str, str] = {}
+    links_file: str | None = None
 
 
 class IssuerSettings(SettingsModel):
@@ -207,6 +222,8 @@ class IssuerSettings(SettingsModel):
     algorithms: Names = DEFAULT_ALGORITHMS
     jwks_uri: str | None = None       # else OIDC discovery
     claims: ClaimSettings = ClaimSettings()
+    # None: trusted for everything, which auth allows only when it is the sole issuer.
+    trust: TrustSettings | None = None
 
     @model_validator(mode="after")
     def _usable(self) -> IssuerSettings:
@@ -221,6 +238,8 @@ class IssuerSettings(SettingsModel):
             algorithms=self.algorithms,
             jwks_uri=self.jwks_uri,
             claims=ClaimMapping(**self.claims.model_dump()),
+            trust=(IssuerTrust.from_mapping(self.trust.model_dump(exclude_none=True), self.issuer)
+                   if self.trust is not None else None),
         )
 
 

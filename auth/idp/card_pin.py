@@ -84,8 +84,12 @@ async def tap_card_with_pin(client: httpx.AsyncClient, issuer: str, card: DemoCa
     """What a counter terminal does for a card + PIN sign-in (the simulated reader, as `card_reader.tap_card`)."""
     from auth.idp.card_reader import READER_CLIENT_ID
 
-    challenge = (await client.post(f"{issuer}/card/challenge")).json()["challenge"]
+    reader = (READER_CLIENT_ID, reader_secret)
+    answer = await client.post(f"{issuer}/card/challenge", auth=reader)   # challenges are the reader's alone
+    if answer.status_code != 200:
+        return answer     # e.g. 401 for a wrong reader secret, 429 when rate-limited
+    challenge = answer.json()["challenge"]
     signature = base64.urlsafe_b64encode(card.sign_challenge(challenge)).rstrip(b"=").decode()
     return await client.post(f"{issuer}/token", data={
         "grant_type": CARD_PIN_GRANT, "certificate": card.certificate_pem, "challenge": challenge,
-        "signature": signature, "pin": pin, "scope": scope}, auth=(READER_CLIENT_ID, reader_secret))
+        "signature": signature, "pin": pin, "scope": scope}, auth=reader)

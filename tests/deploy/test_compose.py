@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from auth.principal import ClaimMapping, principal_from_claims
-from auth.resource_server import TrustedIssuer
+from auth.principal import principal_from_claims
 from deploy.keycloak.realm import realm_json
 from gateway.settings import load_settings
 from subgraphs.common.roster import ROSTER, STAFF, children_of
@@ -110,11 +109,11 @@ def test_each_subgraph_gets_only_its_own_database_role(rendered):
 
 def test_the_gateway_settings_trust_the_stacks_keycloak():
     settings = load_settings(DOCKER / "config" / "gateway.toml")
-    (issuer_config,) = settings.auth["issuers"]
-    issuer = TrustedIssuer.from_mapping(issuer_config)
+    (issuer_config,) = settings.auth.issuers
+    issuer = issuer_config.trusted()
     assert issuer.issuer == "http://127.0.0.1:4000/realms/kyodo"
     assert issuer.jwks_uri.startswith("http://keycloak:8080/realms/kyodo/")
-    assert settings.auth["context_key_file"] == "/keys/gateway-context-key.json"
+    assert settings.auth.context_key_file == "/keys/gateway-context-key.json"
     subgraphs = tomllib.loads((DOCKER / "config" / "subgraphs.toml").read_text())["subgraphs"]
     assert [(s["name"], s["url"]) for s in subgraphs] == [
         (n, f"http://{n}:{4101 + i}/graphql") for i, n in enumerate(SUBGRAPHS)]
@@ -187,7 +186,7 @@ def _token_claims_for(username: str) -> dict:
 
 def test_realm_claims_become_the_principals_kyodo_expects():
     settings = load_settings(DOCKER / "config" / "gateway.toml")
-    mapping = ClaimMapping.from_mapping(settings.auth["issuers"][0]["claims"])
+    mapping = settings.auth.issuers[0].trusted().claims
     staff = STAFF[0]
     claims = _token_claims_for(staff.id)
     assert claims["aud"] == "urn:kyodo:gateway"
