@@ -37,6 +37,7 @@ from gateway.plugins.protocol import (
     DocumentEvent,
     ExecutionEvent,
     Hooks,
+    OperationEvent,
     PlanEvent,
     RequestState,
 )
@@ -171,6 +172,11 @@ class Pipeline:
             raise GraphQLRequestError.single("Subscriptions are not supported.", "SUBSCRIPTION_NOT_SUPPORTED")
         prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
         operation_name = prepared.name
+        state.prepared = prepared
+        if hooks.operation:
+            operation_event = OperationEvent(state, prepared)
+            for hook in hooks.operation:
+                await hook(operation_event)
 
         errors: list[dict[str, Any]] = []
         signature: Any = None
@@ -235,7 +241,9 @@ class Pipeline:
             await hook(state)
         failure: Exception | None = None
         try:
-            result = await self.execute_plan(plan, self.supergraph, prepared, context.fetcher)
+            answer = state.answer
+            result = answer if answer is not None else await self.execute_plan(
+                plan, self.supergraph, prepared, context.fetcher)
         except Exception as error:
             log.exception("executing operation %r failed", operation_name)
             failure = error

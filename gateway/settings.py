@@ -58,7 +58,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, create_model, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, StrictStr, ValidationError, create_model, field_validator, model_validator
 
 from auth.gateway_keys import DEFAULT_KEY_PATH
 from auth.jwt_checks import DEFAULT_MAX_TOKEN_BYTES
@@ -66,6 +66,10 @@ from auth.principal import ClaimMapping
 from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
 from auth.trust import IssuerTrust
 from gateway.document.limits import DocumentLimits
+from gateway.traffic.coalescing import CoalescingSettings
+from gateway.traffic.cost import DemandControlSettings
+from gateway.traffic.rate_limit import RateLimitSettings
+from gateway.traffic.response_cache import ResponseCacheSettings
 
 ENV_PREFIX = "KYODO__"
 ENV_SEPARATOR = "__"
@@ -136,6 +140,10 @@ class RuntimeSettings(SettingsModel):
     # slow subgraph holds its slot, so a low cap stalls everything behind a few slow calls: set it only
     # where subgraphs answer quickly, and well above the number of slow calls expected at once.
     max_concurrent_requests: NonNegativeInt = 0
+    # Load shedding: past this many GraphQL requests in one process (running or waiting for a slot above),
+    # a new one is answered at once with 503 and Retry-After instead of queueing. 0 turns it off.
+    max_requests_in_flight: NonNegativeInt = 512
+    shed_retry_after_seconds: PositiveInt = 1
 
 
 class TelemetrySettings(SettingsModel):
@@ -291,6 +299,14 @@ class PluginSettings(SettingsModel):
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
+def _engine_table(cls: type) -> Any:
+    """A gateway/traffic engine's settings dataclass built from its TOML table. pydantic checks the types
+    (unknown keys refused through the dataclass's `__pydantic_config__`); the dataclass checks its ranges."""
+    adapter = TypeAdapter(cls)
+    return BeforeValidator(lambda value: adapter.validate_python(value, strict=False)
+                           if isinstance(value, Mapping) else value)
+
+
 class Settings(SettingsModel):
     limits: LimitsSettings = LimitsSettings()  # type: ignore[valid-type]
     caches: CacheSettings = CacheSettings()
@@ -310,6 +326,11 @@ class Settings(SettingsModel):
     subgraphs: dict[str, SubgraphOverride] = Field(default_factory=dict)
     auth: AuthSettings = AuthSettings()
     plugins: Annotated[tuple[PluginSettings, ...], Field(strict=False)] = ()
+    # Traffic engines (gateway/traffic), each a plugin of the stage protocol; all on by default.
+    demand_control: Annotated[DemandControlSettings, _engine_table(DemandControlSettings)] = DemandControlSettings()
+    rate_limit: Annotated[RateLimitSettings, _engine_table(RateLimitSettings)] = RateLimitSettings()
+    coalescing: Annotated[CoalescingSettings, _engine_table(CoalescingSettings)] = CoalescingSettings()
+    response_cache: Annotated[ResponseCacheSettings, _engine_table(ResponseCacheSettings)] = ResponseCacheSettings()
 
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)
@@ -382,12 +403,15 @@ def describe_validation_error(error: ValidationError, variables: Mapping[tuple[s
     """The first problem as `key.path[0].name: what is wrong` (+ how many more), on one line."""
     problems = error.errors(include_url=False)
     # A misspelt key also makes the real key "missing": name the misspelling first.
-    first = min(problems, key=lambda problem: problem["type"] != "extra_forbidden")
+    first = min(problems, key=lambda problem: problem["type"] not in ("extra_forbidden", "unexpected_keyword_argument"))
     location = [part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
     key = format_key(location)
     message = _MESSAGES.get(first["type"]) or first["msg"].replace("Input should be", "must be")
     if first["type"] == "value_error":
         message = first["msg"].removeprefix("Value error, ")
+        # an engine's own range check names the key itself ("demand_control.max_cost must be ...")
+        if key and message.startswith(key.split(".")[0] + "."):
+            key = ""
     line = f"{key}: {message}" if key else message
     named = [variables[prefix] for prefix in _prefixes(location) if variables and prefix in variables]
     if named:
@@ -413,6 +437,7 @@ def _prefixes(location: list[Any]) -> list[tuple[str, ...]]:
 
 
 _MESSAGES = {
+    "unexpected_keyword_argument": "unknown key",
     "extra_forbidden": "unknown key",
     "missing": "required key is missing",
     "bool_type": "must be true or false",

@@ -38,6 +38,10 @@ from gateway.http.request_reader import read_body, request_from_json_body, reque
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
 from gateway.plugins.cors import CorsPlugin
+from gateway.plugins.demand_control import DemandControlPlugin
+from gateway.plugins.operation_coalescing import OperationCoalescingPlugin
+from gateway.plugins.rate_limits import RateLimitPlugin
+from gateway.plugins.response_cache import ResponseCachePlugin
 from gateway.plugins.csrf import CsrfPlugin
 from gateway.plugins.loading import load_plugins
 from gateway.plugins.metrics import MetricsPlugin
@@ -47,6 +51,7 @@ from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
 from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
+from gateway.traffic.coalescing import SingleFlight
 
 log = logging.getLogger("kyodo.gateway.http")
 
@@ -63,9 +68,11 @@ async def anonymous_only(request: Request) -> None:
     return None
 
 
-def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, span_exporter: Any = None) -> list[Any]:
+def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: Any = None,
+                    span_exporter: Any = None) -> list[Any]:
     """The gateway's own plugins for these settings, in hook order (the request log last, so it sees
-    what the others noted)."""
+    what the others noted). Demand control runs before the rate limit (which weighs by the estimate);
+    the response cache before operation coalescing (a hit needs no leader)."""
     plugins: list[Any] = [RequestIdPlugin(), ResponseHeadersPlugin()]
     if settings.cors.allow_origins:
         plugins.append(CorsPlugin(settings.cors))
@@ -76,6 +83,14 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, span_exporter
 
         plugins.append(TracingPlugin(settings.telemetry, span_exporter=span_exporter))
     plugins.append(metrics)
+    if supergraph is not None and settings.demand_control.enabled:
+        plugins.append(DemandControlPlugin(supergraph, settings.demand_control, metrics.registry))
+    if settings.rate_limit.enabled:
+        plugins.append(RateLimitPlugin(settings.rate_limit, metrics.registry))
+    if supergraph is not None and settings.response_cache.enabled:
+        plugins.append(ResponseCachePlugin(supergraph, settings.response_cache, metrics.registry))
+    if settings.coalescing.operations:
+        plugins.append(OperationCoalescingPlugin())
     if settings.expose_query_plan:
         plugins.append(QueryPlanPlugin())
     return plugins
@@ -100,7 +115,7 @@ class GatewayApp:
         self.supergraph = supergraph
         self.authenticator = authenticator or anonymous_only
         self.metrics = MetricsPlugin()
-        chosen = gateway_plugins(settings, self.metrics, span_exporter=span_exporter)
+        chosen = gateway_plugins(settings, self.metrics, supergraph=supergraph, span_exporter=span_exporter)
         if context_headers is not None:
             chosen.append(ContextTokenPlugin(context_headers))
         chosen += load_plugins(settings.plugins)
@@ -118,13 +133,16 @@ class GatewayApp:
         self.subgraphs: SubgraphClient | None = None
         # bounds the GraphQL requests run at once (settings.runtime.max_concurrent_requests)
         self.admission: Any = contextlib.nullcontext()
+        # requests in this process now; past settings.runtime.max_requests_in_flight new ones are shed (503)
+        self.in_flight = 0
+        self.fetch_flights: SingleFlight[dict] | None = SingleFlight() if settings.coalescing.subgraph_fetches else None
         self.assets = assets_dir(settings.playground_assets_dir)
         self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         session = create_client_session(self.settings.http_client)
-        self.subgraphs = SubgraphClient(session, self.urls, self.names, self.hooks)
+        self.subgraphs = SubgraphClient(session, self.urls, self.names, self.hooks, self.fetch_flights)
         limit = self.settings.runtime.max_concurrent_requests
         # Created here so it belongs to the serving loop.
         self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
@@ -142,7 +160,8 @@ class GatewayApp:
 
     async def graphql(self, request: Request) -> Response:
         headers = request.headers
-        state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter())
+        state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter(),
+                             client=request.client.host if request.client else None)
         media_type = response_media_type(headers.get("accept"))
         try:
             response, outcome = await self._graphql(request, state, media_type)
@@ -177,8 +196,18 @@ class GatewayApp:
             context = RequestContext(
                 fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
             )
-            async with self.admission:
-                body = await self.pipeline.run(graphql_request, context)
+            limit = self.settings.runtime.max_requests_in_flight
+            if limit and self.in_flight >= limit:
+                # Shed at once rather than queue: a client retrying later beats every client timing out.
+                retry = str(self.settings.runtime.shed_retry_after_seconds)
+                raise GraphQLRequestError.single("The gateway is busy; try again shortly.", "SERVICE_UNAVAILABLE",
+                                                 status=503, headers={"Retry-After": retry})
+            self.in_flight += 1
+            try:
+                async with self.admission:
+                    body = await self.pipeline.run(graphql_request, context)
+            finally:
+                self.in_flight -= 1
         except AuthenticationError as error:
             return self._errors(
                 [error.to_graphql_error()], error.status, media_type, {"WWW-Authenticate": error.www_authenticate}

@@ -8,7 +8,7 @@ Kyodo-Context token, the request id, `traceparent`, an operator plugin's header)
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 import aiohttp
 import orjson
@@ -16,6 +16,12 @@ import orjson
 from gateway.executor import HttpSubgraphFetcher
 from gateway.plugins.protocol import Hooks, RequestState, SubgraphRequest, SubgraphResponse
 from gateway.settings import HttpClientSettings, Settings
+from gateway.traffic.coalescing import SingleFlight, fetch_key
+
+
+# Headers that differ per client request but never change a subgraph's answer: left out of the key that
+# decides whether two fetches are the same (the context token and any operator header stay in it).
+PER_REQUEST_HEADERS = frozenset({"x-request-id", "traceparent", "tracestate", "baggage"})
 
 
 def create_client_session(settings: HttpClientSettings) -> aiohttp.ClientSession:
@@ -67,13 +73,24 @@ class SubgraphClient:
     """
 
     def __init__(self, session: aiohttp.ClientSession, urls: dict[str, str], names: Mapping[str, str],
-                 hooks: Hooks) -> None:
+                 hooks: Hooks, flights: SingleFlight[dict] | None = None) -> None:
         self.session = session
         self.urls = urls
         self.names = names
         self.request_hooks = hooks.subgraph_request
         self.response_hooks = hooks.subgraph_response
         self.plain = HttpSubgraphFetcher(session, urls)
+        # Identical query fetches in flight at once (same subgraph, query, variables and headers, so the
+        # same caller's context token) share one HTTP request; None: every fetch is sent.
+        self.flights = flights
+
+    async def send(self, subgraph: str, query: str, variables: dict | None, operation_name: str | None,
+                   headers: Mapping[str, str] | None, work: Callable[[], Awaitable[dict]]) -> dict:
+        if self.flights is None:
+            return await work()
+        identity = "\n".join(f"{name.lower()}:{value}" for name, value in sorted(headers.items())
+                             if name.lower() not in PER_REQUEST_HEADERS) if headers else None
+        return await self.flights.run(fetch_key(subgraph, query, variables, operation_name, identity), work)
 
     def for_request(self, state: RequestState) -> RequestFetcher:
         return RequestFetcher(self, state)
@@ -90,7 +107,8 @@ class RequestFetcher:
         client = self.client
         self.state.subgraph_calls += 1
         if not client.request_hooks and not client.response_hooks:
-            return await client.plain.fetch(subgraph, query, variables, operation_name)
+            return await client.send(subgraph, query, variables, operation_name, None,
+                                     lambda: client.plain.fetch(subgraph, query, variables, operation_name))
         event = SubgraphRequest(self.state, client.names.get(subgraph, subgraph), query, variables, operation_name)
         for hook in client.request_hooks:
             await hook(event)
@@ -100,13 +118,13 @@ class RequestFetcher:
         try:
             if event.response is not None:
                 result = event.response
-            elif event.headers:
-                headers = event.headers
-                result = await HttpSubgraphFetcher(client.session, client.urls, lambda _name: headers).fetch(
-                    subgraph, event.query, event.variables, event.operation_name
-                )
             else:
-                result = await client.plain.fetch(subgraph, event.query, event.variables, event.operation_name)
+                headers = event.headers
+                fetcher = (HttpSubgraphFetcher(client.session, client.urls, lambda _name: headers) if headers
+                           else client.plain)
+                result = await client.send(subgraph, event.query, event.variables, event.operation_name, headers,
+                                           lambda: fetcher.fetch(subgraph, event.query, event.variables,
+                                                                 event.operation_name))
             return result
         except BaseException as failure:
             error = failure

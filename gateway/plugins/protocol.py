@@ -7,11 +7,15 @@ optional and async, and receives one small typed event (or the request's `Reques
                                                raise GraphQLRequestError to refuse it (4xx)
     parse  document_start(state)               before the document is parsed and validated (cached)
            document(DocumentEvent)             after: the valid document, or the error
+    oper.  operation(OperationEvent)           the prepared operation (selected, variables coerced), before
+                                               authorization; raise GraphQLRequestError to refuse it
+                                               (demand control, rate limits)
     auth   authorization_start(state)          before the authorization stage
            authorization(AuthorizationEvent)   after: its outcome, or the error
     plan   plan_start(state)                   before a plan is built (cache misses only)
            plan(PlanEvent)                     after every plan lookup (`cached` tells which)
-    exec   execution_start(state)              before the plan runs
+    exec   execution_start(state)              before the plan runs; set `state.answer` to answer
+                                               without running it (a cached or a coalesced result)
            execution(ExecutionEvent)           after: the result (mutable: add extensions here)
     fetch  subgraph_request(SubgraphRequest)   before each subgraph fetch: edit `headers`, or set
                                                `response` to answer without the network
@@ -42,6 +46,7 @@ HOOK_NAMES = (
     "http_request",
     "document_start",
     "document",
+    "operation",
     "authorization_start",
     "authorization",
     "plan_start",
@@ -67,6 +72,10 @@ class RequestState:
     operation_name: str | None = None   # of the operation selected to run
     operation_type: str | None = None   # "query" | "mutation" | "subscription"
     subgraph_calls: int = 0
+    client: str | None = None           # the client's address as the server saw it
+    prepared: Any = None                # gateway.document's PreparedOperation, once built
+    # Set by an execution_start hook: the result to use instead of running the plan.
+    answer: dict[str, Any] | None = None
     # Fields other plugins add to the request's log line (e.g. trace_id).
     log_fields: dict[str, Any] = field(default_factory=dict)
     # Scratch space for plugins, keyed by the plugin's own name.
@@ -78,6 +87,12 @@ class DocumentEvent:
     state: RequestState
     document: Any = None                # graphql DocumentNode when valid
     error: BaseException | None = None
+
+
+@dataclass(slots=True, eq=False)
+class OperationEvent:
+    state: RequestState
+    prepared: Any                       # gateway.document's PreparedOperation
 
 
 @dataclass(slots=True, eq=False)
@@ -149,6 +164,7 @@ class Hooks:
     http_request: tuple[Hook, ...]
     document_start: tuple[Hook, ...]
     document: tuple[Hook, ...]
+    operation: tuple[Hook, ...]
     authorization_start: tuple[Hook, ...]
     authorization: tuple[Hook, ...]
     plan_start: tuple[Hook, ...]

@@ -48,6 +48,9 @@ ACCESS_CONTROL_SPECS = ("authenticated", "requiresScopes", "policy")
 
 @dataclass(frozen=True)
 class CacheHint:
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
     max_age: int
     scope: str = PUBLIC
 

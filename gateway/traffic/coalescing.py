@@ -42,6 +42,9 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class CoalescingSettings:
     """`[coalescing]` settings: on by default."""
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
 
     subgraph_fetches: bool = True
     operations: bool = True

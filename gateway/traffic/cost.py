@@ -72,6 +72,9 @@ _BOOLEAN = GraphQLNonNull(GraphQLBoolean)  # the type of @skip/@include's `if`
 @dataclass(frozen=True)
 class DemandControlSettings:
     """`[demand_control]` settings."""
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
 
     enabled: bool = True
     # Refuse above this. Chosen so that every query of the README, docs, playground and test suite

@@ -46,6 +46,9 @@ MUTATION = "mutation"
 
 @dataclass(frozen=True)
 class BucketSettings:
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
     capacity: float           # the burst a caller may spend at once, in cost units
     refill_per_second: float  # the sustained rate, in cost units per second
 
@@ -59,6 +62,9 @@ class RateLimitSettings:
     """`[rate_limit]` settings. The defaults let a resident's app run its usual screens many times a
     minute (a `me` costs ~10-120, a shelter page ~700) while a script looping on expensive operations is
     held to the refill rate."""
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
 
     enabled: bool = True
     query: BucketSettings = BucketSettings(capacity=5000, refill_per_second=100)

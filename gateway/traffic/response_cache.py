@@ -45,6 +45,9 @@ log = logging.getLogger("kyodo.gateway.response_cache")
 @dataclass(frozen=True)
 class ResponseCacheSettings:
     """`[response_cache]` settings."""
+    # read by pydantic when gateway.toml builds this table: unknown keys are refused
+    __pydantic_config__ = {"extra": "forbid"}
+
 
     enabled: bool = True
     max_bytes: int = 64 * 1024 * 1024        # in-process bound, the sum of the stored bodies

@@ -1,4 +1,5 @@
-"""settings.runtime.max_concurrent_requests: how many GraphQL requests one app runs at once."""
+"""settings.runtime.max_concurrent_requests: how many GraphQL requests one app runs at once (the requests
+differ, so operation coalescing does not merge them)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ async def run_concurrently(supergraph: Any, limit: int, requests: int) -> tuple[
     async with gateway.lifespan(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
             responses = await asyncio.gather(
-                *(client.post("/graphql", json={"query": "{ hello }"}) for _ in range(requests))
+                *(client.post("/graphql", json={"query": f"{{ r{i}: hello }}"}) for i in range(requests))
             )
     return executor.most, list(responses)
 

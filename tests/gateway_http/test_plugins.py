@@ -129,12 +129,12 @@ def test_hooks_run_in_stage_order_and_the_plan_cache_is_visible(make_client):
     client = make_client(plugins=[recorder], authorizer=_allow_all)
     for _ in range(2):
         assert client.post("/graphql", json={"query": "query Hi { hello }"}).json() == {"data": {"hello": "hello world"}}
-    first, second = recorder.seen[:12], recorder.seen[12:]
+    first, second = recorder.seen[:13], recorder.seen[13:]
     assert [hook for hook, _ in recorder.seen] == [
-        "http_request", "document_start", "document", "authorization_start", "authorization", "plan_start", "plan",
-        "execution_start", "subgraph_request", "subgraph_response", "execution", "http_response",
+        "http_request", "document_start", "document", "operation", "authorization_start", "authorization",
+        "plan_start", "plan", "execution_start", "subgraph_request", "subgraph_response", "execution", "http_response",
         # the second request's plan comes from the cache: no plan_start, and `cached` says so
-        "http_request", "document_start", "document", "authorization_start", "authorization", "plan",
+        "http_request", "document_start", "document", "operation", "authorization_start", "authorization", "plan",
         "execution_start", "subgraph_request", "subgraph_response", "execution", "http_response",
     ]
     details = dict(second)
@@ -206,10 +206,12 @@ def test_a_hook_may_refuse_a_request_and_metrics_count_it(make_client):
 
 
 def test_a_hook_nobody_implements_is_an_empty_tuple(make_client):
-    hooks = make_client().app.state.gateway.hooks
-    # Tracing off and plan exposure off: no plugin takes part in these stages at all.
-    for name in ("document_start", "document", "authorization_start", "authorization", "plan_start", "plan",
-                 "execution_start", "execution"):
+    traffic_off = {"demand_control": {"enabled": False}, "rate_limit": {"enabled": False},
+                   "response_cache": {"enabled": False}, "coalescing": {"operations": False}}
+    hooks = make_client(traffic_off).app.state.gateway.hooks
+    # Tracing, plan exposure and the traffic engines off: no plugin takes part in these stages at all.
+    for name in ("document_start", "document", "operation", "authorization_start", "authorization", "plan_start",
+                 "plan", "execution_start", "execution"):
         assert getattr(hooks, name) == (), name
     assert Hooks([object()]).implemented() == {name: () for name in HOOK_NAMES}
 
@@ -220,8 +222,9 @@ def test_the_gateways_own_concerns_are_plugins(make_client):
          "plugins": [{**MUNICIPALITY, "settings": {"subgraphs": ["things"]}}]},
         context_headers=lambda principal, subgraph: {},
     ).app.state.gateway.plugins]
-    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "query_plan", "context_token",
-                     "municipality_header", "request_log"]
+    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "demand_control", "rate_limit",
+                     "response_cache", "operation_coalescing", "query_plan", "context_token", "municipality_header",
+                     "request_log"]
 
 
 def _allow_all(supergraph: Any, document: Any, operation_name: Any, principal: Any) -> Any:

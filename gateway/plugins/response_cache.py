@@ -1,0 +1,92 @@
+"""The public response cache as a plugin (gateway/traffic/response_cache.py holds the store).
+
+Only anonymous queries are considered: an answer given to nobody in particular cannot carry anybody's
+personal data. Of those, `cache_policy` keeps the ones whose every field is hinted public (shelters,
+gauges, facilities; the shortest hint wins, e.g. occupancy and river levels are short). At
+`execution_start` a hit answers without running the plan; after execution an answer without errors is
+stored; at `http_response` the answer gets `Cache-Control: public, max-age=N` (N: what is left of its
+TTL). Answers to signed-in callers are never cached and get `no-store` (response_headers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from gateway.document.lru import LruCache
+from gateway.plugins.protocol import ExecutionEvent, HttpResponse, RequestState
+from gateway.traffic.cache_hints import CachePolicy, cache_control_header, cache_policy
+from gateway.traffic.response_cache import ResponseCacheSettings, make_response_cache, response_cache_key
+
+NOTE = "response_cache"
+
+
+class _StatsCollector(Collector):
+    def __init__(self, plugin: ResponseCachePlugin) -> None:
+        self.plugin = plugin
+
+    def collect(self) -> Any:
+        stats = self.plugin.cache.stats
+        family = CounterMetricFamily("kyodo_gateway_response_cache", "Public response cache lookups and stores",
+                                     labels=["outcome"])
+        for outcome in ("hits", "misses", "stores", "skipped"):
+            family.add_metric([outcome], getattr(stats, outcome))
+        return [family]
+
+
+class ResponseCachePlugin:
+    name = "response_cache"
+
+    def __init__(self, supergraph: Any, settings: ResponseCacheSettings, registry: CollectorRegistry | None = None,
+                 policy_cache_size: int = 1024) -> None:
+        self.supergraph = supergraph
+        self.settings = settings
+        self.cache = make_response_cache(settings)
+        self.schema_id = f"{id(supergraph):x}"   # a reloaded supergraph starts a new key space
+        self.policies: LruCache[tuple[str, str | None], CachePolicy] = LruCache(policy_cache_size)
+        if registry is not None:
+            registry.register(_StatsCollector(self))
+
+    def policy(self, prepared: Any) -> CachePolicy:
+        key = (prepared.text, prepared.name)
+        policy = self.policies.get(key)
+        if policy is None:
+            policy = cache_policy(self.supergraph, prepared.operation, prepared.analysis.fragments,
+                                  self.settings.hint_settings)
+            self.policies.put(key, policy)
+        return policy
+
+    async def execution_start(self, state: RequestState) -> None:
+        prepared = state.prepared
+        if state.principal is not None or prepared is None or state.operation_type != "query":
+            return
+        policy = self.policy(prepared)
+        if not policy.cacheable:
+            return
+        key = response_cache_key(self.schema_id, prepared.text, prepared.name, dict(prepared.raw_variables))
+        hit = await self.cache.get(key)
+        if hit is not None:
+            state.answer = orjson.loads(hit.body)
+            state.notes[NOTE] = (policy, hit.remaining, None)
+        else:
+            state.notes[NOTE] = (policy, None, key)
+
+    async def execution(self, event: ExecutionEvent) -> None:
+        note = event.state.notes.get(NOTE)
+        if note is None or note[2] is None or event.result is None or event.error is not None:
+            return
+        policy, _, key = note
+        await self.cache.store(key, event.result, policy.max_age)
+
+    async def http_response(self, event: HttpResponse) -> None:
+        note = event.state.notes.get(NOTE)
+        if note is not None and event.status == 200 and event.outcome == "data":
+            policy, remaining, _ = note
+            event.headers["Cache-Control"] = cache_control_header(policy, remaining)
+
+    async def close(self) -> None:
+        await self.cache.close()
