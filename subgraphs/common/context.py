@@ -212,7 +212,8 @@ async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: 
         usage[code] += 1
         decisions.append(kind)
     for code, count in usage.items():
-        await co_use.count_usage(session, platform, code, requests=count, records=records * count)
+        # one use of the platform by this caller (counted once a day, usage_counting), however many records
+        await co_use.count_usage(session, platform, code, records=records * count)
     return decisions
 
 
