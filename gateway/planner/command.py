@@ -1,4 +1,5 @@
-"""`kyodo plan --supergraph FILE [--operation-name N] [--json] QUERY|@FILE`: print an operation's plan."""
+"""`kyodo plan --supergraph FILE [--operation-name N] [--json] QUERY|@FILE`: print an operation's plan,
+and its estimated cost under the default demand-control settings (gateway/traffic/cost.py)."""
 
 from __future__ import annotations
 
@@ -44,15 +45,28 @@ def plan_command(args: argparse.Namespace) -> int:
     if errors:
         return _fail("the query is not valid against the API schema:\n" + "\n".join(f"  {e.message}" for e in errors))
     try:
-        plan = build_plan(supergraph, analyze_document(document, args.operation_name, query))
+        operation = analyze_document(document, args.operation_name, query)
+        plan = build_plan(supergraph, operation)
     except GraphQLRequestError as error:
         return _fail(str(error))
     except PlanningError as error:
         return _fail(str(error))
     if plan.errors:
         return _fail("no plan: " + "; ".join(plan.errors))
+    from gateway.traffic.cost import CostEstimationError, describe_estimate, estimate_cost
+
+    try:
+        estimate = estimate_cost(supergraph, operation.operation, operation.fragments, {})
+    except CostEstimationError as error:
+        estimate, cost_problem = None, error.message
     if args.json:
-        print(json.dumps(plan.to_dict(), indent=2))
+        data = plan.to_dict()
+        if estimate is not None:
+            data["cost"] = {"estimated": estimate.total, "max": estimate.max_cost,
+                            "mostExpensive": [{"path": p, "cost": c} for p, c in estimate.most_expensive(10)]}
+        print(json.dumps(data, indent=2))
     else:
         print(print_plan(plan))
+        print("\n# " + (describe_estimate(estimate) if estimate is not None else f"cost: {cost_problem}")
+              .replace("\n", "\n# "))
     return 0

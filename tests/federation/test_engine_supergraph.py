@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -97,8 +98,12 @@ def test_plan_command(tmp_path: Path) -> None:
     # B's key is `resolvable: false`: nothing can jump to B for `status`
     unreachable = _kyodo("plan", "--supergraph", str(path), "{ residents { status } }")
     assert unreachable.returncode == 2 and "Resident.status" in unreachable.stderr
+    # the static cost under the default demand-control settings: a list of 10 assumed objects
+    assert ok.stdout.rstrip().endswith("# estimated cost 10 (max 1000): allowed\n#   residents: 10")
     as_json = _kyodo("plan", "--json", "--supergraph", str(path), "{ residents { id } }")
     assert '"kind": "Fetch"' in as_json.stdout
+    assert json.loads(as_json.stdout)["cost"] == {"estimated": 10, "max": 1000,
+                                                  "mostExpensive": [{"path": "residents", "cost": 10}]}
     query_file = tmp_path / "q.graphql"
     query_file.write_text("query Q { residents { code } }")
     assert _kyodo("plan", "--supergraph", str(path), "--operation-name", "Q", f"@{query_file}").returncode == 0
