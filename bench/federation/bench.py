@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"anchor gateways to load beside kyodo (Apollo Gateway is always the reference); "
                              f"known: {', '.join(ANCHORS)}")
     parser.add_argument("--kyodo-config", action="append", default=[], metavar="LABEL=FILE",
-                        help="also run kyodo (one worker) with this gateway.toml, e.g. coalescing=bench/...toml")
+                        help="also run kyodo (one worker) with this gateway.toml, e.g. "
+             "'merging off=bench/federation/kyodo-no-merging.toml' (the default runs use kyodo.toml)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin: by default each gateway runs on core 1, subgraphs and wrk on core 0")
     parser.add_argument("--measure-unverified", action="store_true",
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             if name == "apollo":
                 apollo = gateways[-1]
         if not args.no_kyodo:
-            kyodo_runs = [(f"kyodo ({w} worker{'s' if w > 1 else ''})", w, None)
+            kyodo_runs = [(f"kyodo ({w} worker{'s' if w > 1 else ''})", w, HERE / "kyodo.toml")
                           for w in (int(w) for w in args.kyodo_workers.split(","))]
             kyodo_runs += [(f"kyodo, {label}", 1, Path(file)) for label, _, file in
                            (spec.partition("=") for spec in args.kyodo_config)]
