@@ -23,6 +23,7 @@ class Planned:
     body: dict
     token: str | None = None
     after: Callable[[str, dict | None], None] | None = None   # (outcome, parsed body) -> None
+    client: str | None = None   # the resident's address, sent as X-Forwarded-For (the gateway trusts loopback)
 
 
 @dataclass
@@ -80,6 +81,8 @@ async def run_schedule(session: aiohttp.ClientSession, url: str, phases: list[tu
         headers = {"content-type": "application/json"}
         if planned.token:
             headers["authorization"] = f"Bearer {planned.token}"
+        if planned.client:
+            headers["x-forwarded-for"] = planned.client
         parsed: dict | None = None
         try:
             async with session.post(url, data=orjson.dumps(planned.body), headers=headers,

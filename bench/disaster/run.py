@@ -169,6 +169,9 @@ async def measure(args: argparse.Namespace, stack: DisasterStack) -> dict:
             basin = [m["code"] for m in (await response.json())["data"]["kakogawaBasin"]]
     rng = random.Random(20261202)
     token_list = list(tokens.values())
+    # Anonymous residents come from many addresses (the gateway's per-address rate limit sees them apart):
+    # documentation addresses (RFC 5737), only ever written into X-Forwarded-For, never connected to.
+    addresses = [f"{net}.{host}" for net in ("192.0.2", "198.51.100", "203.0.113") for host in range(1, 255)]
 
     def pick(number: int) -> Planned:
         roll = rng.random()
@@ -180,8 +183,10 @@ async def measure(args: argparse.Namespace, stack: DisasterStack) -> dict:
         if roll < 0.20:
             return Planned("me", {"query": ME_QUERY}, rng.choice(token_list))
         if roll < 0.55:
-            return Planned("river", {"query": RIVER_QUERY, "variables": {"code": rng.choice(basin)}})
-        return Planned("shelters", {"query": SHELTERS_QUERY, "variables": {"code": rng.choice(basin)}})
+            return Planned("river", {"query": RIVER_QUERY, "variables": {"code": rng.choice(basin)}},
+                           client=rng.choice(addresses))
+        return Planned("shelters", {"query": SHELTERS_QUERY, "variables": {"code": rng.choice(basin)}},
+                       client=rng.choice(addresses))
 
     phases = [("sustained", args.rate, args.sustain)]
     if args.burst_rate:
