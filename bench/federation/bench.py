@@ -190,18 +190,16 @@ def main(argv: list[str] | None = None) -> int:
                            (spec.partition("=") for spec in args.kyodo_config)]
             for label, workers, config in kyodo_runs:
                 port = free_port()
-                # The bench's subgraphs hold open data only: say so, as kyodo serve requires.
-                settings = work / "gateway.toml"
-                settings.write_text(f'[auth]\nanonymous_only = true\ncontext_key_file = "{work / "context-key.json"}"\n')
                 command = [str(REPO_ROOT / ".venv/bin/kyodo"), "serve", "--supergraph", str(supergraph),
-                           "--config", str(settings),
+                           "--config", str(config.resolve()),
                            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-                if config is not None:
-                    command += ["--config", str(config.resolve())]
                 if gateway_cpu:
                     command = ["taskset", "-c", gateway_cpu, *command]
+                # The bench's subgraphs hold open data only: say so, as kyodo serve requires (KYODO__ overrides).
+                env = dict(os.environ, KYODO__AUTH__ANONYMOUS_ONLY="true",
+                           KYODO__AUTH__CONTEXT_KEY_FILE=str(work / "context-key.json"))
                 service = Service("kyodo-" + "".join(c if c.isalnum() else "-" for c in label.lower()), command, logs,
-                                  cwd=REPO_ROOT)
+                                  cwd=REPO_ROOT, env=env)
                 services.append(service)
                 gateways.append(Gateway(label, "kyodo", f"http://127.0.0.1:{port}/graphql", service, workers))
 
