@@ -101,8 +101,8 @@ class Pipeline:
         self.settings = settings
         self.authorizer = authorizer
         self.hooks = hooks or Hooks()
-        # The engine is imported on first use, so the HTTP stage can be built (and refuse bad
-        # requests) without it; tests may pass their own.
+        # The planner's and executor's entry points default to gateway.planner / gateway.executor
+        # (their types are imported above: the engine is a required part); tests may pass their own.
         self._build_plan = build_plan
         self._print_plan = print_plan
         self._execute_plan = execute_plan

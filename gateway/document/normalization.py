@@ -8,6 +8,10 @@ per document and operation (the result is cached with the validated document), n
    needs the fragment map (each fragment is inlined once and its node reused at every spread).
 2. `apply_literal_conditions`: a selection under `@skip(if: true)` / `@include(if: false)` is
    removed; `@skip(if: false)` / `@include(if: true)` are dropped as the no-ops they are.
+3. `merge_same_response_keys`: fields of one selection set with the same response key (and the same
+   directives) become one field with their sub-selections together, as GraphQL's field collection
+   executes them: once. Validation already guaranteed they have the same name and arguments. Without
+   it a mutation selected twice under one key would run twice.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from graphql.language import (
     SelectionNode,
     SelectionSetNode,
     VariableNode,
+    print_ast,
 )
 
 from gateway.document.conditions import CONDITION_DIRECTIVES, literal_exclusion
@@ -122,8 +127,51 @@ def _is_variable_condition(directive: DirectiveNode) -> bool:
     return any(isinstance(a.value, VariableNode) for a in directive.arguments or ())
 
 
+def merge_fields(selections: Sequence[SelectionNode]) -> tuple[SelectionNode, ...] | None:
+    """The selections with same-key fields (same directives too) merged into the first; None if none merge."""
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    merged: list[SelectionNode] = []
+    changed = False
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            key = (
+                selection.alias.value if selection.alias else selection.name.value,
+                tuple(print_ast(d) for d in selection.directives or ()),
+            )
+            at = first.get(key)
+            if at is not None:
+                changed = True
+                earlier = merged[at]
+                assert isinstance(earlier, FieldNode)
+                if earlier.selection_set is not None and selection.selection_set is not None:
+                    both = tuple(earlier.selection_set.selections) + tuple(selection.selection_set.selections)
+                    merged[at] = replace(earlier, selection_set=replace(earlier.selection_set, selections=both))
+                continue
+            first[key] = len(merged)
+        merged.append(selection)
+    return tuple(merged) if changed else None
+
+
+def merge_same_response_keys(selection_set: SelectionSetNode, context: NormalizationContext) -> SelectionSetNode:
+    key = id(selection_set)
+    done = context.memo.get(key)
+    if done is not None:
+        return done
+    merged = merge_fields(selection_set.selections)
+    selections = merged if merged is not None else selection_set.selections
+    out: list[SelectionNode] = []
+    changed = merged is not None
+    for selection in selections:
+        inner = _with_children(selection, context, merge_same_response_keys)
+        changed = changed or inner is not selection
+        out.append(inner)
+    result = replace(selection_set, selections=tuple(out)) if changed else selection_set
+    context.memo[key] = result
+    return result
+
+
 # In order; each pass gets a fresh memo (ids are only meaningful within one pass).
-PASSES: Sequence[NormalizationPass] = (inline_fragment_spreads, apply_literal_conditions)
+PASSES: Sequence[NormalizationPass] = (inline_fragment_spreads, apply_literal_conditions, merge_same_response_keys)
 
 
 def normalize_selection(

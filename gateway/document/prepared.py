@@ -39,7 +39,7 @@ from graphql.language import (
 
 from gateway.document.conditions import CONDITION_DIRECTIVES
 from gateway.document.errors import GraphQLRequestError, from_graphql_error
-from gateway.document.normalization import normalize_selection
+from gateway.document.normalization import merge_fields, normalize_selection
 
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -195,7 +195,8 @@ def prepare_operation(
 
 
 def root_fields_of(selection: SelectionSetNode) -> tuple[FieldNode, ...]:
-    """Root fields in order; inline fragments at the root are flattened, their directives moved onto their fields."""
+    """Root fields in order; inline fragments at the root are flattened, their directives moved onto their
+    fields, and fields that then share a response key (and directives) merged, so each runs once."""
     out: list[FieldNode] = []
 
     def walk(selection_set: SelectionSetNode, inherited: tuple[Any, ...]) -> None:
@@ -209,7 +210,10 @@ def root_fields_of(selection: SelectionSetNode) -> tuple[FieldNode, ...]:
                 walk(s.selection_set, inherited + tuple(s.directives or ()))
 
     walk(selection, ())
-    return tuple(out)
+    merged = merge_fields(out)
+    if merged is None:
+        return tuple(out)
+    return tuple(f for f in merged if isinstance(f, FieldNode))
 
 
 def condition_variables(selection: SelectionSetNode) -> tuple[str, ...]:

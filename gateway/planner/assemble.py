@@ -10,7 +10,8 @@ from gateway.planner.refine import refine
 
 
 def fetch_for_group(group: FetchGroup, operation_kind: str, variable_definitions: dict[str, str]) -> Fetch:
-    used = sorted(v for v in group.variables if v in variable_definitions)
+    # exactly the variables the printed selection reads (a subgraph refuses an unused declaration)
+    used = sorted(v for v in group.selection.used_variables() if v in variable_definitions)
     declared = [variable_definitions[v] for v in used]
     body = group.selection.print()
     if group.entity_type is None:

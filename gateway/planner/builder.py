@@ -35,7 +35,7 @@ from graphql import (
     Visitor,
 )
 
-from graphql.language import Node
+from graphql.language import DirectiveNode, Node
 
 from gateway.document import condition_terms
 from gateway.planner.errors import Deadline, UnplannableError
@@ -90,10 +90,33 @@ def _args_text(node: FieldNode) -> str:
 
 
 def _directives_text(node: SelectionNode) -> str:
-    kept = [d for d in node.directives or () if d.name.value in _PASSED_DIRECTIVES]
-    if not kept:
-        return ""
-    return " " + " ".join(print_ast(d) for d in kept)
+    return _text_of(_passed_directives(node))
+
+
+def _passed_directives(node: SelectionNode) -> list[DirectiveNode]:
+    return [d for d in node.directives or () if d.name.value in _PASSED_DIRECTIVES]
+
+
+def _text_of(directives: Iterable[DirectiveNode]) -> str:
+    text = " ".join(print_ast(d) for d in directives)
+    return " " + text if text else ""
+
+
+def _directive_layers(node: SelectionNode) -> list[tuple[str, frozenset[str]]]:
+    """The passed directives of a selection as layers with each directive name once: (text, variables).
+
+    A root field flattened out of a conditional fragment can carry two @skip/@include of one name, which
+    no GraphQL location accepts: the first layer stays on the field, the others become inline fragments
+    around it (they all must hold, as before)."""
+    layers: list[list[DirectiveNode]] = []
+    for directive in _passed_directives(node):
+        for layer in layers:
+            if all(d.name.value != directive.name.value for d in layer):
+                layer.append(directive)
+                break
+        else:
+            layers.append([directive])
+    return [(_text_of(layer), frozenset(_variables_in(layer))) for layer in layers]
 
 
 def _list_depth(gql_type: GraphQLOutputType) -> int:
@@ -167,9 +190,9 @@ class PlanBuilder:
 
     def plan_fragment(self, loc: Loc, cond: str | None, node: SelectionNode, selection_set: SelectionSetNode,
                       rep: FetchSelection | None) -> set[int]:
-        directives = _directives_text(node)
-        if directives:
-            loc.group.variables |= _variables_in(node.directives)
+        passed = _passed_directives(node)
+        directives = _text_of(passed)
+        directive_vars = frozenset(_variables_in(passed))
         t = loc.type_name
         s = loc.group.subgraph
         if not self.sg.is_abstract(t) and cond is not None and cond != t and t not in self.sg.possible_types(cond):
@@ -178,7 +201,7 @@ class PlanBuilder:
             # the fragment always applies here: keep its fields in place
             if not directives:
                 return self.plan_selections(loc, selection_set.selections, rep)
-            sub = loc.sel.fragment(self._valid_condition(t, s), directives)
+            sub = loc.sel.fragment(self._valid_condition(t, s), directives, variables=directive_vars)
             return self.plan_selections(Loc(loc.group, sub, t, loc.path, loc.provided, loc.in_fragment, loc.parent, loc.could_be, loc.client_keys,
                                    conditions=loc.conditions),
                                         selection_set.selections, rep)
@@ -195,7 +218,7 @@ class PlanBuilder:
         for concrete in self.sg.possible_types(cond):
             if concrete not in known:
                 continue  # this subgraph never returns that type here
-            sub = loc.sel.fragment(concrete, directives)
+            sub = loc.sel.fragment(concrete, directives, variables=directive_vars)
             sub_rep = rep.fragment(concrete) if rep is not None else None
             used |= self.plan_selections(Loc(loc.group, sub, concrete, loc.path, loc.provided, True, loc.parent, loc.could_be, loc.client_keys,
                                    conditions=loc.conditions),
@@ -335,6 +358,8 @@ class PlanBuilder:
         gql_parent = self.schema.get_type(t)
         field_def = gql_parent.fields[name]  # type: ignore[union-attr]
         args = _args_text(node)
+        variables = frozenset(_variables_in(node.arguments))
+        home = loc.sel
         if rep is not None:
             key = _internal_key(node)
             if loc.client_keys is not None and loc.client_keys.get(key, name) != name:
@@ -342,20 +367,25 @@ class PlanBuilder:
             directives = ""
         else:
             key = node.alias.value if node.alias else name
-            directives = _directives_text(node)
+            layers = _directive_layers(node)
+            directives = ""
+            if layers:
+                directives, directive_vars = layers[0]
+                variables |= directive_vars
+                for text, layer_vars in layers[1:]:
+                    home = home.fragment(self._valid_condition(t, s), text, variables=layer_vars)
         has_sub = node.selection_set is not None
-        target_sel = loc.sel
-        added = target_sel.add_field(key, name, args, directives, has_sub)
+        target_sel = home
+        added = target_sel.add_field(key, name, args, directives, has_sub, variables)
         slot = 1
         while added is None:
             # same key, different directives (or a key/@requires field in the way): a separate fragment
-            target_sel = loc.sel.fragment(self._valid_condition(t, s), "", slot)
-            added = target_sel.add_field(key, name, args, directives, has_sub)
+            target_sel = home.fragment(self._valid_condition(t, s), "", slot)
+            added = target_sel.add_field(key, name, args, directives, has_sub, variables)
             slot += 1
         presence = self.sg.field_presence(t, name, s)
         if presence is not None and presence.type_in_graph and loc.in_fragment:
             added.sent_key = f"{key}__kyodo_{t}"
-        loc.group.variables |= _variables_in(node.arguments) | _variables_in(node.directives)
         sub_rep = None
         if rep is not None:
             rep_field = rep.add_field(key, name, "", "", has_sub)

@@ -22,6 +22,7 @@ class FetchField:
     directives_text: str = ""  # " @include(if: $x)" or ""
     sub: FetchSelection | None = None
     sent_key: str | None = None  # alias used in the subgraph query if not response_key
+    variables: frozenset[str] = frozenset()  # read by args_text and directives_text
 
     def signature(self) -> tuple[str, str, str]:
         return (self.name, self.args_text, self.directives_text)
@@ -32,6 +33,7 @@ class FetchFragment:
     type_condition: str | None
     directives_text: str
     sub: FetchSelection
+    variables: frozenset[str] = frozenset()  # read by directives_text
 
 
 @dataclass
@@ -43,7 +45,7 @@ class FetchSelection:
         return not self.fields and not self.fragments
 
     def add_field(self, response_key: str, name: str, args_text: str = "", directives_text: str = "",
-                  with_sub: bool = False) -> FetchField | None:
+                  with_sub: bool = False, variables: frozenset[str] = frozenset()) -> FetchField | None:
         """Add (or find) a field. Returns None if the key is taken by a different field."""
         existing = self.fields.get(response_key)
         if existing is not None:
@@ -52,16 +54,18 @@ class FetchSelection:
             if with_sub and existing.sub is None:
                 existing.sub = FetchSelection()
             return existing
-        created = FetchField(response_key, name, args_text, directives_text, FetchSelection() if with_sub else None)
+        created = FetchField(response_key, name, args_text, directives_text, FetchSelection() if with_sub else None,
+                             variables=variables)
         self.fields[response_key] = created
         return created
 
-    def fragment(self, type_condition: str | None, directives_text: str = "", slot: int = 0) -> FetchSelection:
+    def fragment(self, type_condition: str | None, directives_text: str = "", slot: int = 0,
+                 variables: frozenset[str] = frozenset()) -> FetchSelection:
         """The inline fragment with this condition and directives (`slot` > 0: a separate one)."""
         key = (type_condition, directives_text, slot)
         existing = self.fragments.get(key)
         if existing is None:
-            existing = FetchFragment(type_condition, directives_text, FetchSelection())
+            existing = FetchFragment(type_condition, directives_text, FetchSelection(), variables)
             self.fragments[key] = existing
         return existing.sub
 
@@ -86,6 +90,19 @@ class FetchSelection:
             if f.sent_key is not None or (f.sub is not None and f.sub.has_renames()):
                 return True
         return any(frag.sub.has_renames() for frag in self.fragments.values())
+
+    def used_variables(self) -> set[str]:
+        """The variables the printed selection reads (what `print` prints, no more: an empty fragment
+        is not printed, so what only it reads is not declared)."""
+        used: set[str] = set()
+        for f in self.fields.values():
+            used |= f.variables
+            if f.sub is not None:
+                used |= f.sub.used_variables()
+        for frag in self.fragments.values():
+            if not frag.sub.is_empty():
+                used |= frag.variables | frag.sub.used_variables()
+        return used
 
     def frozen(self) -> PlanSelection:
         """An immutable copy for a plan node (the planner keeps changing its own groups)."""

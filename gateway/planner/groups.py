@@ -19,7 +19,6 @@ class FetchGroup:
     requires: FetchSelection | None = None
     key_fields: set[str] = field(default_factory=set)  # top-level representation fields that must be non-null
     deps: set[int] = field(default_factory=set)
-    variables: set[str] = field(default_factory=set)
     representation_typename: str | None = None
     accepted_types: frozenset[str] = frozenset()
     # (variable, required value) of every @skip/@include the fetch is needed under; the fetch is sent

@@ -150,6 +150,5 @@ def _absorb(a: FetchGroup, b: FetchGroup, conditions: frozenset[tuple[str, bool]
             a.requires.merge_from(b.requires)
     a.key_fields |= b.key_fields
     a.deps = (a.deps | b.deps) - {a.id, b.id}
-    a.variables |= b.variables
     a.accepted_types = a.accepted_types | b.accepted_types
     a.conditions = conditions

@@ -141,3 +141,11 @@ def test_later_stages_use_the_planner_only_through_its_public_api(package: str) 
 @pytest.mark.parametrize("package", ["planner", "executor", "introspection", "authorization"])
 def test_no_stage_reads_the_document_cache_or_normalization_directly(package: str) -> None:
     assert not {m for m in _imports(package) if m.startswith("gateway.document.")}
+
+
+def test_fields_with_one_response_key_are_merged_into_the_first() -> None:
+    operation = analyzed("{ me { name } shelters { id } me { points name } ... on Query { shelters { name } } }")
+    assert [f.name.value for f in operation.root_fields] == ["me", "shelters"]
+    me, shelters = operation.root_fields
+    assert [s.name.value for s in me.selection_set.selections] == ["name", "points"]
+    assert [s.name.value for s in shelters.selection_set.selections] == ["id", "name"]
