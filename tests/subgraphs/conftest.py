@@ -5,8 +5,9 @@ Storage: `database_url` is parametrised over SQLite and PostgreSQL; PostgreSQL r
 - `database_url`: an empty database of the test's own (migration tests run Alembic on it themselves).
 - `migrated_copy(name, seed=None)`: the test's own copy of subgraph `name`'s database at the newest migration
   (and seeded). Migrating costs seconds per database on PostgreSQL, so each (subgraph, seed) is migrated once
-  per run into a template, and every test gets a clone of it (`CREATE DATABASE … TEMPLATE …`; a file copy for
-  SQLite): tests stay isolated, the run does not repeat the migrations.
+  per run into a template and copied for each test (`CREATE DATABASE … TEMPLATE …`; a file copy for SQLite).
+  On PostgreSQL a copy is put back after its test (restored from the snapshot its template carries) and
+  handed to the next test, since dropping a database costs a server-wide checkpoint (see `_PostgresDatabases`).
 PostgreSQL databases are named `kyodo_t_<run>_…` and all dropped when the run ends, failed tests or not. While it
 runs, a run holds the advisory lock (`_LOCK_CLASS`, <run>); at start, a run drops every `kyodo_t_*` database whose
 lock nobody holds, i.e. the leftovers of a run that was killed, and never touches a live run's databases.
