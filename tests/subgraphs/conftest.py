@@ -5,8 +5,9 @@ Storage: `database_url` is parametrised over SQLite and PostgreSQL; PostgreSQL r
 - `database_url`: an empty database of the test's own (migration tests run Alembic on it themselves).
 - `migrated_copy(name, seed=None)`: the test's own copy of subgraph `name`'s database at the newest migration
   (and seeded). Migrating costs seconds per database on PostgreSQL, so each (subgraph, seed) is migrated once
-  per run into a template, and every test gets a clone of it (`CREATE DATABASE … TEMPLATE …`; a file copy for
-  SQLite): tests stay isolated, the run does not repeat the migrations.
+  per run into a template and copied for each test (`CREATE DATABASE … TEMPLATE …`; a file copy for SQLite).
+  On PostgreSQL a copy is put back after its test (restored from the snapshot its template carries) and
+  handed to the next test, since dropping a database costs a server-wide checkpoint (see `_PostgresDatabases`).
 PostgreSQL databases are named `kyodo_t_<run>_…` and all dropped when the run ends, failed tests or not. While it
 runs, a run holds the advisory lock (`_LOCK_CLASS`, <run>); at start, a run drops every `kyodo_t_*` database whose
 lock nobody holds, i.e. the leftovers of a run that was killed, and never touches a live run's databases.
@@ -37,6 +38,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from subgraphs.common.db import Database, upgrade_async
 
@@ -45,7 +47,7 @@ _PREFIX = "kyodo_t_"
 _NAME = re.compile(rf"^{_PREFIX}(\d+)_")
 _LOCK_CLASS = 0x6B796F  # first key of the advisory lock a live run holds ("kyo"); the second is the run id
 _RUN = secrets.randbelow(2**31 - 1) + 1
-_DROP_BATCH = 12
+_DROP_BATCH = 20   # databases dropped at once (each holds a connection while it waits)
 
 Seed = Callable[[Any], Awaitable[None]] | None
 
@@ -63,7 +65,12 @@ async def _migrate(name: str, url: str, seed: Seed) -> None:
 
 class _PostgresDatabases:
     """The run's databases on the test server: empty ones, one migrated template per (subgraph, seed), and the
-    tests' clones of those templates. `close` drops them all."""
+    working copies cloned from those templates. `close` drops them all.
+
+    DROP DATABASE forces a checkpoint of the whole server (slow on a busy one), so a working copy is not dropped
+    after its test: it is put back as it was cloned (`_restore`: every table truncated and refilled from the
+    snapshot schema the template carries, sequences reset) and handed to the next test. A copy whose tables no
+    longer match the snapshot (a test changed the schema) is set aside and dropped at the end."""
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = make_url(admin_url)
@@ -72,8 +79,11 @@ class _PostgresDatabases:
         self.admin: AsyncConnection | None = None   # holds the run's advisory lock while the run lives
         self.created: set[str] = set()  # every database of the run not dropped yet
         self.numbers = itertools.count(1)
-        self.finished: list[str] = []   # databases whose test is over, waiting for the next batch of drops
         self.templates: dict[tuple[str, Seed], str] = {}
+        self.free: dict[tuple[str, Seed], list[str]] = {}   # restored working copies, ready for a test
+        self.free_empty: list[str] = []                       # emptied databases, ready for a test
+        self.empties: set[str] = set()
+        self.copy_of: dict[str, tuple[str, Seed]] = {}
 
     def _url(self, database: str) -> str:
         return self.admin_url.set(database=database).render_as_string(hide_password=False)
@@ -110,25 +120,58 @@ class _PostgresDatabases:
         return name
 
     async def empty(self) -> str:
-        return self._url(await self._create())
+        """An empty database: a new one, or one a previous test used and `release` emptied."""
+        if self.free_empty:
+            return self._url(self.free_empty.pop())
+        name = await self._create()
+        self.empties.add(name)
+        return self._url(name)
 
     async def migrated(self, subgraph: str, seed: Seed) -> str:
-        template = self.templates.get((subgraph, seed))
+        key = (subgraph, seed)
+        free = self.free.setdefault(key, [])
+        if free:
+            return self._url(free.pop())
+        template = self.templates.get(key)
         if template is None:
             template = await self._create()
-            await _migrate(subgraph, self._url(template), seed)   # its engine is disposed: nobody stays connected
-            self.templates[(subgraph, seed)] = template
-        return self._url(await self._create(template))
+            await _migrate(subgraph, self._url(template), seed)
+            await self._in(template, _TAKE_SNAPSHOT)   # its connections close: nobody stays on the template
+            self.templates[key] = template
+        name = await self._create(template)
+        self.copy_of[name] = key
+        return self._url(name)
 
-    async def release(self, name: str) -> None:
-        """The test is done with `name`. Drops go out in concurrent batches: each DROP DATABASE waits for a
-        checkpoint, and concurrent drops share one (sequential: ~0.3 s each on a busy server)."""
-        self.finished.append(name)
-        if len(self.finished) >= _DROP_BATCH:
-            batch, self.finished = self.finished, []
-            await self._drop(batch)
+    async def release(self, url: str) -> None:
+        """The test is done with this database: a working copy is restored for the next test."""
+        name = make_url(url).database
+        key = self.copy_of.get(name)
+        assert self.admin is not None
+        # a test may leave an engine undisposed; its connections must not see the restore
+        await self.admin.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+        try:
+            await self._in(name, _RESTORE if key is not None else _EMPTY)
+        except Exception:  # noqa: BLE001 - it cannot be put back: set it aside, dropped at the end
+            self.copy_of.pop(name, None)
+            self.empties.discard(name)
+            return
+        if key is not None:
+            self.free[key].append(name)
+        else:
+            self.free_empty.append(name)
+
+    async def _in(self, database: str, sql: str) -> None:
+        engine = create_async_engine(self._url(database), poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql(sql)
+        finally:
+            await engine.dispose()
 
     async def _drop(self, names: list[str]) -> None:
+        """Concurrently: each DROP DATABASE waits for a checkpoint, and concurrent drops share one."""
         async def drop(name: str) -> None:
             async with self.engine.connect() as connection:
                 await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -144,12 +187,61 @@ class _PostgresDatabases:
     async def close(self) -> None:
         try:
             if self.admin is not None:
-                self.finished = []
-                await self._drop(sorted(self.created))   # tests' copies, templates, anything a failed fixture left
+                await self._drop(sorted(self.created))   # copies, templates, empty ones, half-made ones
                 await self.admin.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK_CLASS}, {_RUN})")
                 await self.admin.close()
         finally:
             await self.engine.dispose()
+
+
+# Run inside a template once it is migrated and seeded: a copy of every table and of the sequences' positions
+# in schema kyodo_snapshot (which the subgraphs never read: they use the default schema).
+_TAKE_SNAPSHOT = """
+DO $$
+DECLARE t text;
+BEGIN
+  CREATE SCHEMA kyodo_snapshot;
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('CREATE TABLE kyodo_snapshot.%I AS TABLE public.%I', t, t);
+  END LOOP;
+  CREATE TABLE kyodo_snapshot."kyodo sequences" AS
+    SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public';
+END $$;
+"""
+
+# Run in an empty database after its test: every schema a test made, with all it holds, dropped; `public` anew.
+_EMPTY = """
+DO $$
+DECLARE s text;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace
+           WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s);
+  END LOOP;
+  CREATE SCHEMA public;
+END $$;
+"""
+
+# Run in a working copy after its test: back to the snapshot, or an error if its tables differ from it.
+_RESTORE = """
+DO $$
+DECLARE t text; tables text;
+BEGIN
+  IF (SELECT array_agg(tablename ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public')
+     IS DISTINCT FROM (SELECT array_agg(tablename ORDER BY tablename) FROM pg_tables
+                       WHERE schemaname = 'kyodo_snapshot' AND tablename <> 'kyodo sequences') THEN
+    RAISE EXCEPTION 'the tables differ from the snapshot';
+  END IF;
+  SET LOCAL session_replication_role = replica;   -- no triggers or foreign-key checks while refilling
+  SELECT string_agg(format('public.%I', tablename), ', ') INTO tables FROM pg_tables WHERE schemaname = 'public';
+  EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY';
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('INSERT INTO public.%I OVERRIDING SYSTEM VALUE SELECT * FROM kyodo_snapshot.%I', t, t);
+  END LOOP;
+  PERFORM setval(format('public.%I', sequencename), last_value)
+    FROM kyodo_snapshot."kyodo sequences" WHERE last_value IS NOT NULL;
+END $$;
+"""
 
 
 class _SqliteTemplates:
@@ -209,7 +301,7 @@ async def database_url(storage_backend, tmp_path, postgres_databases) -> AsyncIt
         return
     url = await postgres_databases.empty()
     yield url
-    await postgres_databases.release(make_url(url).database)
+    await postgres_databases.release(url)
 
 
 @pytest.fixture
@@ -217,10 +309,12 @@ def migrated_copy(storage_backend, tmp_path, postgres_databases, sqlite_template
     """`async with migrated_copy(name, seed=None) as database:` the test's own copy of subgraph `name`'s
     database at the newest migration (seeded by `seed`), on the parametrised backend; disposed after."""
 
+    numbers = itertools.count(1)
+
     @asynccontextmanager
     async def copy(name: str, seed: Seed = None) -> AsyncIterator[Database]:
         if storage_backend == "sqlite":
-            url = await sqlite_templates.migrated(name, seed, tmp_path / f"{name}.sqlite")
+            url = await sqlite_templates.migrated(name, seed, tmp_path / f"{name}_{next(numbers)}.sqlite")
         else:
             url = await postgres_databases.migrated(name, seed)
         database = Database(name, url)
@@ -229,7 +323,7 @@ def migrated_copy(storage_backend, tmp_path, postgres_databases, sqlite_template
         finally:
             await database.dispose()
             if storage_backend != "sqlite":
-                await postgres_databases.release(make_url(url).database)
+                await postgres_databases.release(url)
 
     return copy
 
