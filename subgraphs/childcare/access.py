@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.childcare.models import Child, Guardianship
 from subgraphs.common import audit
 from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, relation
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
 
 PLATFORM = "childcare"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -41,15 +41,14 @@ async def subject_of(session: AsyncSession, child: Child) -> SubjectRef:
 
 
 async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) -> Child:
-    """The child row; a missing child is NOT_FOUND only for staff (others cannot tell absent from forbidden)."""
+    """The child row; a missing child is refused exactly as a forbidden one (issue 10, finding 6): staff of one
+    city must not learn which child ids exist in another."""
     child = await session.get(Child, check_id(child_id))
     if child is None:
-        principal = ctx.principal
-        if principal is None:
+        # the very words authorize_child uses below
+        if ctx.principal is None:
             raise Unauthenticated("children's data needs a caller vouched for by the gateway")
-        if "staff" in principal.roles and f"{PLATFORM}:read" in principal.scopes:
-            raise NotFound("no such child on the childcare platform")
-        raise Forbidden("not allowed to see this child's data")
+        raise Forbidden("not allowed to see or change this child's data")
     return child
 
 
