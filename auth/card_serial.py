@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-
 from auth.my_number import looks_like_my_number
+from auth.production import is_production, required_secret
 
 # Dev default only: a deployment sets KYODO_CARD_PEPPER to a secret of its own.
 DEV_CARD_PEPPER = "kyodo-dev-card-pepper-not-for-production"
@@ -43,7 +42,14 @@ def normalize_serial(serial: str | int) -> str:
 
 
 def card_pepper() -> bytes:
-    return os.environ.get("KYODO_CARD_PEPPER", DEV_CARD_PEPPER).encode()
+    """`KYODO_CARD_PEPPER`; the dev default only outside production (auth/production.py)."""
+    return required_secret("KYODO_CARD_PEPPER", DEV_CARD_PEPPER).encode()
+
+
+# A production process that hashes serials (identity, the IdP) refuses to start without its pepper,
+# rather than failing at the first card tap.
+if is_production():
+    card_pepper()
 
 
 def hash_serial(serial: str | int) -> str:

@@ -19,8 +19,10 @@ def _idp(args: argparse.Namespace) -> int:
     print(f"kyodo dev IdP at {issuer} (audience {args.audience}); discovery: {issuer}/.well-known/openid-configuration")
     print(f"state (dev card authority) in {state_dir}; signing keys live in memory: tokens issued before a "
           "restart stop verifying, sign in again")
-    token_hint = "$KYODO_IDP_ADMIN_TOKEN" if os.environ.get("KYODO_IDP_ADMIN_TOKEN") else app.state.admin_token
-    print(f"rotate the signing key: curl -X POST -H 'Authorization: Bearer {token_hint}' {issuer}/admin/rotate-key")
+    # never the token itself in a log line: it is in a 0600 file (auth/idp/app.py write_admin_token)
+    token_file = app.state.admin_token_file
+    print(f"rotate the signing key: curl -X POST -H \"Authorization: Bearer $(cat {token_file})\" "
+          f"{issuer}/admin/rotate-key")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 

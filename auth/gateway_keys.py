@@ -19,6 +19,8 @@ from pathlib import Path
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
+from auth.production import ProductionConfigError, is_production, required_setting
+
 CONTEXT_ALGORITHM = "ES256"
 DEFAULT_KEY_PATH = Path("var/gateway-context-key.json")
 DEFAULT_PUBLIC_JWKS_PATH = Path("var/gateway-context-jwks.json")
@@ -62,9 +64,12 @@ def load_or_create_signing_key(path: str | Path = DEFAULT_KEY_PATH, *, create: b
         if not key.is_private:
             raise ValueError(f"{path} holds a public key; the gateway needs its private key")
         key.ensure_kid()
-    elif create:
+    elif create and not is_production():
         key = generate_signing_key()
         _write_private(path, json.dumps(key.as_dict(private=True)))
+    elif create:
+        raise ProductionConfigError(f"{path} does not exist: in production the gateway's context-signing key is "
+                                    "made and installed beforehand (kyodo never invents one at start-up)")
     else:
         raise FileNotFoundError(f"gateway signing key {path} does not exist")
     write_public_jwks(public_jwks_path_for(path), key)
@@ -146,7 +151,8 @@ _sources: dict[str, PublicKeySource] = {}
 
 def public_key_source(source: str | None = None) -> PublicKeySource:
     """The cached key source for `source`, else `$KYODO_GATEWAY_JWKS`, else the dev file under var/."""
-    resolved = source or os.environ.get(JWKS_ENV) or str(DEFAULT_PUBLIC_JWKS_PATH)
+    resolved = source or required_setting(JWKS_ENV, "the gateway's public JWKS, a file or URL") \
+        or str(DEFAULT_PUBLIC_JWKS_PATH)
     if resolved not in _sources:
         _sources[resolved] = PublicKeySource(resolved)
     return _sources[resolved]

@@ -1,7 +1,7 @@
 """The dev IdP as a Starlette app: discovery, JWKS, /authorize (sign-in form), /token, /revoke (RFC 7009),
 /introspect (RFC 7662), /card/challenge for the card reader, and /admin/rotate-key to rotate the signing key live.
 
-Brakes (throttle.py): wrong passwords lock the account (per caller address, and for every address after many
+Brakes (auth/throttle.py): wrong passwords lock the account (per caller address, and for every address after many
 more failures) with doubling backoff; failed sign-ins are rate-limited per address; a card challenge needs the
 reader's client credentials and is rate-limited per reader; token issuance is rate-limited per account."""
 
@@ -24,10 +24,11 @@ from starlette.routing import Route
 from auth.idp.card_certificates import CardAuthority, load_or_create_card_authority
 from auth.idp.card_links import roster_card_links
 from auth.idp.clients import CARD_PIN_GRANT, CARD_TAP_GRANT, default_clients
+from auth.idp.grants import issuance_limiter
 from auth.idp.directory import ACCOUNTS, SignedInUser, check_password, find_account
 from auth.idp.server import KyodoAuthorizationServer, oauth2_request
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
-from auth.idp.throttle import Clock, FailureLockout, RateLimiter
+from auth.throttle import Clock, FailureLockout, RateLimiter
 
 log = logging.getLogger("kyodo.idp")
 
@@ -83,6 +84,17 @@ def _login_page(params: dict[str, str], error: str | None = None) -> HTMLRespons
     return HTMLResponse(body, status_code=400 if error else 200, headers={"Cache-Control": "no-store"})
 
 
+def write_admin_token(state_dir: Path, token: str) -> Path:
+    """The admin token in `<state dir>/admin-token`, readable by its owner only (created 0600, then written)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "admin-token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)    # an older file with wider permissions is narrowed too
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return path
+
+
 def _too_many(response: Response, retry_after: int) -> Response:
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after)
@@ -109,15 +121,18 @@ def create_idp_app(
         card_links=roster_card_links(),
         access_token_lifetime=access_token_lifetime,
         client_lockout=FailureLockout(clock=clock),
-        issuance_limit=RateLimiter(per_second=0.1, burst=30, clock=clock),
+        issuance_limit=issuance_limiter(clock),
     )
     # wrong passwords: per account and address (5, then backoff), per account from anywhere (50), and any
     # failed sign-in counts against the caller's address (a spray over many accounts is slowed as well)
     password_lockout = FailureLockout(threshold=5, clock=clock)
     account_lockout = FailureLockout(threshold=50, base_lock=60.0, clock=clock)
     failed_sign_ins = RateLimiter(per_second=0.2, burst=20, clock=clock)
-    challenge_limit = RateLimiter(per_second=2.0, burst=30, clock=clock)
+    # a busy shelter door taps every few seconds; a flood with a stolen reader secret stays bounded
+    challenge_limit = RateLimiter(per_second=20.0, burst=100, clock=clock)
     admin = admin_token or os.environ.get("KYODO_IDP_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+    # The admin bearer token is never printed or logged: an operator reads it from this 0600 file.
+    admin_token_file = write_admin_token(Path(state_dir), admin)
 
     async def discovery(request: Request) -> JSONResponse:
         return JSONResponse(discovery_document(issuer, server))
@@ -207,4 +222,5 @@ def create_idp_app(
                        allow_headers=["content-type"])
     app.state.server = server
     app.state.admin_token = admin
+    app.state.admin_token_file = admin_token_file
     return app

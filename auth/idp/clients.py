@@ -5,6 +5,8 @@
 * `kyodo-vendor`: a merchant's back-end; client credentials; its tokens carry role `vendor`.
 * `kyodo-card-reader`: the (simulated) card reader at a counter or shelter; may only use the
   card-tap grant, which signs in the resident whose card was tapped.
+* `kyodo-watch-app`: the citizen watch-over app's back-end; client credentials, scope `safety:report`, with which
+  it registers each installation at safety (registerWatchApp) before that phone may report sightings.
 * `kyodo-gateway`: the resource server; it may only call the introspection endpoint (RFC 7662).
 * `kyodo-grant-relay`: the back-end job that relays identity's currency grant requests (subgraphs/grant_relay);
   client credentials; role `integration`, scopes `currency:grant` (make the grant) and
@@ -128,10 +130,18 @@ def default_clients() -> dict[str, Client]:
         default_scope="currency:grant identity:grant-relay",
         roles=("integration",),
     )
+    watch_app = Client(
+        client_id="kyodo-watch-app",
+        client_secret=os.environ.get("KYODO_IDP_WATCH_APP_SECRET", "kyodo-watch-app-dev-secret"),
+        grant_types=("client_credentials",),
+        scopes=("safety:report",),          # register app instances (subgraphs/safety/watch_tag_trust.py)
+        default_scope="safety:report",
+        roles=("device",),
+    )
     gateway = Client(
         client_id="kyodo-gateway",
         client_secret=os.environ.get("KYODO_IDP_GATEWAY_SECRET", "kyodo-gateway-dev-secret"),
         grant_types=(),           # introspection only (RFC 7662): the resource server asks about tokens
         scopes=(),
     )
-    return {client.client_id: client for client in (web, vendor, reader, relay, gateway)}
+    return {client.client_id: client for client in (web, vendor, reader, relay, watch_app, gateway)}

@@ -35,7 +35,7 @@ from auth.idp.grants import (
 )
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
 from auth.idp.store import IdpStore
-from auth.idp.throttle import FailureLockout, RateLimiter
+from auth.throttle import FailureLockout, RateLimiter
 from auth.idp.token_endpoints import KyodoIntrospectionEndpoint, KyodoRevocationEndpoint
 
 ACCESS_TOKEN_LIFETIME = 300
@@ -174,7 +174,7 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.card_links = card_links
         self.access_token_lifetime = access_token_lifetime
         self.store = IdpStore()
-        # failed client secrets lock the client id out, with backoff (throttle.py)
+        # failed client secrets lock the client id out, with backoff (auth/throttle.py)
         self.client_lockout = client_lockout or FailureLockout()
         self.issuance_limit = issuance_limit or issuance_limiter()
         self.register_token_generator("default", KyodoAccessTokens(self))

@@ -30,6 +30,7 @@ REFRESH_LIFETIME = 8 * 3600
 CHALLENGE_LIFETIME = 60
 MAX_ENTRIES = 10_000
 MAX_FAMILIES_PER_ACCOUNT = 20
+MAX_CODES_PER_ACCOUNT = 10      # pending (not yet exchanged) authorization codes
 # A used refresh token is remembered (to recognise its reuse) for as long as it would have lived.
 MAX_USED_PER_FAMILY = 64
 
@@ -150,6 +151,7 @@ class IdpStore:
         self.used_codes = _Expiring()        # code -> family id of its first exchange
         self.challenges = _Expiring()        # challenge -> the reader client it was issued to
         self.revoked_access = _Expiring()    # jti -> True, until the access token would have expired
+        self._codes_of: OrderedDict[str, list[str]] = OrderedDict()   # account -> its pending codes, oldest first
         self._refresh: dict[str, RefreshToken] = {}
         self._families: OrderedDict[str, TokenFamily] = OrderedDict()
         self._lock = threading.RLock()
@@ -252,6 +254,18 @@ class IdpStore:
         return self.revoked_access.get(jti) is not None
 
     # --- authorization codes -----------------------------------------------------------------------------
+    def add_code(self, account: str, item: AuthorizationCode) -> None:
+        """Keep a new code; an account with too many pending codes loses its own oldest, nobody else's."""
+        with self._lock:
+            mine = self._codes_of.pop(account, [])
+            mine.append(item.code)
+            while len(mine) > MAX_CODES_PER_ACCOUNT:
+                self.codes.take(mine.pop(0))
+            self._codes_of[account] = mine
+            while len(self._codes_of) > MAX_ENTRIES:
+                self._codes_of.popitem(last=False)
+        self.codes.put(item.code, item, CODE_LIFETIME)
+
     def code_used(self, code: str, family_id: str | None) -> None:
         self.used_codes.put(code, family_id or "", CODE_LIFETIME * 5)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.childcare.models import Child, Guardianship
 
+from subgraphs.common import audit
 from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, note_access, relation
 from subgraphs.common.errors import BadUserInput, Forbidden, KyodoError, NotFound, Unauthenticated
 
@@ -42,7 +43,8 @@ async def subject_of(session: AsyncSession, child: Child) -> SubjectRef:
 
 
 async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) -> Child:
-    """The child row; a missing child is NOT_FOUND only for staff (others cannot tell absent from forbidden)."""
+    """The child row; a missing child is refused exactly as a forbidden one (issue 10, finding 6): staff of one
+    city must not learn which child ids exist in another."""
     child = await session.get(Child, check_id(child_id))
     if child is None:
         raise missing_child_error(ctx)
@@ -50,13 +52,11 @@ async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) 
 
 
 def missing_child_error(ctx: RequestContext) -> KyodoError:
-    """What a caller learns about an id the platform does not hold: NOT_FOUND only for staff."""
-    principal = ctx.principal
-    if principal is None:
+    """What a caller learns about an id the platform does not hold: exactly what a forbidden child answers
+    (issue 10, finding 6), so staff of one city cannot learn which child ids exist in another."""
+    if ctx.principal is None:
         return Unauthenticated("children's data needs a caller vouched for by the gateway")
-    if "staff" in principal.roles and f"{PLATFORM}:read" in principal.scopes:
-        return NotFound("no such child on the childcare platform")
-    return Forbidden("not allowed to see this child's data")
+    return Forbidden("not allowed to see or change this child's data")
 
 
 async def guardians_of_children(session: AsyncSession, child_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:

@@ -29,7 +29,7 @@ from subgraphs.common.request_loaders import load_row
 from subgraphs.common.municipality_entity import MunicipalityReference, platform_joined
 from subgraphs.common.selection import selected_field_names
 from subgraphs.common.context import SubjectRef, decide_personal
-from subgraphs.common.errors import KyodoError
+from subgraphs.common.errors import KyodoError, is_refusal
 
 ChildcareAuditEntry = audit_entry_type("ChildcareAuditEntry", "One record of this subgraph's hash-chained audit log")
 
@@ -119,23 +119,28 @@ class Resident:
 
     @strawberry.field(description="children this resident is guardian of (the guardian, or staff of the child's "
                                   "city); null when the caller may not list them, and a child the caller may not "
-                                  "see is null with the refusal at its path, so one refusal never blanks the rest",
+                                  "see is left out (its refusal is audited), so the list tells nobody how many "
+                                  "children there are",
                       directives=[ListSize(assumed_size=5)])
     async def children(self, info: Info) -> Optional[list[Optional[Child]]]:
         ctx = info.context
         require_self_or_staff(ctx, str(self.id))
         fields = selected_field_names(info)
-        built: list[Child | KyodoError] = []
+        built: list[Child] = []
         async with ctx.transaction() as session:
             rows = list((await session.execute(select_children_of(str(self.id)))).scalars())
             guardians = await guardians_of_children(session, [row.id for row in rows])
             subjects = [SubjectRef(row.id, row.municipality_code, guardians[row.id]) for row in rows]
-            # one decision per child; a refused one is an Exception item: graphql-core completes it as null
-            # with this error at its index
+            # one decision per child, refusals audited with the rest of the request; a child the caller may
+            # not see is left out, not null: a null would still count a child the caller may not see
             decisions = await decide_personal(ctx, session, subjects, PLATFORM, fields=fields,
                                               purpose="guardian's children")
             for row, decision in zip(rows, decisions):
-                built.append(decision if isinstance(decision, KyodoError) else Child.from_row(row, guardians[row.id]))
+                if isinstance(decision, KyodoError):
+                    if not is_refusal(decision):
+                        raise decision
+                    continue
+                built.append(Child.from_row(row, guardians[row.id]))
         return built  # type: ignore[return-value]
 
     @classmethod

@@ -19,6 +19,7 @@ from subgraphs.childcare.graphql_types import (
 )
 from subgraphs.childcare.models import ChildcareFacility as FacilityRow
 from subgraphs.childcare.schedule import load_schedule
+from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
 
@@ -113,7 +114,8 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="register a child and their guardians (staff with childcare:write)")
+    @strawberry.mutation(description="register a child and their guardians (staff with childcare:write)",
+                         directives=requires_any_scope("childcare:write"))
     async def register_child(self, info: Info, input: RegisterChildInput) -> Child:
         async with info.context.transaction() as session:
             row = await records.register_child(info.context, session, child_id=str(input.child_id),
@@ -131,7 +133,8 @@ class Mutation:
                                                    lot_number=input.lot_number, today=today_in_japan())
         return Vaccination.from_row(row)
 
-    @strawberry.mutation(description="record attendance at a checkup (staff with childcare:write)")
+    @strawberry.mutation(description="record attendance at a checkup (staff with childcare:write)",
+                         directives=requires_any_scope("childcare:write"))
     async def record_checkup_attendance(self, info: Info, input: RecordCheckupInput) -> Checkup:
         async with info.context.transaction() as session:
             due = await records.record_checkup(info.context, session, child_id=str(input.child_id),
@@ -139,7 +142,8 @@ class Mutation:
                                                today=today_in_japan())
         return Checkup.from_due(due)
 
-    @strawberry.mutation(description="add a learning record entry (staff with childcare:write)")
+    @strawberry.mutation(description="add a learning record entry (staff with childcare:write)",
+                         directives=requires_any_scope("childcare:write"))
     async def add_learning_record(self, info: Info, input: LearningRecordInput) -> LearningRecord:
         async with info.context.transaction() as session:
             row = await records.add_learning_record(info.context, session, child_id=str(input.child_id),

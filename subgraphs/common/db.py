@@ -43,6 +43,13 @@ def _prepare_sqlite_file(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # personal data: owner-only, like the key files (SQLite gives its -wal/-shm files the same mode).
+        # Only a file that does not exist yet is touched: closing any descriptor of an open SQLite file would
+        # drop this process's POSIX locks on it.
+        try:
+            os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
 
 
 def _pool_options(url: str, settings: ServingSettings | None) -> dict:

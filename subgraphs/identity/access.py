@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal
-from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from subgraphs.common.errors import BadUserInput, Forbidden, Unauthenticated
 
 from .models import Guardianship, Resident
 
@@ -23,10 +23,18 @@ def check_id(value: str, what: str = "resident id") -> str:
     return text
 
 
-async def load_resident(session: AsyncSession, resident_id: str) -> Resident:
+# One refusal for "no such resident" and "not yours" (issue 10, finding 6): the answer never tells whether an id
+# exists. The text is the personal-data rule's own refusal (subgraphs.common.context.authorize_personal).
+REFUSAL = "not allowed to see this person's data"
+
+
+async def load_resident(session: AsyncSession, resident_id: str, ctx: RequestContext | None = None) -> Resident:
+    """The resident row; an unknown id is refused exactly as a forbidden one would be."""
     row = await session.get(Resident, check_id(resident_id))
     if row is None:
-        raise NotFound("no such resident")
+        if ctx is not None and ctx.principal is None:
+            raise Unauthenticated("personal data needs a caller vouched for by the gateway")
+        raise Forbidden(REFUSAL)
     return row
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.card_serial import hash_serial
 from subgraphs.common import audit, co_use
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.common.my_number_guard import refuse_my_number
 
-from .access import PLATFORM, authorize, load_resident, require_role
+from .access import PLATFORM, REFUSAL, authorize, load_resident, require_role
 from .clock import utc_now
 from .models import CardLink, Resident, SignIn
 
@@ -41,9 +41,16 @@ async def active_link(session: AsyncSession, hashed: str) -> CardLink | None:
     return row.scalar_one_or_none()
 
 
-async def resident_for_card(session: AsyncSession, serial: str) -> Resident:
+async def resident_for_card(session: AsyncSession, serial: str, ctx: RequestContext | None = None) -> Resident:
+    """The resident linked to the card. Only a card reader (`device`) learns that a card is unknown; for anyone
+    else an unknown card is refused exactly as a known one they may not use (issue 10, finding 6)."""
     link = await active_link(session, serial_hash(serial))
     if link is None:
+        principal = ctx.principal if ctx is not None else None
+        if ctx is not None and principal is None:
+            raise Unauthenticated("personal data needs a caller vouched for by the gateway")
+        if ctx is not None and "device" not in principal.roles:
+            raise Forbidden(REFUSAL)
         raise NotFound("no resident is linked to this card")
     return await session.get(Resident, link.resident_id)
 
@@ -51,7 +58,7 @@ async def resident_for_card(session: AsyncSession, serial: str) -> Resident:
 async def link_card(ctx: RequestContext, session: AsyncSession, resident_id: str, serial: str) -> CardLink:
     """Link a card to a resident; a new card (renewal) replaces the resident's active link."""
     hashed = serial_hash(serial)
-    resident = await load_resident(session, resident_id)
+    resident = await load_resident(session, resident_id, ctx)
     kind = await authorize(ctx, session, resident, fields=["cardLink"], purpose="link My Number Card", write=True)
     if kind != "staff" and ctx.principal.assurance != ASSURANCE_PIN:
         raise Forbidden("linking a card yourself needs a card + PIN sign-in", needed="card-pin")

@@ -10,12 +10,13 @@ from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.common.audit_entry import read_audit_log
+from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.selection import selected_field_names
-from subgraphs.common.errors import BadUserInput, NotFound, PlatformNotJoined
+from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, PlatformNotJoined, Unauthenticated
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
 
 from . import applications, cards, grant_outbox, shelters, voting
-from .access import check_id, require_principal
+from .access import REFUSAL, check_id, require_principal
 from .graphql_types import (
     ApplicationKind, CardLink, CurrencyGrantRequest, EarlyVotingReceipt, EarlyVotingTally, Election, IdentityAuditEntry, Municipality,
     OnlineApplication, ReasonCount, Resident, ShelterStay, SignInRecord, VotingReason,
@@ -39,7 +40,10 @@ async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_o
     except NotFound:
         if missing_ok:
             return None
-        raise
+        # an id identity does not hold is refused exactly as a forbidden one (issue 10, finding 6)
+        if info.context.principal is None:
+            raise Unauthenticated("personal data needs a caller vouched for by the gateway") from None
+        raise Forbidden(REFUSAL) from None
     except PlatformNotJoined as refusal:   # already audited as "not-joined"
         return not_joined_resident(resident_id, refusal)
     return Resident.from_row(row)
@@ -96,7 +100,8 @@ class Query:
             rows = await session.execute(select(ElectionRow).order_by(ElectionRow.election_day))
             return [Election.from_row(r) for r in rows.scalars()]
 
-    @strawberry.field(description="declaration counts per reason, for the election administration", directives=AUTHENTICATED)
+    @strawberry.field(description="declaration counts per reason, for the election administration",
+                      directives=requires_any_scope("voting:admin"))
     async def early_voting_tally(self, info: Info, election_id: strawberry.ID) -> EarlyVotingTally:
         async with info.context.transaction() as session:
             result = await voting.tally(info.context, session, str(election_id))
@@ -111,7 +116,7 @@ class Query:
         return await read_audit_log(info, IdentityAuditEntry, subject_id, limit)
 
     @strawberry.field(description="currency grant requests not yet answered (the grant relay only)",
-                      directives=AUTHENTICATED)
+                      directives=requires_any_scope("identity:grant-relay"))
     async def pending_currency_grants(self, info: Info, limit: int = 50) -> list[CurrencyGrantRequest]:
         async with info.context.transaction() as session:
             rows = await grant_outbox.pending(info.context, session, limit)
@@ -167,7 +172,7 @@ class Mutation:
         return EarlyVotingReceipt(election_id=strawberry.ID(receipt.election_id), declared_on=receipt.declared_on)
 
     @strawberry.mutation(description="the grant relay records currency's answer to one grant request",
-                         directives=AUTHENTICATED)
+                         directives=requires_any_scope("identity:grant-relay"))
     async def record_currency_grant_outcome(self, info: Info,
                                             input: CurrencyGrantOutcomeInput) -> CurrencyGrantRequest:
         outcome = grant_outbox.Outcome(kind=input.outcome, points=input.points, entry_id=input.entry_id,

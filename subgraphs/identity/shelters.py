@@ -76,7 +76,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, 
         raise BadUserInput(f"pets must be between 0 and {MAX_PETS}", field="pets")
     needs = check_care_needs(care_needs)
     companions = [check_id(c, "companion id") for c in dict.fromkeys(companion_ids)]
-    holder = await resident_for_card(session, serial)
+    holder = await resident_for_card(session, serial, ctx)
     members: list[Resident] = [holder]
     for companion_id in companions:
         if companion_id == holder.id:
@@ -111,7 +111,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, 
 async def check_out(ctx: RequestContext, session: AsyncSession, shelter_id: str, serial: str) -> list[ShelterStay]:
     """Check out the card holder and the household members who are at this shelter."""
     shelter_id = parse_shelter_id(shelter_id)
-    holder = await resident_for_card(session, serial)
+    holder = await resident_for_card(session, serial, ctx)
     await _authorize_tap(ctx, session, holder, f"shelter check-out at {shelter_id}", ["shelterStay"])
     rows = await session.execute(select(ShelterStay).where(ShelterStay.household_id == holder.household_id,
                                                            ShelterStay.shelter_id == shelter_id,

@@ -185,3 +185,30 @@ class TagDetection(SafetyTable, table=True):
     longitude: float
     place_name: str | None = None
     detected_at: datetime = Field(sa_column=_timestamp(nullable=False, index=True))
+    # How the report was authenticated (watch_tag_trust.ReportChannel): a fixed detector's own credentials, or a
+    # registered app instance's key. NULL only for rows written before reports had to be authenticated.
+    reported_via: str | None = Field(default=None, max_length=24)
+
+
+class TagPairing(SafetyTable, table=True):
+    """The pairing code printed with a tag, kept only as a salted scrypt hash: registering a tag proves
+    possession of the printed code, not just knowledge of the id the tag broadcasts."""
+
+    __tablename__ = "safety_tag_pairing"
+
+    tag_id: str = Field(primary_key=True, max_length=64)
+    code_salt: str = Field(max_length=32)       # hex
+    code_hash: str = Field(max_length=64)       # hex scrypt
+    provisioned_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class WatchAppInstance(SafetyTable, table=True):
+    """One installed copy of the citizen watch-over app. Holds no person: only a random id and the SHA-256 of
+    its random key (shown once at registration). Sightings never name the instance that sent them."""
+
+    __tablename__ = "safety_watch_app_instance"
+
+    id: str = Field(primary_key=True, max_length=40)
+    key_hash: str = Field(max_length=64)
+    registered_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    active: bool = True

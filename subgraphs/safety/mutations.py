@@ -14,10 +14,11 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
+from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.common.facility_id import facility_id_argument
 
-from . import river_levels, watch_tags
+from . import river_levels, watch_tag_trust, watch_tags
 from .access import require_device_or_staff, require_staff
 from .graphql_types import FloodSensor, RiverGauge, Shelter
 from .models import FloodSensor as FloodSensorRow
@@ -58,6 +59,15 @@ class TagDetectionInput:
     detected_at: datetime
     detector_id: Optional[strawberry.ID] = None
     place_name: Optional[str] = None
+    app_instance_id: Optional[strawberry.ID] = strawberry.field(
+        default=None, description="a citizen phone's registered app instance (registerWatchApp); never stored")
+    app_instance_key: Optional[str] = strawberry.field(default=None, description="that instance's key")
+
+
+@strawberry.type(description="a registered installation of the citizen watch-over app")
+class WatchAppRegistration:
+    instance_id: strawberry.ID
+    instance_key: str = strawberry.field(description="shown once; the app keeps it on the phone")
 
 
 @strawberry.type(description="the same answer whether or not the tag is known: reporters learn nothing")
@@ -77,7 +87,8 @@ async def _shelter_for_staff(session, info: Info, id: strawberry.ID) -> ShelterR
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="open a shelter (開設); staff of its municipality with safety:write")
+    @strawberry.mutation(description="open a shelter (開設); staff of its municipality with safety:write",
+                         directives=requires_any_scope("safety:write"))
     async def open_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
@@ -89,7 +100,8 @@ class Mutation:
             await session.flush()
             return Shelter.from_row(row)
 
-    @strawberry.mutation(description="close a shelter (閉鎖); staff of its municipality with safety:write")
+    @strawberry.mutation(description="close a shelter (閉鎖); staff of its municipality with safety:write",
+                         directives=requires_any_scope("safety:write"))
     async def close_shelter(self, info: Info, id: strawberry.ID, at: Optional[datetime] = None) -> Shelter:
         when = _time_argument(at, "at")
         async with info.context.transaction() as session:
@@ -102,7 +114,8 @@ class Mutation:
             await session.flush()
             return Shelter.from_row(row)
 
-    @strawberry.mutation(description="避難者数, 避難世帯数, 要配慮者数 of an open shelter")
+    @strawberry.mutation(description="避難者数, 避難世帯数, 要配慮者数 of an open shelter",
+                         directives=requires_any_scope("safety:write"))
     async def update_shelter_counts(self, info: Info, id: strawberry.ID, evacuees: int,
                                     households: Optional[int] = None, special_care: Optional[int] = None) -> Shelter:
         _count_argument(evacuees, "evacuees")
@@ -124,7 +137,8 @@ class Mutation:
             await session.flush()
             return Shelter.from_row(row)
 
-    @strawberry.mutation(description="set a gauge's four thresholds; they must rise strictly")
+    @strawberry.mutation(description="set a gauge's four thresholds; they must rise strictly",
+                         directives=requires_any_scope("safety:write"))
     async def set_river_thresholds(self, info: Info, gauge_id: strawberry.ID, standby: float, caution: float,
                                    evacuation_decision: float, danger: float) -> RiverGauge:
         try:
@@ -185,19 +199,33 @@ class Mutation:
             await session.flush()
             return FloodSensor.from_row(row)
 
-    @strawberry.mutation(description="register a watch-over tag to the signed-in resident as its guardian")
-    async def register_watch_tag(self, info: Info, tag_id: strawberry.ID) -> WatchTag:
+    @strawberry.mutation(description="register a watch-over tag to the signed-in resident as its guardian; "
+                                     "the pairing code printed with the tag proves possession")
+    async def register_watch_tag(self, info: Info, tag_id: strawberry.ID, pairing_code: str) -> WatchTag:
         async with info.context.transaction() as session:
-            row = await watch_tags.register_tag(session, info.context.principal, str(tag_id), utc_now())
+            row = await watch_tags.register_tag(session, info.context.principal, str(tag_id), pairing_code,
+                                                utc_now())
             return WatchTag(id=strawberry.ID(row.id), registered_at=as_utc(row.registered_at), active=row.active,
                             recent=[])
 
-    @strawberry.mutation(description="report a tag sighting; without detectorId the reporter stays anonymous")
+    @strawberry.mutation(description="register one installation of the citizen watch-over app (the app's own "
+                                     "client credentials, scope safety:report); the key is shown only here",
+                         directives=requires_any_scope("safety:report"))
+    async def register_watch_app(self, info: Info) -> WatchAppRegistration:
+        async with info.context.transaction() as session:
+            instance_id, key = await watch_tag_trust.register_app_instance(session, info.context.principal,
+                                                                           utc_now())
+        return WatchAppRegistration(instance_id=strawberry.ID(instance_id), instance_key=key)
+
+    @strawberry.mutation(description="report a tag sighting: a fixed detector with its own credentials, or a "
+                                     "citizen phone with its registered app instance (the reporter stays anonymous)")
     async def report_tag_detection(self, info: Info, input: TagDetectionInput) -> DetectionReceipt:
         report = watch_tags.DetectionReport(
             tag_id=str(input.tag_id), detector_id=str(input.detector_id) if input.detector_id is not None else None,
             latitude=input.latitude, longitude=input.longitude, place_name=input.place_name,
             detected_at=input.detected_at,
+            app_instance_id=str(input.app_instance_id) if input.app_instance_id is not None else None,
+            app_instance_key=input.app_instance_key,
         )
         # The principal is passed only for fixed detectors; a phone's context is never looked at.
         principal = info.context.principal if report.detector_id is not None else None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from subgraphs.common import co_use
+from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.facility_id import facility_id_argument
 from subgraphs.common.municipality import KAKOGAWA_BASIN, InvalidMunicipalityCode, normalize_code
@@ -175,7 +176,8 @@ class Query:
         async with info.context.transaction() as session:
             return await load_gauge(session, key)
 
-    @strawberry.field(description="watch-over counts for staff of the municipality (safety:read); no personal data")
+    @strawberry.field(description="watch-over counts for staff of the municipality (safety:read); no personal data",
+                      directives=requires_any_scope("safety:read"))
     async def watch_tag_stats(self, info: Info, municipality_code: str, hours: int = 24) -> Optional[WatchTagStats]:
         if not 0 < hours <= 24 * 366:
             raise BadUserInput("hours must be 1..8784", field="hours")

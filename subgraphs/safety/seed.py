@@ -7,6 +7,7 @@ same rows (everything is merged by a fixed id).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -25,9 +26,11 @@ from .models import (
     Shelter,
     TagDetection,
     TagDetector,
+    TagPairing,
     WatchTag,
 )
 from .timestamps import as_utc, utc_now
+from .watch_tag_trust import ReportChannel, demo_pairing_code, pairing_row
 from .watch_tags import DetectorKind
 
 # Every time in the seed is relative to a reference time `now`: `seed(session)` uses the current time (so a fresh
@@ -198,6 +201,17 @@ TAG_GUARDIANS = (
 )
 
 
+# Tags provisioned with a pairing code but not registered by anyone yet (demo_pairing_code gives their codes).
+UNCLAIMED_TAGS = ("tag-kakogawa-0101", "tag-kakogawa-0102", "tag-kato-0001", "tag-taka-0001", "tag-anon-0001")
+
+
+def tag_pairings(now: datetime) -> list[TagPairing]:
+    """Every demo tag's printed code, hashed; the salt is derived from the id so seeding again changes nothing."""
+    tag_ids = [tag_id for tag_id, _ in TAG_GUARDIANS] + list(UNCLAIMED_TAGS)
+    return [pairing_row(t, demo_pairing_code(t), now, salt=hashlib.sha256(t.encode()).digest()[:16])
+            for t in tag_ids]
+
+
 def watch_tags(now: datetime) -> list[WatchTag]:
     rows = []
     for n, (tag_id, label) in enumerate(TAG_GUARDIANS):
@@ -233,8 +247,10 @@ def tag_detections(now: datetime) -> list[TagDetection]:
             if lat is None:  # a moving vehicle reports where it was
                 lat, lon = 34.7600 + 0.001 * n, 134.8450 + 0.001 * n
             source = detector.kind
+        channel = ReportChannel.REGISTERED_APP if detector_id is None else ReportChannel.FIXED_DETECTOR
         rows.append(TagDetection(tag_id=tag_id, detector_id=detector_id, source=source, latitude=lat,
-                                 longitude=lon, place_name=place, detected_at=now - timedelta(minutes=minutes)))
+                                 longitude=lon, place_name=place, detected_at=now - timedelta(minutes=minutes),
+                                 reported_via=channel.value))
     return rows
 
 
@@ -258,7 +274,7 @@ async def seed(session: AsyncSession, now: datetime | None = None) -> dict[str, 
     entities = {
         "evacuation_spaces": evacuation_spaces(), "shelters": shelters(now), "aeds": aeds(),
         "flood_sensors": flood_sensors(now), "river_gauges": river_gauges(), "tag_detectors": detectors(),
-        "watch_tags": watch_tags(now),
+        "watch_tags": watch_tags(now), "tag_pairings": tag_pairings(now),
     }
     for rows in entities.values():
         for row in rows:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput
 
-from . import watch_tags
+from . import watch_tag_trust, watch_tags
 from .access import require_staff
 from .models import TagDetection as TagDetectionRow
 from .models import TagDetector as TagDetectorRow
@@ -18,6 +18,7 @@ from .models import WatchTag as WatchTagRow
 from .timestamps import as_utc, utc_now
 
 DetectorKind = strawberry.enum(watch_tags.DetectorKind, description="who saw the tag")
+ReportChannel = strawberry.enum(watch_tag_trust.ReportChannel, description="how the sighting's sender was verified")
 MAX_HISTORY = 500
 
 
@@ -29,12 +30,16 @@ class TagDetection:
     place_name: Optional[str]
     source: DetectorKind  # type: ignore[valid-type]
     detector_name: Optional[str] = strawberry.field(description="the fixed detector's name; null for phones")
+    reported_via: ReportChannel = strawberry.field(  # type: ignore[valid-type]
+        description="FIXED_DETECTOR (its own credentials), REGISTERED_APP (a registered citizen app), or "
+                    "UNVERIFIED (sent before sightings had to be authenticated)")
 
     @classmethod
     def from_rows(cls, row: TagDetectionRow, detector: TagDetectorRow | None) -> TagDetection:
         return cls(detected_at=as_utc(row.detected_at), latitude=row.latitude, longitude=row.longitude,
                    place_name=row.place_name or (detector.name if detector else None),
-                   source=watch_tags.DetectorKind(row.source), detector_name=detector.name if detector else None)
+                   source=watch_tags.DetectorKind(row.source), detector_name=detector.name if detector else None,
+                   reported_via=watch_tag_trust.ReportChannel(row.reported_via or "UNVERIFIED"))
 
 
 @strawberry.type(description="a BLE watch-over tag; it holds nothing about the child who carries it")

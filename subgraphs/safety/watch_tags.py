@@ -25,6 +25,7 @@ from subgraphs.common import audit, co_use
 from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.common.my_number_guard import refuse_my_number
 
+from . import watch_tag_trust
 from .access import PLATFORM
 from .models import TagDetection, TagDetector, WatchTag
 from .timestamps import as_utc
@@ -74,8 +75,9 @@ def validate_report_time(detected_at: datetime, now: datetime) -> datetime:
     return detected_at
 
 
-async def register_tag(session: AsyncSession, principal: Any | None, tag_id: str, now: datetime) -> WatchTag:
-    """A resident registers a tag to themselves as its guardian."""
+async def register_tag(session: AsyncSession, principal: Any | None, tag_id: str, pairing_code: str,
+                       now: datetime) -> WatchTag:
+    """A resident registers a tag to themselves as its guardian, proving possession with its pairing code."""
     validate_tag_id(tag_id)
     if principal is None:
         raise Unauthenticated("registering a tag needs a signed-in guardian")
@@ -86,6 +88,7 @@ async def register_tag(session: AsyncSession, principal: Any | None, tag_id: str
     if not principal.municipality:
         raise Forbidden("the guardian's municipality is unknown")
     await co_use.ensure_joined(session, PLATFORM, principal.municipality)
+    await watch_tag_trust.check_pairing(session, principal, tag_id, pairing_code)
     if await session.get(WatchTag, tag_id) is not None:
         raise Conflict("this tag is already registered", field="tagId")
     tag = WatchTag(id=tag_id, guardian_id=principal.subject, municipality_code=principal.municipality,
@@ -106,6 +109,8 @@ class DetectionReport:
     longitude: float
     place_name: str | None
     detected_at: datetime
+    app_instance_id: str | None = None    # a citizen phone's registered app instance (never stored)
+    app_instance_key: str | None = None
 
 
 async def record_detection(session: AsyncSession, principal: Any | None, report: DetectionReport,
@@ -116,7 +121,10 @@ async def record_detection(session: AsyncSession, principal: Any | None, report:
     detected_at = validate_report_time(report.detected_at, now)
     place_name = refuse_my_number((report.place_name or "").strip()[:200] or None, "placeName")
     if report.detector_id is None:
-        source = DetectorKind.CITIZEN_PHONE.value  # principal deliberately unused: the phone stays anonymous
+        # principal deliberately unused: the phone stays anonymous; its app instance vouches for the report
+        await watch_tag_trust.check_app_instance(session, report.app_instance_id, report.app_instance_key)
+        source = DetectorKind.CITIZEN_PHONE.value
+        channel = watch_tag_trust.ReportChannel.REGISTERED_APP.value
     else:
         if principal is None:
             raise Unauthenticated("a fixed detector reports with its own credentials")
@@ -126,13 +134,14 @@ async def record_detection(session: AsyncSession, principal: Any | None, report:
         if "device" not in principal.roles or principal.subject != detector.id:
             raise Forbidden("a detector can report only as itself")
         source = detector.kind
+        channel = watch_tag_trust.ReportChannel.FIXED_DETECTOR.value
         await co_use.count_usage(session, PLATFORM, detector.municipality_code, records=1)
     tag = await session.get(WatchTag, report.tag_id)
     if tag is None or not tag.active:
         return
     session.add(TagDetection(tag_id=tag.id, detector_id=report.detector_id, source=source,
                              latitude=report.latitude, longitude=report.longitude, place_name=place_name,
-                             detected_at=detected_at))
+                             detected_at=detected_at, reported_via=channel))
     await session.flush()
 
 

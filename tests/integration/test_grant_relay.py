@@ -109,14 +109,14 @@ async def test_relay_without_valid_credentials_or_gateway_changes_nothing(stack:
     assert no_gateway.error and "gateway" in no_gateway.error
     assert _grant_rows(stack)[key][:3] == ("pending", None, None)
 
-    # A resident's own token cannot play the relay through the gateway.
+    # A resident's own token cannot play the relay through the gateway: refused at the edge (@requiresScopes).
     body = (await post_graphql(stack.graphql_url, "{ pendingCurrencyGrants { idempotencyKey } }",
                                token=tokens["resident"])).json()
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     body = (await post_graphql(stack.graphql_url, """mutation($i: CurrencyGrantOutcomeInput!) {
         recordCurrencyGrantOutcome(input: $i) { status } }""", {"i": {
         "idempotencyKey": key, "outcome": "granted", "points": 100000}}, token=tokens["staff"])).json()
-    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     assert _grant_rows(stack)[key][:3] == ("pending", None, None)
 
     # Once the relay is itself again the request gets currency's answer (granted, or refused at the daily cap

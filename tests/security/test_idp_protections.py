@@ -170,7 +170,7 @@ async def test_card_challenge_flood_does_not_starve_the_reader(fresh_idp, http, 
     card = demo_card_for(app.state.server.card_authority, TARO.id)
     assert (await tap_card(http, issuer, card)).status_code == 200
     # the reader itself is rate-limited too (a stolen reader secret cannot flood either)
-    answers = [(await http.post(f"{issuer}/card/challenge", auth=READER)).status_code for _ in range(40)]
+    answers = [(await http.post(f"{issuer}/card/challenge", auth=READER)).status_code for _ in range(110)]
     assert 429 in answers and answers[0] == 200
     clock.now += 60
     assert (await tap_card(http, issuer, card)).status_code == 200
@@ -179,8 +179,8 @@ async def test_card_challenge_flood_does_not_starve_the_reader(fresh_idp, http, 
 async def test_token_issuance_is_rate_limited_per_account(fresh_idp, http, clock):
     issuer, _ = fresh_idp
     grant = {"grant_type": "client_credentials"}
-    statuses = [(await http.post(f"{issuer}/token", data=grant, auth=VENDOR)).status_code for _ in range(35)]
-    assert statuses[:30] == [200] * 30 and set(statuses[30:]) == {429}
+    statuses = [(await http.post(f"{issuer}/token", data=grant, auth=VENDOR)).status_code for _ in range(65)]
+    assert statuses[:60] == [200] * 60 and set(statuses[60:]) == {429}
     limited = await http.post(f"{issuer}/token", data=grant, auth=VENDOR)
     assert limited.json()["error"] == "too_many_requests" and int(limited.headers["Retry-After"]) >= 1
     relay = await http.post(f"{issuer}/token", data=grant,
@@ -257,3 +257,21 @@ async def test_introspection_rfc7662(fresh_idp, http):
     # a client may not introspect another client's token
     other = await http.post(f"{issuer}/introspect", data={"token": tokens["access_token"]}, auth=VENDOR)
     assert other.json() == {"active": False}
+
+
+async def test_pending_codes_are_bounded_per_account_without_failing_others(fresh_idp, http):
+    issuer, _ = fresh_idp
+    verifier, challenge = pkce_pair()
+
+    async def exchange(code: str) -> int:
+        return (await http.post(f"{issuer}/token", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": "kyodo-web",
+            "code_verifier": verifier})).status_code
+
+    others = code_of(await sign_in(http, issuer, HANAKO.id, challenge=challenge))
+    oldest = code_of(await sign_in(http, issuer, TARO.id, challenge=challenge))
+    for _ in range(12):      # one account piling up sign-ins it never exchanges
+        newest = code_of(await sign_in(http, issuer, TARO.id, challenge=challenge))
+    assert await exchange(oldest) == 400         # its own oldest code made room
+    assert await exchange(newest) == 200
+    assert await exchange(others) == 200         # nobody else's

@@ -1,5 +1,6 @@
-"""A refusal inside childcare stays at the item it concerns: a child the caller may not see is null in
-`Resident.children` with the error at its index, and a guardian list the caller may not read is null itself."""
+"""A refusal inside childcare stays at the item it concerns: a child the caller may not see is left out of
+`Resident.children` (not null: a null would still count it), and a guardian list the caller may not read is null
+itself."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ NESTED = """query($id: ID!) { _entities(representations: [{__typename: "Resident
   ... on Resident { id children { id guardians { id children { id } } } } } }"""
 
 
-async def test_a_child_of_another_city_is_null_at_its_index(call):
+async def test_a_child_of_another_city_is_left_out(call):
     # A Himeji child whose guardian lives in Kakogawa: Kakogawa's staff may list the guardian's children,
     # but may see only the Kakogawa one.
     body = await call(REGISTER, {"input": {"childId": "r-himeji-baby-01", "municipalityCode": "282014",
@@ -31,10 +32,33 @@ async def test_a_child_of_another_city_is_null_at_its_index(call):
     children = body["data"]["_entities"][0]["children"]
     own = sorted(children_of(KAKOGAWA_GUARDIAN), key=lambda p: (p.birth_date, p.id))   # oldest first
     assert AOI in own
-    assert [c and c["id"] for c in children] == [p.id for p in own] + [None]   # the baby is the youngest
-    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
-        (["_entities", 0, "children", len(own)], "FORBIDDEN")]
-    assert "2026-10-01" not in str(body)
+    assert [c["id"] for c in children] == [p.id for p in own]   # the Himeji baby is simply not there
+    assert "errors" not in body
+    assert "2026-10-01" not in str(body) and "r-himeji-baby-01" not in str(body)
+
+
+CURRENCY_STAFF = next(s for s in STAFF if "currency:read" in s.scopes and "childcare:read" not in s.scopes)
+
+
+async def test_staff_without_childcare_scope_learn_nothing_about_a_family(call):
+    """Issue 10, finding 6: currency staff used to get `children: [null, null]`, i.e. how many children."""
+    body = await call(CHILDREN, {"id": TARO.id}, principal=staff_principal(CURRENCY_STAFF))
+    assert body["data"]["_entities"][0]["children"] == []
+    assert "errors" not in body
+
+
+CHILD = "query($id: ID!) { child(id: $id) { id } }"
+
+
+async def test_an_unknown_child_id_is_refused_like_a_forbidden_one(call):
+    """Staff of one city cannot tell which child ids exist in another (FORBIDDEN vs NOT_FOUND was an oracle)."""
+    himeji_child = children_of(TARO.id)[0]
+    for principal in (staff_principal(KAKOGAWA_CHILDCARE), resident_principal(AOI)):
+        existing = await call(CHILD, {"id": himeji_child.id}, principal=principal)
+        unknown = await call(CHILD, {"id": "r-000000000000"}, principal=principal)
+        assert existing["data"] == unknown["data"] == {"child": None}
+        strip = lambda body: [(e["message"], e["extensions"]) for e in body["errors"]]  # noqa: E731
+        assert strip(existing) == strip(unknown) and existing["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_a_co_guardians_children_refused_leave_the_rest(call):

@@ -104,3 +104,22 @@ async def test_link_card_refuses_a_my_number_in_any_spelling(call, identity_db, 
     assert await _all_text(identity_db) == before     # nothing stored, not even a hash
     tap = await call(TAP, {"s": spelling, "pin": False}, principal=READER)
     assert tap["errors"][0]["extensions"]["reason"] == "MY_NUMBER_REFUSED"
+
+
+CHECK_IN = "mutation($i: ShelterCheckInInput!) { shelterCheckIn(input: $i) { residentId } }"
+
+
+async def test_a_card_serial_is_no_existence_oracle(call):
+    """Issue 10, finding 6: a caller who is not a card reader gets one refusal for an unknown card and for a
+    card linked to someone else; only the reader learns that a card is not linked."""
+    prober = resident_principal(by_label("himeji-2/takeshi"))
+    linked = await call(CHECK_IN, {"i": {"shelterId": "282103:0001", "certificateSerial": demo_card_serial(OSAMU.id)}},
+                        principal=prober)
+    unknown = await call(CHECK_IN, {"i": {"shelterId": "282103:0001", "certificateSerial": "ffff0000ffffabcd"}},
+                         principal=prober)
+    assert [(e["message"], e["extensions"]) for e in linked["errors"]] == \
+        [(e["message"], e["extensions"]) for e in unknown["errors"]]
+    assert linked["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    reader = await call(CHECK_IN, {"i": {"shelterId": "282103:0001", "certificateSerial": "ffff0000ffffabcd"}},
+                        principal=READER)
+    assert reader["errors"][0]["extensions"]["code"] == "NOT_FOUND"

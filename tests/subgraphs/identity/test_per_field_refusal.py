@@ -60,8 +60,14 @@ async def test_root_fields_still_refuse_the_whole_resident(call):
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["resident"], "FORBIDDEN")]
 
 
-async def test_an_unknown_resident_reference_is_not_found(call):
-    body = await call("query($r: [_Any!]!) { _entities(representations: $r) { ... on Resident { id name } } }",
-                      {"r": [{"__typename": "Resident", "id": "r-000000000000"}]}, principal=resident_principal(TARO))
-    assert body["data"]["_entities"] == [None]
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]
+async def test_an_unknown_resident_reference_looks_like_a_forbidden_one(call):
+    """Issue 10, finding 6: no NOT_FOUND/FORBIDDEN oracle on resident ids."""
+    query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Resident { name } } }"
+    unknown = await call(query, {"r": [{"__typename": "Resident", "id": "r-000000000000"}]},
+                         principal=resident_principal(TARO))
+    other = await call(query, {"r": [{"__typename": "Resident", "id": by_label("kakogawa-1/makoto").id}]},
+                       principal=resident_principal(TARO))
+    assert unknown["data"] == other["data"] == {"_entities": [{"name": None}]}
+    assert [(e["message"], e["extensions"]) for e in unknown["errors"]] == \
+        [(e["message"], e["extensions"]) for e in other["errors"]]
+    assert unknown["errors"][0]["extensions"]["code"] == "FORBIDDEN"

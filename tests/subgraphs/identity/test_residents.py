@@ -118,9 +118,19 @@ async def test_open_municipality_data_needs_no_context(call):
 
 
 async def test_unknown_or_malformed_resident_ids(call):
+    """An unknown id gets the same refusal as another city's resident (issue 10, finding 6: FORBIDDEN vs
+    NOT_FOUND told staff which ids exist)."""
     principal = staff_principal(HIMEJI_STAFF_IDENTITY)
-    body = await call(RESIDENT_QUERY, {"id": "r-000000000000"}, principal=principal)
-    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    unknown = await call(RESIDENT_QUERY, {"id": "r-000000000000"}, principal=principal)
+    elsewhere = await call(RESIDENT_QUERY, {"id": by_label("kakogawa-1/makoto").id}, principal=principal)
+    assert unknown["data"] == elsewhere["data"] == {"resident": None}
+    assert [(e["message"], e["extensions"]) for e in unknown["errors"]] == \
+        [(e["message"], e["extensions"]) for e in elsewhere["errors"]]
+    assert unknown["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    link = "mutation($r: ID!) { linkCard(residentId: $r, certificateSerial: \"0a1b2c3d4e5f\") { active } }"
+    for target in ("r-000000000000", by_label("kakogawa-1/makoto").id):   # the same through linkCard
+        refused = await call(link, {"r": target}, principal=staff_principal(YABU_STAFF))
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
     body = await call(RESIDENT_QUERY, {"id": "x" * 500}, principal=principal)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 

@@ -9,7 +9,8 @@ from auth.context_token import sign_context
 from auth.gateway_keys import generate_signing_key
 from subgraphs.common.audit import AuditRecord, verify_chain
 from subgraphs.common.roster import STAFF, by_label
-from subgraphs.safety.models import TagDetection, WatchTag
+from subgraphs.safety.models import TagDetection, TagPairing, WatchTag
+from subgraphs.safety.watch_tag_trust import demo_pairing_code
 from tests.subgraphs.conftest import make_principal, resident_principal, staff_principal
 
 MAKOTO = by_label("kakogawa-1/makoto")  # guardian of tag-kakogawa-0001 and -0002 in the seed
@@ -115,6 +116,17 @@ async def test_staff_get_counts_only(post):
 REPORT = """mutation($input: TagDetectionInput!) { reportTagDetection(input: $input) { received } }"""
 
 
+WATCH_APP = make_principal("kyodo-watch-app", None, ("device",), ("safety:report",))
+REGISTER_APP = "mutation { registerWatchApp { instanceId instanceKey } }"
+
+
+async def _app_instance(post) -> dict:  # noqa: ANN001
+    """A freshly registered citizen-app installation: {"appInstanceId", "appInstanceKey"}."""
+    body = await post(REGISTER_APP, principal=WATCH_APP)
+    registration = body["data"]["registerWatchApp"]
+    return {"appInstanceId": registration["instanceId"], "appInstanceKey": registration["instanceKey"]}
+
+
 def _report(tag_id: str, **extra) -> dict:  # noqa: ANN003
     return {"input": {"tagId": tag_id, "latitude": 34.761, "longitude": 134.85, "placeName": "野口町",
                       "detectedAt": (datetime.now(timezone.utc) - timedelta(minutes=3)).isoformat(), **extra}}
@@ -123,7 +135,8 @@ def _report(tag_id: str, **extra) -> dict:  # noqa: ANN003
 async def test_anonymous_phone_report_is_stored_without_any_reporter_identity(post, seeded_db):
     # The phone's app happens to run with a signed-in resident; that identity must not be kept anywhere.
     reporter = by_label("kakogawa-2/kazuko")
-    body = await post(REPORT, _report("tag-kakogawa-0001"), principal=resident_principal(reporter))
+    app = await _app_instance(post)
+    body = await post(REPORT, _report("tag-kakogawa-0001", **app), principal=resident_principal(reporter))
     assert body == {"data": {"reportTagDetection": {"received": True}}}
     async with seeded_db.transaction() as session:
         rows = list((await session.execute(select(TagDetection).where(TagDetection.place_name == "野口町"))).scalars())
@@ -132,14 +145,16 @@ async def test_anonymous_phone_report_is_stored_without_any_reporter_identity(po
         for table in ("safety_tag_detection", "audit_record", "co_use_usage", "safety_watch_tag"):
             dump = str((await session.execute(text(f"SELECT * FROM {table}"))).all())
             assert reporter.id not in dump, table
+            assert app["appInstanceId"] not in dump, table     # nor which installation sent it
     history = await post(HISTORY, _history_of(MAKOTO.id), principal=resident_principal(MAKOTO))
     latest = history["data"]["_entities"][0]["watchTags"][0]["detections"][0]
     assert latest["source"] == "CITIZEN_PHONE" and latest["placeName"] == "野口町"
 
 
 async def test_reporter_learns_nothing_about_unknown_tags(post, seeded_db):
-    known = await post(REPORT, _report("tag-kakogawa-0002"))
-    unknown = await post(REPORT, _report("tag-nobody-9999"))
+    app = await _app_instance(post)
+    known = await post(REPORT, _report("tag-kakogawa-0002", **app))
+    unknown = await post(REPORT, _report("tag-nobody-9999", **app))
     assert known == unknown == {"data": {"reportTagDetection": {"received": True}}}
     async with seeded_db.transaction() as session:
         assert (await session.execute(select(TagDetection).where(TagDetection.tag_id == "tag-nobody-9999"))).first() is None
@@ -174,7 +189,8 @@ async def test_fixed_detector_must_report_as_itself(post, seeded_db):
 async def test_bad_reports_are_coded_errors_and_store_nothing(post, seeded_db, change, field):
     async with seeded_db.transaction() as session:
         before = len((await session.execute(select(TagDetection))).all())
-    body = await post(REPORT, {"input": {**_report("tag-kakogawa-0001")["input"], **change}})
+    body = await post(REPORT, {"input": {**_report("tag-kakogawa-0001", **await _app_instance(post))["input"],
+                                         **change}})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"].get("field", field) == field
@@ -195,24 +211,101 @@ async def test_a_malformed_detector_id_is_bad_user_input_and_an_unknown_one_not_
         assert len((await session.execute(select(TagDetection))).all()) == before
 
 
+REGISTER_TAG = "mutation($t: ID!, $c: String!) { registerWatchTag(tagId: $t, pairingCode: $c) { id active detections { source } } }"
+
+
 async def test_register_tag_records_only_the_guardian(post, seeded_db):
     rina = by_label("kato-1/rina")
-    body = await post('mutation { registerWatchTag(tagId: "tag-kato-0001") { id active detections { source } } }',
+    code = demo_pairing_code("tag-kato-0001")
+    # the printed code, read back with a space and in lower case, is the same code
+    body = await post(REGISTER_TAG, {"t": "tag-kato-0001", "c": f"{code[:5].lower()} {code[5:]}"},
                       principal=resident_principal(rina))
     assert body["data"]["registerWatchTag"] == {"id": "tag-kato-0001", "active": True, "detections": []}
     async with seeded_db.transaction() as session:
         tag = await session.get(WatchTag, "tag-kato-0001")
         assert (tag.guardian_id, tag.municipality_code) == (rina.id, "282286")
         assert set(WatchTag.model_fields) == {"id", "guardian_id", "municipality_code", "registered_at", "active"}
-    again = await post('mutation { registerWatchTag(tagId: "tag-kato-0001") { id } }', principal=resident_principal(MAKOTO))
+        pairing = await session.get(TagPairing, "tag-kato-0001")
+        assert code not in str(pairing.model_dump())          # the code is kept only as a salted hash
+    again = await post(REGISTER_TAG, {"t": "tag-kato-0001", "c": code}, principal=resident_principal(MAKOTO))
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
     # 多可町 has not joined the safety platform: a clear refusal, nothing stored
     kenichi = by_label("taka-1/kenichi")
-    refused = await post('mutation { registerWatchTag(tagId: "tag-taka-0001") { id } }',
+    refused = await post(REGISTER_TAG, {"t": "tag-taka-0001", "c": demo_pairing_code("tag-taka-0001")},
                          principal=resident_principal(kenichi))
     assert refused["errors"][0]["extensions"]["code"] == "PLATFORM_NOT_JOINED"
-    anonymous = await post('mutation { registerWatchTag(tagId: "tag-anon-0001") { id } }')
+    anonymous = await post(REGISTER_TAG, {"t": "tag-anon-0001", "c": demo_pairing_code("tag-anon-0001")})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     async with seeded_db.transaction() as session:
         assert await session.get(WatchTag, "tag-taka-0001") is None
         assert await session.get(WatchTag, "tag-anon-0001") is None
+
+
+async def test_a_tag_id_alone_does_not_register_a_tag(post, seeded_db):
+    """Issue 10, finding 5: knowing the id a tag broadcasts is not possession. A wrong code and an unknown tag get
+    the same answer, and repeated wrong codes are slowed down."""
+    rina = by_label("kato-1/rina")
+    wrong = await post(REGISTER_TAG, {"t": "tag-kakogawa-0101", "c": "WRONG12345"}, principal=resident_principal(rina))
+    unknown = await post(REGISTER_TAG, {"t": "tag-nobody-0001", "c": "WRONG12345"}, principal=resident_principal(rina))
+    assert wrong["errors"][0]["extensions"] == unknown["errors"][0]["extensions"] == {"code": "NOT_FOUND",
+                                                                                       "field": "tagId"}
+    assert wrong["errors"][0]["message"] == unknown["errors"][0]["message"]
+    missing = await post('mutation { registerWatchTag(tagId: "tag-kakogawa-0101") { id } }',
+                         principal=resident_principal(rina))
+    assert missing["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    codes = []
+    for _ in range(6):
+        body = await post(REGISTER_TAG, {"t": "tag-kakogawa-0102", "c": "GUESS00000"},
+                          principal=resident_principal(MEGUMI))
+        codes.append(body["errors"][0]["extensions"]["code"])
+    assert "RATE_LIMITED" in codes
+    async with seeded_db.transaction() as session:
+        assert await session.get(WatchTag, "tag-kakogawa-0101") is None
+        assert await session.get(WatchTag, "tag-kakogawa-0102") is None
+
+
+async def test_citizen_sightings_need_a_registered_app_instance(post, seeded_db):
+    async with seeded_db.transaction() as session:
+        before = len((await session.execute(select(TagDetection))).all())
+    anonymous = await post(REPORT, _report("tag-kakogawa-0001"))                 # no token, no instance
+    forged = await post(REPORT, _report("tag-kakogawa-0001", appInstanceId="app-" + "0" * 32,
+                                        appInstanceKey="guess"))
+    app = await _app_instance(post)
+    wrong_key = await post(REPORT, _report("tag-kakogawa-0001", appInstanceId=app["appInstanceId"],
+                                           appInstanceKey="guess"))
+    for body in (anonymous, forged, wrong_key):
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    async with seeded_db.transaction() as session:
+        assert len((await session.execute(select(TagDetection))).all()) == before
+    # only the watch app's own client registers instances
+    for principal in (None, resident_principal(MAKOTO), make_principal("kyodo-vendor", None, ("vendor",))):
+        refused = await post(REGISTER_APP, principal=principal)
+        assert refused["errors"][0]["extensions"]["code"] in ("UNAUTHENTICATED", "FORBIDDEN")
+
+
+async def test_each_app_instance_is_rate_limited_and_the_guardian_sees_the_channel(post, seeded_db):
+    app = await _app_instance(post)
+    codes = []
+    for _ in range(65):
+        body = await post(REPORT, _report("tag-kakogawa-0003", **app))
+        codes.append("ok" if body.get("data") else body["errors"][0]["extensions"]["code"])
+    assert codes[:60] == ["ok"] * 60 and set(codes[60:]) == {"RATE_LIMITED"}
+    other = await post(REPORT, _report("tag-kakogawa-0003", **await _app_instance(post)))
+    assert other["data"]["reportTagDetection"]["received"] is True        # another phone is not held back
+    history = await post(HISTORY.replace("detectorName", "detectorName reportedVia")
+                         .replace("detections {", "detections(limit: 500) {"), _history_of(MEGUMI.id),
+                         principal=resident_principal(MEGUMI))
+    detections = history["data"]["_entities"][0]["watchTags"][0]["detections"]
+    assert {(d["source"], d["reportedVia"]) for d in detections} == {
+        ("CITIZEN_PHONE", "REGISTERED_APP"), ("OFFICIAL_VEHICLE", "FIXED_DETECTOR")}
+
+
+@pytest.mark.parametrize("spelling", ["1234:5678:9018", "0x123456789018", "１２３４５６７８９０１８"])
+async def test_sighting_place_and_tag_id_refuse_a_my_number(post, seeded_db, spelling):
+    app = await _app_instance(post)
+    place = await post(REPORT, _report("tag-kakogawa-0001", placeName=f"near {spelling}", **app))
+    assert place["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "placeName",
+                                                "reason": "MY_NUMBER_REFUSED"}
+    tag = await post(REGISTER_TAG, {"t": spelling.replace("０", "0")[:14] if spelling.isascii() else "1234567890-18",
+                                    "c": "ABCDEFGH12"}, principal=resident_principal(MAKOTO))
+    assert tag["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -1,4 +1,4 @@
-"""The dev IdP's brakes: lockout with backoff after failed secrets/passwords, and per-key token buckets.
+"""Brakes for the dev IdP and the subgraphs: lockout with backoff after failures, and per-key token buckets.
 
 Both are in memory, bounded in entries, and take the clock as a parameter so tests can move time instead of
 sleeping. A locked key is refused even with the right secret until the lock ends: that is what makes guessing
