@@ -26,6 +26,7 @@ from .models import Household as HouseholdRow
 from .models import Resident as ResidentRow
 from .models import ShelterStay as StayRow
 from .models import SignIn as SignInRow
+from .occupancy_loader import occupancy_of
 from .personal_fields import Personal, is_refusal, personal
 
 
@@ -68,8 +69,7 @@ class Shelter:
 
     @strawberry.field(description="people checked in by card tap right now")
     async def occupancy(self, info: Info) -> ShelterOccupancy:
-        async with info.context.transaction() as session:
-            counts = await shelters.occupancy(session, str(self.id))
+        counts = await occupancy_of(info.context, str(self.id))   # batched over the request, briefly cached
         return ShelterOccupancy(persons=counts.persons, households=counts.households,
                                 persons_with_care_needs=counts.care_needs, pets=counts.pets)
 
