@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit, co_use
 from subgraphs.common.errors import Forbidden, KyodoError, PlatformNotJoined, Unauthenticated
+from subgraphs.common.public_cache import shared_cache
 from subgraphs.common.request_audit import RequestAudit
 from subgraphs.common.usage_counting import bind_caller
 
@@ -194,11 +195,12 @@ async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: 
             continue
         code = subject.municipality_code
         if code not in joined:
-            try:
-                await co_use.ensure_joined(session, platform, code)
-                joined[code] = None
-            except PlatformNotJoined as refusal:
-                joined[code] = refusal
+            joined[code] = None
+            if not await _joined(ctx, session, platform, code):
+                try:
+                    await co_use.ensure_joined(session, platform, code)   # raises, with the message to show
+                except PlatformNotJoined as refusal:
+                    joined[code] = refusal
         refusal = joined[code]
         if refusal is not None:
             await note_access(ctx, session, subject, fields, purpose, "not-joined")
@@ -215,6 +217,19 @@ async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: 
         # one use of the platform by this caller (counted once a day, usage_counting), however many records
         await co_use.count_usage(session, platform, code, records=records * count)
     return decisions
+
+
+async def _joined(ctx: RequestContext, session: AsyncSession, platform: str, code: str | None) -> bool:
+    """Has the municipality joined the platform: memberships are the same for every caller and change rarely
+    (by migration or the CLI), so a recent answer is reused. A miss reads with the caller's own session: a
+    caller holding a connection never waits for a second one (100 such callers would empty the pool)."""
+    cache, key = shared_cache(), ("co_use.joined", getattr(ctx.database, "url", None), platform, code)
+    known = cache.peek(key)
+    if known is not None:
+        return known
+    answer = await co_use.joined(session, platform, code)
+    cache.put(key, answer)
+    return answer
 
 
 async def note_access(ctx: RequestContext, session: AsyncSession, subject: PersonalSubject, fields: tuple[str, ...],

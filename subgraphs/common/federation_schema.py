@@ -2,6 +2,9 @@
 `KYODO_SUBGRAPH_MAX_ENTITIES` representations (the request context's `max_entities`); past it the whole call
 is refused with ENTITIES_BATCH_TOO_LARGE before any reference is resolved.
 
+It also caches parsed and validated documents (the gateway sends the same few query texts again and again;
+parsing and validating one cost more CPU than answering a small public read).
+
 Every subgraph builds its schema with `FederationSchema(...)` instead of `strawberry.federation.Schema(...)`.
 """
 
@@ -9,14 +12,25 @@ Every subgraph builds its schema with `FederationSchema(...)` instead of `strawb
 from typing import Any
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
+from subgraphs.common.public_cache import InvalidateOnMutation
 from subgraphs.common.errors import ENTITIES_BATCH_TOO_LARGE, KyodoError
 from subgraphs.common.serving_settings import ServingSettings
 
 
+DOCUMENT_CACHE_SIZE = 512
+
+
 class FederationSchema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, extensions: Any = (), **kwargs: Any) -> None:
+        # factories: a fresh extension per request, the LRU caches behind them live at module level
+        cached = [lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+                  lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE), InvalidateOnMutation]
+        super().__init__(*args, extensions=[*cached, *extensions], **kwargs)
+
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         limit = getattr(info.context, "max_entities", None) or ServingSettings.max_entities
         if len(representations) > limit:

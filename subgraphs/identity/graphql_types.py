@@ -28,6 +28,7 @@ from .models import Household as HouseholdRow
 from .models import Resident as ResidentRow
 from .models import ShelterStay as StayRow
 from .models import SignIn as SignInRow
+from .occupancy_loader import occupancy_of
 from .personal_fields import Personal, is_refusal, personal
 
 
@@ -71,8 +72,7 @@ class Shelter:
     # a live count per shelter, resolved through federation for every shelter of a list
     @strawberry.field(description="people checked in by card tap right now", directives=[Cost(weight=5)])
     async def occupancy(self, info: Info) -> ShelterOccupancy:
-        async with info.context.transaction() as session:
-            counts = await shelters.occupancy(session, str(self.id))
+        counts = await occupancy_of(info.context, str(self.id))   # batched over the request, briefly cached
         return ShelterOccupancy(persons=counts.persons, households=counts.households,
                                 persons_with_care_needs=counts.care_needs, pets=counts.pets)
 

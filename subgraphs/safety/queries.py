@@ -6,10 +6,11 @@ that safety does not hold answers null (not an error: the id may simply not have
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Optional
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -17,6 +18,7 @@ from subgraphs.common import co_use
 from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.facility_id import facility_id_argument
+from subgraphs.common.public_cache import cached_public
 from subgraphs.common.municipality import KAKOGAWA_BASIN, InvalidMunicipalityCode, normalize_code
 
 from .access import PLATFORM
@@ -49,26 +51,34 @@ def page(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
-async def _count_open_data_use(info: Info, session: AsyncSession) -> None:
+async def _count_open_data_use(info: Info) -> None:
     """Open data is free to read; a signed-in caller's municipality is still counted for cost sharing."""
     principal = info.context.principal
     if principal is not None and principal.municipality:
-        await co_use.count_usage(session, PLATFORM, principal.municipality)
+        async with info.context.transaction() as session:
+            await co_use.count_usage(session, PLATFORM, principal.municipality)
 
 
-async def _facilities(info: Info, model: type, municipality_code: Optional[str], limit: int, offset: int,
-                      *conditions: Any) -> list[Any]:
+async def _facilities(info: Info, model: type, build: Callable[[Any], Any], municipality_code: Optional[str],
+                      limit: int, offset: int, *conditions: Any, variant: str = "") -> list[Any]:
+    """One page of open-data rows, built by `build`; served from the short-lived public cache (`variant` names
+    the conditions in its key)."""
     limit, offset = page(limit, offset)
+    code = municipality_code_argument(municipality_code) if municipality_code is not None else None
     statement = select(model)
-    if municipality_code is not None:
-        statement = statement.where(model.municipality_code == municipality_code_argument(municipality_code))
+    if code is not None:
+        statement = statement.where(model.municipality_code == code)
     for condition in conditions:
         statement = statement.where(condition)
     statement = statement.order_by(model.municipality_code, model.local_id).limit(limit).offset(offset)
-    async with info.context.transaction() as session:
-        rows = list((await session.execute(statement)).scalars())
-        await _count_open_data_use(info, session)
-    return rows
+
+    async def load() -> list[Any]:
+        async with info.context.transaction() as session:
+            return [build(row) for row in (await session.execute(statement)).scalars()]
+
+    built = await cached_public(info.context, model.__tablename__, (code, limit, offset, variant), load)
+    await _count_open_data_use(info)
+    return built
 
 
 async def _by_id(info: Info, model: type, id: strawberry.ID) -> Any:
@@ -79,12 +89,16 @@ async def _by_id(info: Info, model: type, id: strawberry.ID) -> Any:
 
 
 async def latest_observations(session: AsyncSession, gauge_ids: list[str]) -> dict[str, RiverObservationRow]:
+    """Each gauge's newest observation: only those rows are loaded, not the gauges' whole history."""
     latest: dict[str, RiverObservationRow] = {}
     if not gauge_ids:
         return latest
+    newest = (select(RiverObservationRow.gauge_id, func.max(RiverObservationRow.observed_at).label("at"))
+              .where(RiverObservationRow.gauge_id.in_(gauge_ids)).group_by(RiverObservationRow.gauge_id).subquery())
     rows = await session.execute(
-        select(RiverObservationRow).where(RiverObservationRow.gauge_id.in_(gauge_ids))
-        .order_by(RiverObservationRow.gauge_id, RiverObservationRow.observed_at.desc())
+        select(RiverObservationRow).join(newest, (RiverObservationRow.gauge_id == newest.c.gauge_id)
+                                         & (RiverObservationRow.observed_at == newest.c.at))
+        .order_by(RiverObservationRow.gauge_id, RiverObservationRow.id.desc())
     )
     for row in rows.scalars():
         latest.setdefault(row.gauge_id, row)
@@ -106,8 +120,8 @@ class Query:
                                 hazard: Optional[HazardKind] = None,  # type: ignore[valid-type]
                                 limit: int = 100, offset: int = 0) -> list[EvacuationSpace]:
         conditions = [getattr(EvacuationSpaceRow, f"hazard_{hazard.value.lower()}").is_(True)] if hazard else []
-        rows = await _facilities(info, EvacuationSpaceRow, municipality_code, limit, offset, *conditions)
-        return [EvacuationSpace.from_row(row) for row in rows]
+        return await _facilities(info, EvacuationSpaceRow, EvacuationSpace.from_row, municipality_code, limit,
+                                 offset, *conditions, variant=hazard.value if hazard else "")
 
     @strawberry.field
     async def evacuation_space(self, info: Info, id: strawberry.ID) -> Optional[EvacuationSpace]:
@@ -118,8 +132,8 @@ class Query:
     async def shelters(self, info: Info, municipality_code: Optional[str] = None, open_only: bool = False,
                        limit: int = 100, offset: int = 0) -> list[Shelter]:
         conditions = [ShelterRow.is_open.is_(True)] if open_only else []
-        rows = await _facilities(info, ShelterRow, municipality_code, limit, offset, *conditions)
-        return [Shelter.from_row(row) for row in rows]
+        return await _facilities(info, ShelterRow, Shelter.from_row, municipality_code, limit, offset, *conditions,
+                                 variant="open" if open_only else "")
 
     @strawberry.field
     async def shelter(self, info: Info, id: strawberry.ID) -> Optional[Shelter]:
@@ -130,8 +144,8 @@ class Query:
     async def aeds(self, info: Info, municipality_code: Optional[str] = None, pediatric_only: bool = False,
                    limit: int = 100, offset: int = 0) -> list[Aed]:
         conditions = [AedRow.pediatric.is_(True)] if pediatric_only else []
-        rows = await _facilities(info, AedRow, municipality_code, limit, offset, *conditions)
-        return [Aed.from_row(row) for row in rows]
+        return await _facilities(info, AedRow, Aed.from_row, municipality_code, limit, offset, *conditions,
+                                 variant="pediatric" if pediatric_only else "")
 
     @strawberry.field
     async def aed(self, info: Info, id: strawberry.ID) -> Optional[Aed]:
@@ -144,10 +158,14 @@ class Query:
         statement = select(FloodSensorRow).where(FloodSensorRow.municipality_code == code)
         if wet_only:
             statement = statement.where(FloodSensorRow.wet.is_(True))
-        async with info.context.transaction() as session:
-            rows = (await session.execute(statement.order_by(FloodSensorRow.local_id))).scalars()
-            result = [FloodSensor.from_row(row) for row in rows]
-            await _count_open_data_use(info, session)
+
+        async def load() -> list[FloodSensor]:
+            async with info.context.transaction() as session:
+                rows = (await session.execute(statement.order_by(FloodSensorRow.local_id))).scalars()
+                return [FloodSensor.from_row(row) for row in rows]
+
+        result = await cached_public(info.context, "flood_sensors", (code, wet_only), load)
+        await _count_open_data_use(info)
         return result
 
     @strawberry.field
@@ -161,14 +179,20 @@ class Query:
 
     @strawberry.field(description="river gauges with thresholds, latest observation and alert level")
     async def river_gauges(self, info: Info, municipality_code: Optional[str] = None) -> list[RiverGauge]:
+        code = municipality_code_argument(municipality_code) if municipality_code is not None else None
         statement = select(RiverGaugeRow)
-        if municipality_code is not None:
-            statement = statement.where(RiverGaugeRow.municipality_code == municipality_code_argument(municipality_code))
-        async with info.context.transaction() as session:
-            rows = list((await session.execute(statement.order_by(RiverGaugeRow.id))).scalars())
-            latest = await latest_observations(session, [row.id for row in rows])
-            await _count_open_data_use(info, session)
-        return [RiverGauge.from_row(row, latest.get(row.id)) for row in rows]
+        if code is not None:
+            statement = statement.where(RiverGaugeRow.municipality_code == code)
+
+        async def load() -> list[RiverGauge]:
+            async with info.context.transaction() as session:
+                rows = list((await session.execute(statement.order_by(RiverGaugeRow.id))).scalars())
+                latest = await latest_observations(session, [row.id for row in rows])
+            return [RiverGauge.from_row(row, latest.get(row.id)) for row in rows]
+
+        result = await cached_public(info.context, "river_gauges", (code,), load)
+        await _count_open_data_use(info)
+        return result
 
     @strawberry.field
     async def river_gauge(self, info: Info, id: strawberry.ID) -> Optional[RiverGauge]:

@@ -416,3 +416,14 @@ def _roster():  # noqa: ANN202
     from subgraphs.common.roster import ROSTER
 
     return ROSTER
+
+
+@pytest.fixture(autouse=True)
+def fresh_public_cache():
+    """Each test starts with an empty process-wide public cache (subgraphs/common/public_cache.py) whose TTL
+    is read from the environment the test set up."""
+    from subgraphs.common.public_cache import reset_shared_cache
+
+    reset_shared_cache()
+    yield
+    reset_shared_cache()

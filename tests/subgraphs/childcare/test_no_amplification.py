@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from subgraphs.common.roster import by_label
 from tests.subgraphs.conftest import resident_principal
 from tests.subgraphs.sql_counter import counting_sql
 
 TARO, HARUTO, REN = by_label("himeji-1/taro"), by_label("himeji-1/haruto"), by_label("himeji-2/ren")
+
+
+
+@pytest.fixture(autouse=True)
+def no_public_cache(monkeypatch):
+    """Count every statement a request makes: nothing may come from the short-lived public cache."""
+    monkeypatch.setenv("KYODO_SUBGRAPH_PUBLIC_CACHE_SECONDS", "0")
 
 
 def _aliases(n: int, child_id: str) -> str:

@@ -5,6 +5,8 @@ refused before any query. Counted through SQLAlchemy's event hooks (tests/subgra
 
 from __future__ import annotations
 
+import pytest
+
 from sqlalchemy import func, select
 
 from subgraphs.common.audit import AuditRecord
@@ -14,6 +16,13 @@ from tests.subgraphs.sql_counter import counting_sql
 
 TARO, HANAKO, HARUTO = by_label("himeji-1/taro"), by_label("himeji-1/hanako"), by_label("himeji-1/haruto")
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Resident { id name } } }"
+
+
+
+@pytest.fixture(autouse=True)
+def no_public_cache(monkeypatch):
+    """Count every statement a request makes: nothing may come from the short-lived public cache."""
+    monkeypatch.setenv("KYODO_SUBGRAPH_PUBLIC_CACHE_SECONDS", "0")
 
 
 def _reps(people) -> dict:  # noqa: ANN001

@@ -172,3 +172,20 @@ async def test_sensor_reports_refuse_strangers_and_bad_values(post, seeded_db):
     assert await _snapshot(seeded_db, FloodSensor, SENSOR) == before
     wrong_type = await post(REPORT_SENSOR, {"wet": "yes"})
     assert wrong_type["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_cached_public_read_shows_a_write_of_this_process_at_once(post, seeded_db, monkeypatch):
+    """Shelter lists are served from the short-lived public cache; a staff mutation clears it."""
+    monkeypatch.setenv("KYODO_SUBGRAPH_PUBLIC_CACHE_SECONDS", "600")
+    from subgraphs.common.public_cache import reset_shared_cache, shared_cache
+
+    reset_shared_cache()
+    query = '{ shelters(municipalityCode: "282103", limit: 50) { id isOpen } }'
+    before = {s["id"]: s["isOpen"] for s in (await post(query))["data"]["shelters"]}
+    assert before[CLOSED_SHELTER] is False
+    await post(query)
+    assert shared_cache().hits >= 1
+    opened = await post(f'mutation {{ openShelter(id: "{CLOSED_SHELTER}") {{ isOpen }} }}', principal=KAKOGAWA_STAFF)
+    assert opened["data"]["openShelter"]["isOpen"] is True
+    after = {s["id"]: s["isOpen"] for s in (await post(query))["data"]["shelters"]}
+    assert after[CLOSED_SHELTER] is True
