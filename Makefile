@@ -18,6 +18,7 @@ install: $(VENV)/.installed
 playground: var/playground/.complete
 
 dev: install playground
+	@echo "kyodo dev: in another terminal, '. $(VENV)/bin/activate' puts the kyodo command on PATH (README: Trying it)"
 	$(VENV)/bin/kyodo dev
 
 test: install playground
