@@ -1,6 +1,9 @@
 """docker/postgres/init-roles.sh on a real PostgreSQL: each platform's role owns its database and can work in
 it, and cannot even connect to another platform's. Runs the script's own `create` function with throwaway
-names on the test server (KYODO_TEST_POSTGRES_URL), then drops what it made."""
+names on the test server (KYODO_TEST_POSTGRES_URL), then drops what it made.
+
+CREATE/DROP DATABASE wait for every backend of the server to absorb a barrier; on a server busy with other
+suites that took over a minute here, so the commands get a generous bound (they are not timed)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docker" / "postgres" / "init-roles.sh"
 URL = os.environ.get("KYODO_TEST_POSTGRES_URL")
+PSQL_BOUND_SECONDS = 600
 pytestmark = [
     pytest.mark.skipif(not URL, reason="KYODO_TEST_POSTGRES_URL is not set (a PostgreSQL to create roles on)"),
     pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed"),
@@ -35,7 +39,7 @@ def _psql(sql: str, *, user: str | None = None, password: str | None = None, dat
     if password:
         env["PGPASSWORD"] = password
     return subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-tA", "-d", database, "-c", sql], env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=PSQL_BOUND_SECONDS)
 
 
 @pytest.fixture
@@ -46,12 +50,13 @@ def two_platforms():
     try:
         for name, password in zip(names, passwords):
             made = subprocess.run(["sh", "-c", f'{function}\ncreate "$1" "$2"', "init-roles", name, password],
-                                  env=_server_env(), capture_output=True, text=True, timeout=60)
+                                  env=_server_env(), capture_output=True, text=True, timeout=PSQL_BOUND_SECONDS)
             assert made.returncode == 0, made.stderr
         yield list(zip(names, passwords))
     finally:
         for name in names:
-            _psql(f'DROP DATABASE IF EXISTS "{name}"')
+            # FORCE: a connection of the test itself that lingers does not keep the database alive
+            _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _psql(f'DROP ROLE IF EXISTS "{name}"')
 
 
