@@ -28,6 +28,7 @@ install: $(VENV)/.installed
 playground: var/playground/.complete
 
 dev: install playground
+	@echo "kyodo dev: in another terminal, '. $(VENV)/bin/activate' puts the kyodo command on PATH (README: Trying it)"
 	$(VENV)/bin/kyodo dev
 
 # The tests: mypy --strict on the engine, the dependency audit, then pytest.

@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--staff", metavar="ID", help="a staff member (code + PKCE with the dev password)")
     who.add_argument("--vendor", action="store_true", help="the demo vendor (client credentials)")
     who.add_argument("--card", metavar="ID", help="a resident's demo card tapped at the card reader")
-    who.add_argument("--list", action="store_true", help="list the demo accounts: id, name, municipality, roles")
+    who.add_argument("--list", action="store_true", help="list the demo accounts: id, name, municipality, roles, card, scopes")
     token.add_argument("--issuer", default="http://127.0.0.1:4400", help="the dev IdP (default %(default)s)")
     token.add_argument("--state-dir", default=None,
                        help="the IdP's state dir, holding the dev card authority (for --card; "

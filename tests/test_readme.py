@@ -3,9 +3,11 @@ every demo account and file it names exists, and the `kyodo` lines that need no 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +89,92 @@ def test_offline_kyodo_lines_run_as_written(tmp_path):
     assert {"--help", "token", "import", "usage", "audit"} <= set(ran)
     # the state went to KYODO_HOME, not to the checkout it ran in
     assert (tmp_path / "var" / "safety.sqlite").is_file()
+
+
+# -- the whole "Trying it" section against a running `kyodo dev` -------------------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def trying_it_script(gateway: int, idp: int) -> tuple[str, list[str]]:
+    """The README's shell blocks after `make dev`, as one terminal session would run them, on this test's
+    ports: the only change to the text is the port numbers (and `kyodo token` told where that IdP is)."""
+    section = README[README.index("## Trying it"):README.index("## The `kyodo` command")]
+    lines, commands = ["set -euo pipefail"], []
+    for line in shell_lines(section):
+        line = line.replace("127.0.0.1:4000", f"127.0.0.1:{gateway}").replace("127.0.0.1:4400", f"127.0.0.1:{idp}")
+        line = line.replace("kyodo token ", f"kyodo token --issuer http://127.0.0.1:{idp} ")
+        lines += [f"echo '>>> {len(commands)}'", line, "echo"]
+        commands.append(line)
+    return "\n".join(lines) + "\n", commands
+
+
+@pytest.fixture
+def dev_stack_home(tmp_path):
+    """`kyodo dev` on free ports with KYODO_HOME in tmp_path; yields (home, gateway port, idp port)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    # The README's paths are relative to the checkout; the home stands in for it.
+    for name in (".venv", "docs"):
+        (home / name).symlink_to(REPO / name)
+    ports = {name: _free_port() for name in ("gateway", "idp", "childcare", "safety", "currency", "identity")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KYODO_")}, "KYODO_HOME": str(home)}
+    argv = [sys.executable, "-m", "kyodo", "dev", "--gateway-port", str(ports["gateway"]), "--idp-port",
+            str(ports["idp"])] + [f"--subgraph-port={n}={ports[n]}" for n in ("childcare", "safety", "currency", "identity")]
+    process = subprocess.Popen(argv, cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    lines: list[str] = []
+    try:
+        while line := process.stdout.readline():     # bounded: the stack stops itself after 90 s unready
+            lines.append(line)
+            if "kyodo dev: ready" in line:
+                break
+        assert any("kyodo dev: ready" in line for line in lines), "".join(lines[-30:])
+        yield home, ports["gateway"], ports["idp"], env
+    finally:
+        import signal
+
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_trying_it_runs_line_by_line_against_kyodo_dev(dev_stack_home):
+    home, gateway, idp, env = dev_stack_home
+    script, commands = trying_it_script(gateway, idp)
+    completed = subprocess.run(["bash", "-c", script], cwd=home, env=env, capture_output=True, text=True,
+                               timeout=300)
+    out = completed.stdout
+    assert completed.returncode == 0, f"{out[-3000:]}\n{completed.stderr[-3000:]}"
+    assert "Traceback" not in completed.stderr
+    outputs = {int(chunk.partition("\n")[0]): chunk.partition("\n")[2].strip() for chunk in out.split(">>> ")[1:]}
+    assert sorted(outputs) == list(range(len(commands)))      # every line ran
+
+    def answer(*words: str) -> str:
+        """The output of the one README line that contains all of `words`."""
+        (index,) = [i for i, command in enumerate(commands) if all(w in command for w in words)]
+        return outputs[index]
+
+    shelters = json.loads(answer("curl", "shelters(municipalityCode"))
+    assert shelters["data"]["shelters"] and "errors" not in shelters, shelters
+    me = json.loads(answer("curl", "authorization: Bearer $TOKEN"))
+    assert me["data"]["me"]["name"] == "山田 太郎" and "errors" not in me, me
+    assert me["data"]["me"]["children"] and me["data"]["me"]["pointAccount"]["balance"] >= 0
+    vendor = json.loads(answer("curl", "kyodo-vendor:"))
+    assert vendor["token_type"].lower() == "bearer" and vendor["access_token"].count(".") == 2
+    planned = json.loads(answer("curl", "apollo-expose-query-plan: true"))
+    assert "Fetch" in planned["extensions"]["apolloQueryPlan"]["text"]
+    assert answer("kyodo plan").startswith("QueryPlan")
+    assert "kyodo-vendor" in answer("kyodo token", "--list")
+    assert "aed from docs/examples/kakogawa-aed.csv" in answer("kyodo import")
+    assert "audit chain intact" in answer("kyodo audit verify")
+    assert (home / "var" / "supergraph.graphql").is_file()

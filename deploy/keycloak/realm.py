@@ -5,7 +5,8 @@
 Keycloak issues tokens whose claims are the ones kyodo reads (auth/principal.py, with the claim mapping
 of docker/config/gateway.toml): `sub` = the roster's pseudonymous id (each user is imported with that id),
 `muni` = the 6-digit municipality code, `roles` = realm roles (resident, guardian, staff, vendor, device,
-integration), `scp` = kyodo scopes held as a user attribute, `aud` = urn:kyodo:gateway.
+integration), `scp` = kyodo scopes held as a user attribute, `aud` = urn:kyodo:gateway; the mappers sit on
+each client.
 
 Scopes come from an attribute and not from OAuth scopes on purpose: Keycloak grants any optional client
 scope a client asks for, whoever signs in, so a resident could ask for `identity:read`. Attributes are
@@ -23,7 +24,6 @@ from subgraphs.common.roster import ROSTER, STAFF, children_of
 
 REALM = "kyodo"
 AUDIENCE = "urn:kyodo:gateway"
-CLAIMS_SCOPE = "kyodo-claims"
 PASSWORD = "${KYODO_DEMO_PASSWORD}"
 ROLES = ("resident", "guardian", "staff", "vendor", "device", "integration")
 # Where the playground (behind the fronting proxy) sends the browser back after sign-in.
@@ -44,13 +44,11 @@ def _mapper(name: str, mapper: str, **config: str) -> dict[str, Any]:
             "config": {**shown, **config}}
 
 
-def claims_scope() -> dict[str, Any]:
-    """A default client scope carrying every mapper kyodo needs, attached to each kyodo client."""
-    return {
-        "name": CLAIMS_SCOPE, "protocol": "openid-connect",
-        "attributes": {"include.in.token.scope": "false", "display.on.consent.screen": "false"},
-        "protocolMappers": [
-            _mapper("municipality", "oidc-usermodel-attribute-mapper", **{
+def claim_mappers() -> list[dict[str, Any]]:
+    """Every mapper kyodo needs, on each kyodo client. (On the clients rather than in a realm client scope: a
+    realm import that lists client scopes gets none of Keycloak's built-in ones, `basic` with `sub` among them.)"""
+    return [
+        _mapper("municipality", "oidc-usermodel-attribute-mapper", **{
                 "user.attribute": "muni", "claim.name": "muni", "jsonType.label": "String"}),
             _mapper("kyodo roles", "oidc-usermodel-realm-role-mapper", **{
                 "claim.name": "roles", "multivalued": "true", "jsonType.label": "String"}),
@@ -59,8 +57,7 @@ def claims_scope() -> dict[str, Any]:
                 "jsonType.label": "String"}),
             _mapper("gateway audience", "oidc-audience-mapper", **{
                 "included.custom.audience": AUDIENCE}),
-        ],
-    }
+    ]
 
 
 def _user(user_id: str, first: str, last: str, municipality: str, roles: tuple[str, ...],
@@ -91,18 +88,18 @@ def users() -> list[dict[str, Any]]:
 
 
 def clients() -> list[dict[str, Any]]:
-    defaults = [CLAIMS_SCOPE, "basic", "profile"]
+    # No client scope lists: new clients get the realm's built-in defaults (basic: sub; profile; roles …).
     web = {"clientId": "kyodo-web", "name": "kyodo playground and citizen apps", "enabled": True,
            "publicClient": True, "standardFlowEnabled": True, "directAccessGrantsEnabled": False,
            "implicitFlowEnabled": False, "serviceAccountsEnabled": False, "protocol": "openid-connect",
            "redirectUris": list(WEB_REDIRECTS), "webOrigins": list(WEB_ORIGINS),
            "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
-           "defaultClientScopes": defaults, "optionalClientScopes": ["offline_access"]}
+           "protocolMappers": claim_mappers()}
     confidential = [{"clientId": client_id, "enabled": True, "publicClient": False, "secret": secret,
                      "clientAuthenticatorType": "client-secret", "serviceAccountsEnabled": True,
                      "standardFlowEnabled": False, "directAccessGrantsEnabled": False,
                      "implicitFlowEnabled": False, "protocol": "openid-connect",
-                     "defaultClientScopes": defaults, "optionalClientScopes": []}
+                     "protocolMappers": claim_mappers()}
                     for client_id, secret, _, _ in SERVICE_CLIENTS]
     return [web, *confidential]
 
@@ -112,10 +109,9 @@ def user_profile() -> dict[str, Any]:
     config = {
         "unmanagedAttributePolicy": "ADMIN_EDIT",
         "attributes": [
-            {"name": "username", "displayName": "${username}", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
-            {"name": "email", "displayName": "${email}", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
-            {"name": "firstName", "displayName": "${firstName}", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
-            {"name": "lastName", "displayName": "${lastName}", "permissions": {"view": ["admin", "user"], "edit": ["admin"]}},
+            # no displayName: "${…}" would be read as an environment placeholder at import
+            {"name": name, "permissions": {"view": ["admin", "user"], "edit": ["admin"]}}
+            for name in ("username", "email", "firstName", "lastName")
         ],
     }
     return {"org.keycloak.userprofile.UserProfileProvider": [{
@@ -131,7 +127,6 @@ def realm() -> dict[str, Any]:
         # kyodo's dev IdP lives 300 s too; the playground renews with its refresh token.
         "accessTokenLifespan": 300,
         "roles": {"realm": [{"name": role} for role in ROLES]},
-        "clientScopes": [claims_scope()],
         "clients": clients(),
         "users": users(),
         "components": user_profile(),

@@ -159,18 +159,23 @@ def test_realm_has_the_roster_the_clients_and_no_literal_secret():
     passwords = {c["value"] for u in REALM["users"] for c in u.get("credentials", [])}
     assert passwords == {"${KYODO_DEMO_PASSWORD}"}
     # attributes are admin-edit only: nobody grants themselves a municipality or a scope
+    # every client carries the same claim mappers, and no realm client-scope list replaces Keycloak's
+    # built-in ones (`basic` gives `sub`)
+    assert "clientScopes" not in REALM
+    assert len({json.dumps(c["protocolMappers"], sort_keys=True) for c in REALM["clients"]}) == 1
     profile = json.loads(REALM["components"]["org.keycloak.userprofile.UserProfileProvider"][0]["config"]
                          ["kc.user.profile.config"][0])
     assert profile["unmanagedAttributePolicy"] == "ADMIN_EDIT"
 
 
-def _token_claims_for(username: str) -> dict:
-    """The access-token claims the realm's mappers produce for a user (what Keycloak would sign)."""
+def _token_claims_for(username: str, client_id: str = "kyodo-web") -> dict:
+    """The access-token claims the realm's mappers produce for a user signing in with a client (what
+    Keycloak would sign)."""
     user = next(u for u in REALM["users"] if u["username"] == username)
-    scope = next(s for s in REALM["clientScopes"] if s["name"] == "kyodo-claims")
+    client = next(c for c in REALM["clients"] if c["clientId"] == client_id)
     claims: dict = {"sub": user.get("id", username), "iss": "http://127.0.0.1:4000/realms/kyodo", "acr": "1",
                     "scope": "openid profile identity:read"}   # whatever was asked for: not trusted
-    for mapper in scope["protocolMappers"]:
+    for mapper in client["protocolMappers"]:
         config = mapper["config"]
         assert config["access.token.claim"] == "true"
         if mapper["protocolMapper"] == "oidc-usermodel-attribute-mapper":
@@ -198,7 +203,7 @@ def test_realm_claims_become_the_principals_kyodo_expects():
     principal = principal_from_claims(_token_claims_for(resident.id), mapping, "x")
     assert principal.roles == {"resident", "guardian"} and principal.municipality == resident.municipality_code
     assert principal.scopes == set()           # asking for identity:read in `scope` gives a resident nothing
-    vendor = principal_from_claims(_token_claims_for("service-account-kyodo-vendor"), mapping, "x")
+    vendor = principal_from_claims(_token_claims_for("service-account-kyodo-vendor", "kyodo-vendor"), mapping, "x")
     assert vendor.roles == {"vendor"} and vendor.scopes == {"currency:merchant"}
 
 
