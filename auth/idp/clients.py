@@ -126,4 +126,6 @@ def default_clients() -> dict[str, Client]:
         default_scope="currency:grant identity:grant-relay",
         roles=("integration",),
     )
-    return {client.client_id: client for client in (web, vendor, reader, relay)}
+    from auth.idp.operator_client import operator_client   # a contracted operator: no personal data
+
+    return {client.client_id: client for client in (web, vendor, reader, relay, operator_client())}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.operations import operations_query
 
 from .graphql_types import Child, ChildcareFacility, Municipality, Resident
 from .resolvers import Mutation, Query
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation,
+schema = strawberry.federation.Schema(query=merge_types("Query", (Query, operations_query("childcare"))),
+                                      mutation=Mutation,
                                       types=[Municipality, Resident, Child, ChildcareFacility],
                                       extensions=[SafeErrors])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from subgraphs.common.errors import SafeErrors
+from subgraphs.common.operations import operations_query
 
 from .graphql_types import Merchant, Municipality, Resident
 from .resolvers import Mutation, Query
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[Municipality, Resident, Merchant],
+schema = strawberry.federation.Schema(query=merge_types("Query", (Query, operations_query("currency"))),
+                                      mutation=Mutation, types=[Municipality, Resident, Merchant],
                                       extensions=[SafeErrors])
