@@ -4,7 +4,7 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from subgraphs.common.common_tables import create_common_tables, create_daily_use_table
+from subgraphs.common.common_tables import add_membership_left_on, create_common_tables, create_daily_use_table
 from subgraphs.common.db import Database
 
 
@@ -17,6 +17,7 @@ async def common_db(database_url):
         operations = Operations(MigrationContext.configure(connection))
         create_common_tables(operations)
         create_daily_use_table(operations)
+        add_membership_left_on(operations)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(_create)
