@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-KNOWN_ROLES = frozenset({"resident", "guardian", "staff", "vendor", "device"})
+KNOWN_ROLES = frozenset({"resident", "guardian", "staff", "vendor", "device", "operator"})
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
     kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
     kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
     kyodo usage report --month YYYY-MM [--out DIR]         the monthly cost-sharing report (CSV + PNG bar chart)
+    kyodo co-use list|join|leave PLATFORM [CODE] [--on D] memberships of a platform; join or leave from a day on
     kyodo visitors purge [--retention-days N]              delete visitor shelter stays past retention after closing
     kyodo currency expire [--date YYYY-MM-DD]              book due point expiries (the nightly job) and report them
     kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests through the gateway
@@ -363,6 +364,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from subgraphs.identity.visitor_command import register as register_visitors   # kyodo visitors purge
 
     register_visitors(subparsers)
+    from subgraphs.common.co_use_command import register as register_co_use   # kyodo co-use list|join|leave
+
+    register_co_use(subparsers)
 
     currency = subparsers.add_parser("currency", help="currency platform jobs")
     currency_commands = currency.add_subparsers(dest="currency_command", metavar="ACTION", required=True)

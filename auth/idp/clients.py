@@ -144,4 +144,6 @@ def default_clients() -> dict[str, Client]:
         grant_types=(),           # introspection only (RFC 7662): the resource server asks about tokens
         scopes=(),
     )
-    return {client.client_id: client for client in (web, vendor, reader, relay, watch_app, gateway)}
+    from auth.idp.operator_client import operator_client   # a contracted operator: no personal data
+
+    return {client.client_id: client for client in (web, vendor, reader, relay, watch_app, gateway, operator_client())}

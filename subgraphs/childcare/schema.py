@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 
+from strawberry.tools import merge_types
+
 from subgraphs.common.errors import SafeErrors
 from subgraphs.common.federation_schema import FederationSchema
+from subgraphs.common.operations import operations_query
 
 from .graphql_types import Child, ChildcareFacility, Municipality, Resident
 from .resolvers import Mutation, Query
 
-schema = FederationSchema(query=Query, mutation=Mutation,
-                                      types=[Municipality, Resident, Child, ChildcareFacility],
-                                      extensions=[SafeErrors])
+schema = FederationSchema(query=merge_types("Query", (Query, operations_query("childcare"))),
+                          mutation=Mutation,
+                          types=[Municipality, Resident, Child, ChildcareFacility],
+                          extensions=[SafeErrors])

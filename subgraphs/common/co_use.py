@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from subgraphs.common.errors import PlatformNotJoined
+from subgraphs.common.membership_dates import is_member, today_in_japan
 from subgraphs.common.usage_counting import record_use
 from subgraphs.common.municipality import (
     HIMEJI, KAKOGAWA, KAKOGAWA_BASIN, KASAI, MIKI, MUNICIPALITIES, PLATFORM_HOME, SANDA, TAKASAGO, YABU,
@@ -28,7 +29,8 @@ class Membership(SQLModel, table=True):
 
     platform: str = Field(primary_key=True, max_length=16)
     municipality_code: str = Field(primary_key=True, max_length=6)
-    joined_on: date
+    joined_on: date                   # effective from this day (Japan time)
+    left_on: date | None = None       # no longer a member from this day on (`membership_dates`)
 
 
 class Usage(SQLModel, table=True):
@@ -67,27 +69,44 @@ async def seed_memberships(session: AsyncSession, memberships: dict[str, tuple[s
     return added
 
 
-async def joined(session: AsyncSession, platform: str, municipality_code: str | None) -> bool:
+async def membership(session: AsyncSession, platform: str, municipality_code: str | None) -> Membership | None:
     if not municipality_code:
-        return False
-    found = await session.execute(select(Membership.platform).where(
-        Membership.platform == platform, Membership.municipality_code == municipality_code))
-    return found.first() is not None
+        return None
+    return await session.get(Membership, (platform, municipality_code))
+
+
+async def joined(session: AsyncSession, platform: str, municipality_code: str | None, *,
+                 on: date | None = None) -> bool:
+    """A member on that day (default today in Japan): joined on or before it and not yet left."""
+    row = await membership(session, platform, municipality_code)
+    return row is not None and is_member(row, on or today_in_japan())
 
 
 async def ensure_joined(session: AsyncSession, platform: str, municipality_code: str | None) -> None:
-    """Raise PLATFORM_NOT_JOINED unless the municipality uses the platform."""
-    if not await joined(session, platform, municipality_code):
-        known = MUNICIPALITIES.get(municipality_code or "")
-        name = known.name if known else (municipality_code or "an unknown municipality")
-        raise PlatformNotJoined(f"{name} has not joined the {platform} platform",
-                                platform=platform, municipality=municipality_code)
+    """Raise PLATFORM_NOT_JOINED unless the municipality uses the platform today; the message says why."""
+    row = await membership(session, platform, municipality_code)
+    today = today_in_japan()
+    if row is not None and is_member(row, today):
+        return
+    known = MUNICIPALITIES.get(municipality_code or "")
+    name = known.name if known else (municipality_code or "an unknown municipality")
+    if row is not None and row.left_on is not None and row.left_on <= today:
+        raise PlatformNotJoined(f"{name} left the {platform} platform on {row.left_on.isoformat()}",
+                                platform=platform, municipality=municipality_code, leftOn=row.left_on.isoformat())
+    if row is not None and row.joined_on > today:
+        raise PlatformNotJoined(f"{name} joins the {platform} platform on {row.joined_on.isoformat()}",
+                                platform=platform, municipality=municipality_code,
+                                joinsOn=row.joined_on.isoformat())
+    raise PlatformNotJoined(f"{name} has not joined the {platform} platform",
+                            platform=platform, municipality=municipality_code)
 
 
-async def members(session: AsyncSession, platform: str) -> list[str]:
-    rows = await session.execute(select(Membership.municipality_code).where(Membership.platform == platform)
+async def members(session: AsyncSession, platform: str, *, on: date | None = None) -> list[str]:
+    """Municipalities that are members on that day (default today)."""
+    day = on or today_in_japan()
+    rows = await session.execute(select(Membership).where(Membership.platform == platform)
                                  .order_by(Membership.municipality_code))
-    return list(rows.scalars())
+    return [m.municipality_code for m in rows.scalars() if is_member(m, day)]
 
 
 def current_period(now: datetime | None = None) -> str:

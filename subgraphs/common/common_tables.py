@@ -67,6 +67,17 @@ def drop_daily_use_table(op) -> None:  # noqa: ANN001
     op.drop_table("co_use_daily_use")
 
 
+def add_membership_left_on(op) -> None:  # noqa: ANN001 - alembic.op
+    """co_use_membership.left_on (subgraphs.common.membership_dates): the day a municipality stops using it."""
+    with op.batch_alter_table("co_use_membership") as batch:
+        batch.add_column(sa.Column("left_on", sa.Date, nullable=True))
+
+
+def drop_membership_left_on(op) -> None:  # noqa: ANN001
+    with op.batch_alter_table("co_use_membership") as batch:
+        batch.drop_column("left_on")
+
+
 def drop_common_tables(op) -> None:  # noqa: ANN001
     for table in ("co_use_usage", "co_use_membership", "audit_head", "audit_record"):
         op.drop_table(table)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 
+from strawberry.tools import merge_types
+
 from subgraphs.common.errors import SafeErrors
 from subgraphs.common.federation_schema import FederationSchema
+from subgraphs.common.operations import operations_query
 
 from .graphql_types import Aed, EvacuationSpace, FloodSensor, RiverGauge, Shelter
 from .municipality_type import Municipality
@@ -13,7 +16,7 @@ from .queries import Query
 from .watch_tag_types import Resident
 
 schema = FederationSchema(
-    query=Query,
+    query=merge_types("Query", (Query, operations_query("safety"))),
     mutation=Mutation,
     types=[EvacuationSpace, Shelter, Aed, FloodSensor, RiverGauge, Municipality, Resident],
     extensions=[SafeErrors],

@@ -4,7 +4,8 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from subgraphs.common.common_tables import add_audit_actor_auth, create_common_tables, create_daily_use_table
+from subgraphs.common.common_tables import (add_audit_actor_auth, add_membership_left_on, create_common_tables,
+                                            create_daily_use_table)
 from subgraphs.common.db import Database
 
 
@@ -18,6 +19,7 @@ async def common_db(database_url):
         create_common_tables(operations)
         add_audit_actor_auth(operations)
         create_daily_use_table(operations)
+        add_membership_left_on(operations)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(_create)

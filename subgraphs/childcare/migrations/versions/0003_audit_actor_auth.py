@@ -1,7 +1,7 @@
 """childcare: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
 Revision ID: childcare_audit_actor_auth
-Revises: childcare_0001
+Revises: childcare_0002
 Create Date: 2026-12-02
 """
 

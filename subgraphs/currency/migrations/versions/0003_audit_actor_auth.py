@@ -1,7 +1,7 @@
 """currency: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
 Revision ID: currency_audit_actor_auth
-Revises: currency_0001
+Revises: currency_0002
 Create Date: 2026-12-02
 """
 

@@ -1,7 +1,7 @@
 """identity: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
 Revision ID: identity_audit_actor_auth
-Revises: identity_0002
+Revises: identity_0004
 Create Date: 2026-12-02
 """
 

@@ -1,7 +1,7 @@
 """safety: audit records carry how the actor signed in (issuer, client id, acr/amr)
 
 Revision ID: safety_audit_actor_auth
-Revises: safety_0001
+Revises: safety_0002
 Create Date: 2026-12-02
 """
 
