@@ -116,10 +116,14 @@ class CostEstimationError(Exception):
 
 def estimate_cost(supergraph: Supergraph, operation: OperationDefinitionNode,
                   fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any] | None,
-                  settings: DemandControlSettings = DemandControlSettings()) -> CostEstimate:
-    """The static cost of one validated operation (raises CostEstimationError, see the module doc)."""
+                  settings: DemandControlSettings = DemandControlSettings(),
+                  model: CostModel | None = None) -> CostEstimate:
+    """The static cost of one validated operation (raises CostEstimationError, see the module doc).
+
+    `model` defaults to the supergraph's own `@cost`/`@listSize`; pass another to try annotations out.
+    """
     schema = supergraph.schema
-    estimator = _Estimator(schema, CostModel.of(supergraph), fragments,
+    estimator = _Estimator(schema, model or CostModel.of(supergraph), fragments,
                            _coerced_variables(schema, operation, variables or {}), settings)
     if operation.operation == OperationType.MUTATION:
         base, root = settings.mutation_base_cost, schema.mutation_type
