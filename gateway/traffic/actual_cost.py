@@ -26,7 +26,6 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    get_named_type,
     is_abstract_type,
     is_composite_type,
 )
@@ -73,13 +72,10 @@ class _Counter:
             return 0
         if name in INTROSPECTION_ROOTS:
             return self.settings.introspection_cost
-        definition = parent.fields.get(name)
-        if definition is None:
+        facts = self.model.field_facts(parent, name)
+        if facts is None:
             return 0
-        named = get_named_type(definition.type)
-        weight = self.model.field_weights.get((parent.name, name))
-        if weight is None:
-            weight = self.model.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
+        _definition, named, weight, _is_list, _list_size = facts
         return self._value(named, node, weight, value)
 
     def _value(self, named, node: FieldNode, weight: int, value: Any) -> int:

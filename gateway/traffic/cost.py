@@ -43,7 +43,6 @@ from graphql import (
     GraphQLError,
     GraphQLBoolean,
     GraphQLInputObjectType,
-    GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,7 +53,6 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     get_named_type,
-    get_nullable_type,
     is_abstract_type,
     is_composite_type,
     value_from_ast,
@@ -121,10 +119,14 @@ class CostEstimationError(Exception):
 
 def estimate_cost(supergraph: Supergraph, operation: OperationDefinitionNode,
                   fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any] | None,
-                  settings: DemandControlSettings = DemandControlSettings()) -> CostEstimate:
-    """The static cost of one validated operation (raises CostEstimationError, see the module doc)."""
+                  settings: DemandControlSettings = DemandControlSettings(),
+                  model: CostModel | None = None) -> CostEstimate:
+    """The static cost of one validated operation (raises CostEstimationError, see the module doc).
+
+    `model` defaults to the supergraph's own `@cost`/`@listSize`; pass another to try annotations out.
+    """
     schema = supergraph.schema
-    estimator = _Estimator(schema, CostModel.of(supergraph), fragments,
+    estimator = _Estimator(schema, model or CostModel.of(supergraph), fragments,
                            _coerced_variables(schema, operation, variables or {}), settings)
     if operation.operation == OperationType.MUTATION:
         base, root = settings.mutation_base_cost, schema.mutation_type
@@ -277,16 +279,10 @@ class _Estimator:
             cost = self.settings.introspection_cost
             self._record(child_path, depth, cost * multiplier)
             return cost
-        definition = parent.fields.get(name)
-        if definition is None:
+        facts = self.model.field_facts(parent, name)
+        if facts is None:
             return 0
-        named = get_named_type(definition.type)
-        weight = self.model.field_weights.get((parent.name, name))
-        if weight is None:
-            weight = self.model.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
-        list_size = self.model.list_sizes.get((parent.name, name))
-        is_list = isinstance(get_nullable_type(definition.type), GraphQLList)
-
+        definition, named, weight, is_list, list_size = facts
         child_sized: dict[str, int] = {}
         instances = 1
         if list_size is not None and list_size.sized_fields:

@@ -15,13 +15,18 @@ from dataclasses import dataclass, field
 
 from graphql import (
     DirectiveNode,
+    GraphQLList,
     GraphQLSchema,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
     value_from_ast_untyped,
 )
 
 from gateway.supergraph import Supergraph
 
 COST_SPEC = "cost"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,26 @@ class CostModel:
     argument_weights: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (type, field, arg)
     input_field_weights: dict[tuple[str, str], int] = field(default_factory=dict)     # (input type, field)
     list_sizes: dict[tuple[str, str], ListSize] = field(default_factory=dict)
+    _facts: dict[tuple[str, str], tuple | None] = field(default_factory=dict, repr=False)
+
+    def field_facts(self, parent, name: str) -> tuple | None:
+        """(definition, named type, weight, is a list, @listSize or None) of `parent.name`, memoised:
+        the cost walk asks this for every field of every request."""
+        key = (parent.name, name)
+        facts = self._facts.get(key, _MISSING)
+        if facts is _MISSING:
+            definition = parent.fields.get(name)
+            if definition is None:
+                facts = None
+            else:
+                named = get_named_type(definition.type)
+                weight = self.field_weights.get(key)
+                if weight is None:
+                    weight = self.type_weights.get(named.name, 1 if is_composite_type(named) else 0)
+                facts = (definition, named, weight, isinstance(get_nullable_type(definition.type), GraphQLList),
+                         self.list_sizes.get(key))
+            self._facts[key] = facts
+        return facts
 
     @classmethod
     def of(cls, supergraph: Supergraph) -> CostModel:

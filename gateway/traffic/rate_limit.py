@@ -60,8 +60,10 @@ class BucketSettings:
 @dataclass(frozen=True)
 class RateLimitSettings:
     """`[rate_limit]` settings. The defaults let a resident's app run its usual screens many times a
-    minute (a `me` costs ~10-120, a shelter page ~700) while a script looping on expensive operations is
-    held to the refill rate."""
+    minute (a `me` costs ~10-120, a page of 100 shelters with occupancy ~700) while a script looping on
+    expensive operations is held to the refill rate. The anonymous bucket is per client address, and on
+    a flood evening many phones share one carrier NAT address: it is the largest, and answers served
+    from the response cache should be charged `minimum_weight` only."""
     # read by pydantic when gateway.toml builds this table: unknown keys are refused
     __pydantic_config__ = {"extra": "forbid"}
 
@@ -69,7 +71,7 @@ class RateLimitSettings:
     enabled: bool = True
     query: BucketSettings = BucketSettings(capacity=5000, refill_per_second=100)
     mutation: BucketSettings = BucketSettings(capacity=300, refill_per_second=5)
-    anonymous: BucketSettings = BucketSettings(capacity=3000, refill_per_second=60)
+    anonymous: BucketSettings = BucketSettings(capacity=6000, refill_per_second=200)
     minimum_weight: float = 1.0          # a cost-0 request (`{ __typename }`) still counts
     redis_url: str | None = None         # e.g. "redis://127.0.0.1:6379/0": share buckets across replicas
     key_prefix: str = "kyodo:ratelimit:"

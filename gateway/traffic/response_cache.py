@@ -78,10 +78,16 @@ class CachedResponse:
 
 @dataclass
 class CacheStats:
+    """Counters, named as the gateway's cache collector reads them (hits, misses, evictions, size,
+    max_size), so `metrics` can scrape `cache.stats` like the document and plan caches."""
+
     hits: int = 0
     misses: int = 0
     stores: int = 0
     skipped: int = 0     # answers not stored: errors, too large, or a TTL of 0
+    evictions: int = 0   # in process: entries dropped to stay within max_bytes (not expiries)
+    size: int = 0        # in process: entries held now
+    max_size: int = 0    # in process: the byte bound
 
 
 def response_cache_key(schema_id: str, document: str, operation_name: str | None, variables: dict | None) -> str:
@@ -112,6 +118,19 @@ def _storable(settings: ResponseCacheSettings, stats: CacheStats, response: dict
     return body
 
 
+class _CountingTLRU(TLRUCache):
+    """cachetools calls popitem() only to make room: count those as evictions."""
+
+    def __init__(self, stats: CacheStats, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stats = stats
+
+    def popitem(self):
+        item = super().popitem()
+        self._stats.evictions += 1
+        return item
+
+
 @dataclass
 class _Entry:
     body: bytes
@@ -124,9 +143,9 @@ class InProcessResponseCache:
                  clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.clock = clock
-        self.stats = CacheStats()
-        self._entries: TLRUCache = TLRUCache(maxsize=settings.max_bytes, ttu=self._expires, timer=clock,
-                                             getsizeof=lambda entry: len(entry.body))
+        self.stats = CacheStats(max_size=settings.max_bytes)
+        self._entries = _CountingTLRU(self.stats, maxsize=settings.max_bytes, ttu=self._expires, timer=clock,
+                                      getsizeof=lambda entry: len(entry.body))
 
     @staticmethod
     def _expires(_key: str, entry: _Entry, now: float) -> float:
@@ -154,6 +173,7 @@ class InProcessResponseCache:
             return False
         self._entries[key] = _Entry(body, ttl)
         self.stats.stores += 1
+        self.stats.size = len(self._entries)
         return True
 
     async def close(self) -> None:

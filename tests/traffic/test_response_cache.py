@@ -63,6 +63,8 @@ async def test_the_in_process_store_is_bounded_in_bytes() -> None:
         await cache.store(f"k{i}", {"data": {"x": "y" * 180}}, 60)
     assert 0 < len(cache) <= 5
     assert await cache.get("k19") is not None    # the newest stays
+    assert cache.stats.evictions == 20 - len(cache) and cache.stats.size == len(cache)
+    assert cache.stats.max_size == 1000
 
 
 def _redis_reachable() -> bool:
