@@ -22,7 +22,7 @@ def normalize_serial(serial: str | int) -> str:
     A `str` is read as hex (optionally `0x`-prefixed, colons/spaces allowed) as X.509 tools print
     it; an `int` is the serial number itself. Both give lower-case hex without leading zeros.
     """
-    if looks_like_my_number(str(serial)):
+    if looks_like_my_number(str(serial), serial=True):
         # never even a hash of one: a hash of a 12-digit number is reversible by enumeration
         raise ValueError("this reads as a My Number, which is never accepted")
     if isinstance(serial, int):

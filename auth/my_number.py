@@ -54,9 +54,23 @@ def digit_runs(value: str) -> list[str]:
     return [_NOT_DIGIT.sub("", run) for run in _DIGIT_RUN.findall(text)]
 
 
-def my_number_reason(value: str | None) -> str | None:
-    """Why `value` may hold a My Number ("twelve digits" / "check digit"), or None when it cannot."""
+def _reads_as_hex(value: str) -> bool:
+    """A serial with hex letters in it is a hex number: its digit runs are not decimal numbers."""
+    text = _HEX_PREFIX.sub("", unicodedata.normalize("NFKC", value).translate(_DASH_LETTERS))
+    compact = re.sub(r"[\W_]", "", text)
+    return bool(compact) and re.fullmatch(r"[0-9a-fA-F]+", compact) is not None and not compact.isdigit()
+
+
+def my_number_reason(value: str | None, *, serial: bool = False) -> str | None:
+    """Why `value` may hold a My Number ("twelve digits" / "check digit"), or None when it cannot.
+
+    `serial=True` for a certificate serial: a hex serial such as `ab123456789012cd` is one hex number, and the
+    digits inside it are not read as a decimal number (otherwise about one random card in 500 would be refused).
+    A serial spelt with digits only is read like any other value.
+    """
     if not value:
+        return None
+    if serial and _reads_as_hex(str(value)):
         return None
     for run in digit_runs(str(value)):
         if MY_NUMBER_LENGTH in (len(run), len(run.lstrip("0"))):
@@ -67,5 +81,5 @@ def my_number_reason(value: str | None) -> str | None:
     return None
 
 
-def looks_like_my_number(value: str | None) -> bool:
-    return my_number_reason(value) is not None
+def looks_like_my_number(value: str | None, *, serial: bool = False) -> bool:
+    return my_number_reason(value, serial=serial) is not None

@@ -11,9 +11,10 @@ from subgraphs.common.errors import BadUserInput
 REFUSAL = "this looks like a My Number ({reason}); this system never accepts or stores one"
 
 
-def refuse_my_number(value: str | None, field: str) -> str | None:
-    """`value` unchanged when it cannot hold a My Number; BAD_USER_INPUT (code MY_NUMBER_REFUSED) otherwise."""
-    reason = my_number_reason(value)
+def refuse_my_number(value: str | None, field: str, *, serial: bool = False) -> str | None:
+    """`value` unchanged when it cannot hold a My Number; BAD_USER_INPUT (reason MY_NUMBER_REFUSED) otherwise.
+    `serial=True` for certificate serials (hex numbers, see auth.my_number.my_number_reason)."""
+    reason = my_number_reason(value, serial=serial)
     if reason is not None:
         raise BadUserInput(REFUSAL.format(reason=reason), field=field, reason="MY_NUMBER_REFUSED")
     return value

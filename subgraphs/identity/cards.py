@@ -27,7 +27,7 @@ def serial_hash(serial: str) -> str:
     """Hash a certificate serial, refusing anything that is not one, and anything that reads as a My Number in
     any spelling (auth/my_number.py: full-width, separators, 0x, leading zeros, check digit)."""
     text = str(serial).strip()
-    refuse_my_number(text, "certificateSerial")
+    refuse_my_number(text, "certificateSerial", serial=True)
     if len(text) > 128:
         raise BadUserInput("certificate serial is too long", field="certificateSerial")
     try:

@@ -59,6 +59,17 @@ def test_ordinary_values_pass(value):
     assert my_number_reason(value) is None
 
 
+@pytest.mark.parametrize("serial", ["ab123456789012cd", "0a:1b:12:34:56:78:90:18:ff", "0x1f123456789018"])
+def test_a_hex_serial_is_one_hex_number_not_a_decimal_reading(serial):
+    assert my_number_reason(serial, serial=True) is None
+    assert my_number_reason(serial) is not None       # as free text, the digit run is refused
+
+
+@pytest.mark.parametrize("spelling", ["1234:5678:9018", "0x123456789018", "0123456789018", "１２３４５６７８９０１８"])
+def test_an_all_digit_serial_is_read_like_any_value(spelling):
+    assert my_number_reason(spelling, serial=True) is not None
+
+
 def test_the_reasons_are_distinct():
     assert my_number_reason(INVALID_CHECK) == "twelve digits"
     assert my_number_reason("99" + VALID) == "check digit"     # 14 digits, a valid My Number inside
