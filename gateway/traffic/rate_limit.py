@@ -67,7 +67,6 @@ class RateLimitSettings:
     # read by pydantic when gateway.toml builds this table: unknown keys are refused
     __pydantic_config__ = {"extra": "forbid"}
 
-
     enabled: bool = True
     query: BucketSettings = BucketSettings(capacity=5000, refill_per_second=100)
     mutation: BucketSettings = BucketSettings(capacity=300, refill_per_second=5)
