@@ -103,7 +103,7 @@ def test_the_gateway_config_map_is_valid_settings_naming_the_services(objects, t
         assert volumes["config"]["configMap"]["name"] == config_map["metadata"]["name"]   # kustomize's hashed name
     (tmp_path / "gateway.toml").write_text(config_map["data"]["gateway.toml"])
     settings = load_settings(tmp_path / "gateway.toml")
-    assert settings.auth["context_key_file"] == "/keys/gateway-context-key.json"
+    assert settings.auth.context_key_file == "/keys/gateway-context-key.json"
     assert volumes["context-key"]["secret"]["secretName"] == "kyodo-gateway-context-key"
     urls = {s["name"]: s["url"] for s in tomllib.loads(config_map["data"]["subgraphs.toml"])["subgraphs"]}
     assert urls == {n: f"http://kyodo-{n}:{p}/graphql" for n, p in SUBGRAPHS.items()}
