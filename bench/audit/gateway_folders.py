@@ -23,6 +23,10 @@ cd "$(dirname "$0")"
 AUDIT_URL="${{AUDIT_URL:-{audit_url}}}"
 # The audit's subgraphs are open test data: kyodo serve must be told there is no token issuer.
 export KYODO__AUTH__ANONYMOUS_ONLY=true
+# Production defaults otherwise, except demand control's maximum: the audit's supergraphs declare no
+# @listSize, so every list counts as 10 items and three nested lists (child-type-mismatch, nested-provides)
+# pass the default maximum of 1000. The audit checks answers, not cost policy.
+export KYODO__DEMAND_CONTROL__MAX_COST=100000
 if [ "${{KYODO_AUDIT_COMPOSE:-0}}" = 1 ]; then
   curl -fsS "$AUDIT_URL/$1/subgraphs" -o subgraphs.json
   exec {kyodo} serve --subgraphs subgraphs.json --host 127.0.0.1 --port {port}
