@@ -11,7 +11,8 @@ signature verifies, except the `iss` claim used only to pick which issuer's keys
    key must not double as an HMAC secret);
 4. the key named by `kid` is in the issuer's JWKS (re-fetched once, rate-limited, if not) and its
    type fits the algorithm;
-5. signature, then iss/aud/exp/nbf/iat with a small clock skew.
+5. signature, then iss/aud/exp/nbf/iat with a small clock skew;
+6. for an issuer with an introspection endpoint, that the sign-in was not revoked (auth/revocation.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from auth.jwt_checks import (
     verify_signature,
 )
 from auth.principal import ClaimMapping, Principal, principal_from_claims
+from auth.revocation import Introspection, ensure_active
 from auth.trust import IssuerTrust, check_trust_configured
 
 DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
@@ -57,6 +59,8 @@ class TrustedIssuer:
     claims: ClaimMapping = field(default_factory=ClaimMapping)
     # What this issuer may vouch for (auth/trust.py); None = everything, allowed only for a sole issuer.
     trust: IssuerTrust | None = None
+    # Ask the issuer whether a token's sign-in was revoked (auth/revocation.py); None = signature and expiry only.
+    introspection: Introspection | None = None
 
     def __post_init__(self) -> None:
         if not self.issuer:
@@ -134,15 +138,19 @@ class ResourceServer:
             if remembered[0] > now:
                 return remembered[1]
             del self._verified[digest]
-        principal, claims = await self._validate(token)
-        expiry = min(now + VERIFIED_CACHE_SECONDS, float(claims["exp"]))
+        principal, claims, issuer = await self._validate(token)
+        remember = VERIFIED_CACHE_SECONDS
+        if issuer.introspection is not None:
+            await ensure_active(await self._get_session(), issuer.introspection, token)
+            remember = min(remember, issuer.introspection.check_seconds)
+        expiry = min(now + remember, float(claims["exp"]))
         if expiry > now:
             self._verified[digest] = (expiry, principal)
             if len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         return principal
 
-    async def _validate(self, token: str) -> tuple[Principal, dict[str, Any]]:
+    async def _validate(self, token: str) -> tuple[Principal, dict[str, Any], TrustedIssuer]:
         obj = parse_compact(token, self.max_token_bytes)
         header = obj.headers()
         alg = header["alg"]
@@ -158,7 +166,7 @@ class ResourceServer:
         validate_claims(claims, issuer=issuer.issuer, audiences=issuer.audiences, leeway=self.leeway)
         trust = issuer.trust or IssuerTrust.full()
         try:
-            return trust.apply(principal_from_claims(claims, issuer.claims, issuer.issuer)), claims
+            return trust.apply(principal_from_claims(claims, issuer.claims, issuer.issuer)), claims, issuer
         except ValueError as error:
             raise AuthenticationError(str(error)) from None
 

@@ -64,6 +64,7 @@ from auth.gateway_keys import DEFAULT_KEY_PATH
 from auth.jwt_checks import DEFAULT_MAX_TOKEN_BYTES
 from auth.principal import ClaimMapping
 from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
+from auth.revocation import Introspection
 from auth.trust import IssuerTrust
 from gateway.document.limits import DocumentLimits
 from gateway.traffic.coalescing import CoalescingSettings
@@ -76,6 +77,7 @@ ENV_SEPARATOR = "__"
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 # TOML has arrays, not tuples: the list is accepted (lax), its items stay strictly strings.
 Names = Annotated[tuple[StrictStr, ...], Field(strict=False)]
@@ -221,6 +223,15 @@ class TrustSettings(SettingsModel):
     links_file: str | None = None
 
 
+class IntrospectionSettings(SettingsModel):
+    """`[auth.issuers.introspection]`: ask the issuer (RFC 7662) whether a sign-in was revoked (auth/revocation.py)."""
+
+    endpoint: str
+    client_id: str = "kyodo-gateway"
+    client_secret_env: str = "KYODO_GATEWAY_INTROSPECTION_SECRET"   # the variable holding the secret
+    check_seconds: NonNegativeFloat = 30.0
+
+
 class IssuerSettings(SettingsModel):
     """One `[[auth.issuers]]` entry: a token issuer the gateway trusts."""
 
@@ -232,10 +243,15 @@ class IssuerSettings(SettingsModel):
     claims: ClaimSettings = ClaimSettings()
     # None: trusted for everything, which auth allows only when it is the sole issuer.
     trust: TrustSettings | None = None
+    # None: a token is good until it expires; set, a revoked sign-in is refused within check_seconds.
+    introspection: IntrospectionSettings | None = None
 
     @model_validator(mode="after")
     def _usable(self) -> IssuerSettings:
         self.trusted()  # auth's own checks (an audience; never none/HMAC algorithms) raise ValueError
+        if self.introspection is not None and not os.environ.get(self.introspection.client_secret_env):
+            # fail closed at start, not with every request refused later
+            raise ValueError(f"introspection needs the gateway's client secret in ${self.introspection.client_secret_env}")
         return self
 
     def trusted(self) -> TrustedIssuer:
@@ -248,6 +264,7 @@ class IssuerSettings(SettingsModel):
             claims=ClaimMapping(**self.claims.model_dump()),
             trust=(IssuerTrust.from_mapping(self.trust.model_dump(exclude_none=True), self.issuer)
                    if self.trust is not None else None),
+            introspection=Introspection(**self.introspection.model_dump()) if self.introspection else None,
         )
 
 

@@ -220,7 +220,12 @@ class DevStack:
                  "expose_query_plan = true", "",
                  "[auth]", f"context_key_file = {json.dumps(str(self.context_key_file))}"]
         if issuer:
-            lines += ["", "[[auth.issuers]]", f"issuer = {json.dumps(issuer)}", f"audience = {json.dumps(DEV_AUDIENCE)}"]
+            lines += ["", "[[auth.issuers]]", f"issuer = {json.dumps(issuer)}", f"audience = {json.dumps(DEV_AUDIENCE)}",
+                      # a sign-in revoked at the dev IdP (sign-out, refresh-token reuse) ends at the gateway too
+                      "[auth.issuers.introspection]", f"endpoint = {json.dumps(issuer + '/introspect')}",
+                      "check_seconds = 10"]
+            self.env.setdefault("KYODO_GATEWAY_INTROSPECTION_SECRET",
+                                os.environ.get("KYODO_IDP_GATEWAY_SECRET", "kyodo-gateway-dev-secret"))
         else:
             # No dev IdP: the gateway must be told explicitly that it serves open data only.
             lines.insert(2, "anonymous_only = true")

@@ -88,12 +88,17 @@ async def compose_live(state_dir: Path, urls: dict[str, str]) -> tuple[str, dict
 
 
 def gateway_settings(state_dir: Path, idp_url: str) -> Any:
+    import os
+
     from gateway.settings import settings_from_mapping
 
+    # The gateway asks the dev IdP whether a sign-in was revoked (RFC 7662), as `kyodo dev` configures it.
+    os.environ.setdefault("KYODO_GATEWAY_INTROSPECTION_SECRET", "kyodo-gateway-dev-secret")
     return settings_from_mapping({
         "expose_query_plan": True,
         "auth": {
-            "issuers": [{"issuer": idp_url, "audience": AUDIENCE}],   # discovery + JWKS over HTTP
+            "issuers": [{"issuer": idp_url, "audience": AUDIENCE,   # discovery + JWKS over HTTP
+                         "introspection": {"endpoint": f"{idp_url}/introspect", "check_seconds": 10}}],
             "context_key_file": str(state_dir / "gateway-context-key.json"),
         },
     })
