@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.childcare.models import Child, Guardianship
 
 from subgraphs.common import audit
-from subgraphs.common.context import RequestContext, SubjectRef, authorize_personal, note_access, relation
+from subgraphs.common.context import (RequestContext, SubjectRef, authorize_personal, note_access, personal_refusal,
+                                      relation)
 from subgraphs.common.errors import BadUserInput, Forbidden, KyodoError, NotFound, Unauthenticated
 
 PLATFORM = "childcare"
@@ -54,9 +55,7 @@ async def load_child(ctx: RequestContext, session: AsyncSession, child_id: str) 
 def missing_child_error(ctx: RequestContext) -> KyodoError:
     """What a caller learns about an id the platform does not hold: exactly what a forbidden child answers
     (issue 10, finding 6), so staff of one city cannot learn which child ids exist in another."""
-    if ctx.principal is None:
-        return Unauthenticated("children's data needs a caller vouched for by the gateway")
-    return Forbidden("not allowed to see or change this child's data")
+    return personal_refusal(ctx.principal)
 
 
 async def guardians_of_children(session: AsyncSession, child_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -79,9 +78,7 @@ async def authorize_child(ctx: RequestContext, session: AsyncSession, child: Chi
     kind = relation(ctx.principal, subject, PLATFORM, write=write)
     if kind not in allow:
         await _record_refusal(ctx, session, subject, fields, purpose)
-        if ctx.principal is None:
-            raise Unauthenticated("children's data needs a caller vouched for by the gateway")
-        raise Forbidden("not allowed to see or change this child's data")
+        raise personal_refusal(ctx.principal)
     return await authorize_personal(ctx, session, subject, PLATFORM, fields=fields, purpose=purpose, write=write)
 
 

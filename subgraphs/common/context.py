@@ -172,6 +172,13 @@ async def authorize_personal(ctx: RequestContext, session: AsyncSession, subject
     return decision
 
 
+def personal_refusal(principal: Any | None) -> KyodoError:
+    """The one refusal of personal data, the same whether the person exists or not (issue 10, finding 6)."""
+    if principal is None:
+        return Unauthenticated("personal data needs a caller vouched for by the gateway")
+    return Forbidden("not allowed to see this person's data")
+
+
 async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: Sequence[PersonalSubject],
                           platform: str, *, fields: Iterable[str], purpose: str, write: bool = False,
                           records: int = 1) -> list[str | KyodoError]:
@@ -190,8 +197,7 @@ async def decide_personal(ctx: RequestContext, session: AsyncSession, subjects: 
         kind = relation(principal, subject, platform, write=write)
         if kind is None:
             await note_access(ctx, session, subject, fields, purpose, "denied")
-            decisions.append(Unauthenticated("personal data needs a caller vouched for by the gateway")
-                             if principal is None else Forbidden("not allowed to see this person's data"))
+            decisions.append(personal_refusal(principal))
             continue
         code = subject.municipality_code
         if code not in joined:

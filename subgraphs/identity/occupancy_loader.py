@@ -1,6 +1,7 @@
-"""Shelter occupancy for every Shelter reference of a request in one grouped query (the gateway asks for the
-occupancy of a whole page of shelters in one `_entities` call), served from the short-lived public cache:
-the answers are counts only, the same for every caller."""
+"""Shelter occupancy for every Shelter reference of a request in one grouped query per kind of stay (the
+gateway asks for the occupancy of a whole page of shelters in one `_entities` call): residents' stays and
+visitors' stays (people with no municipal id here, each arriving party one household), added together.
+Served from the short-lived public cache: the answers are counts only, the same for every caller."""
 
 from __future__ import annotations
 
@@ -13,20 +14,25 @@ from subgraphs.common.request_loaders import request_loader
 
 from .models import ShelterStay
 from .shelters import Occupancy
+from .visitor_models import VisitorStay
 
 EMPTY = Occupancy(0, 0, 0, 0)
 
 
 async def _counts(ctx: Any, shelter_ids: tuple[str, ...]) -> dict[str, Occupancy]:
-    open_here = (ShelterStay.shelter_id.in_(shelter_ids), ShelterStay.checked_out_at.is_(None))
-    statement = (select(ShelterStay.shelter_id, func.count(), func.count(func.distinct(ShelterStay.household_id)),
-                        func.sum(case((ShelterStay.care_needs != "[]", 1), else_=0)),
-                        func.coalesce(func.sum(ShelterStay.pets), 0))
-                 .where(*open_here).group_by(ShelterStay.shelter_id))
+    totals: dict[str, Occupancy] = {}
     async with ctx.transaction() as session:
-        rows = (await session.execute(statement)).all()
-    return {shelter_id: Occupancy(int(persons), int(households), int(care or 0), int(pets))
-            for shelter_id, persons, households, care, pets in rows}
+        for model, household in ((ShelterStay, ShelterStay.household_id), (VisitorStay, VisitorStay.party_id)):
+            statement = (select(model.shelter_id, func.count(), func.count(func.distinct(household)),
+                                func.sum(case((model.care_needs != "[]", 1), else_=0)),
+                                func.coalesce(func.sum(model.pets), 0))
+                         .where(model.shelter_id.in_(shelter_ids), model.checked_out_at.is_(None))
+                         .group_by(model.shelter_id))
+            for shelter_id, persons, households, care, pets in (await session.execute(statement)).all():
+                before = totals.get(shelter_id, EMPTY)
+                totals[shelter_id] = Occupancy(before.persons + int(persons), before.households + int(households),
+                                               before.care_needs + int(care or 0), before.pets + int(pets))
+    return totals
 
 
 async def _batch(ctx: Any, keys: list[str]) -> list[Occupancy]:

@@ -101,7 +101,7 @@ def test_idp_admin_token_is_never_printed(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "kyodo", "idp", "--port", "0", "--state-dir", str(tmp_path)],
                                cwd=ROOT, env=clean, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        lines = [process.stdout.readline() for _ in range(2)]
+        lines = [process.stdout.readline() for _ in range(3)]
     finally:
         process.terminate()
         process.wait(timeout=20)
