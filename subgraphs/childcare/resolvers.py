@@ -22,6 +22,7 @@ from subgraphs.childcare.schedule import load_schedule
 from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+from subgraphs.common.list_sizes import SIZED_BY_LIMIT
 
 MAX_PAGE = 500
 
@@ -75,7 +76,7 @@ class Query:
     async def child(self, info: Info, id: strawberry.ID) -> Optional[Child]:
         return await read_child(info, str(id), purpose="child lookup")
 
-    @strawberry.field(description="子育て施設 open data (public)")
+    @strawberry.field(description="子育て施設 open data (public)", directives=[SIZED_BY_LIMIT])
     async def childcare_facilities(self, info: Info, municipality_code: Optional[str] = None,
                                    kind: Optional[str] = None, limit: int = 100,
                                    offset: int = 0) -> list[ChildcareFacility]:
@@ -100,7 +101,7 @@ class Query:
             row = await session.get(FacilityRow, key)
         return ChildcareFacility.from_row(row) if row else None
 
-    @strawberry.field(description="childcare's audit log for the caller's own municipality (staff, audit:read)")
+    @strawberry.field(description="childcare's audit log for the caller's own municipality (staff, audit:read)", directives=[SIZED_BY_LIMIT])
     async def childcare_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                   limit: int = 100) -> list[ChildcareAuditEntry]:
         return await read_audit_log(info, ChildcareAuditEntry, subject, limit)

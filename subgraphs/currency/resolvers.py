@@ -13,6 +13,7 @@ from strawberry.types import Info
 from subgraphs.common.audit_entry import read_audit_log
 from subgraphs.common.errors import BadUserInput
 from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+from subgraphs.common.list_sizes import SIZED_BY_LIMIT
 from subgraphs.currency import clock, service, transactions, validation
 from subgraphs.currency.graphql_types import (
     CurrencyAuditEntry,
@@ -64,7 +65,7 @@ class Query:
             row = await session.get(MerchantRow, key)
         return Merchant.from_row(row) if row else None
 
-    @strawberry.field(description="currency's audit log for the caller's own municipality (staff, audit:read)")
+    @strawberry.field(description="currency's audit log for the caller's own municipality (staff, audit:read)", directives=[SIZED_BY_LIMIT])
     async def currency_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[CurrencyAuditEntry]:
         return await read_audit_log(info, CurrencyAuditEntry, subject, limit)

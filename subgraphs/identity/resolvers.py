@@ -14,6 +14,7 @@ from subgraphs.common.edge_rules import requires_any_scope
 from subgraphs.common.selection import selected_field_names
 from subgraphs.common.errors import BadUserInput, Forbidden, NotFound, PlatformNotJoined, Unauthenticated
 from subgraphs.common.municipality import MUNICIPALITIES, InvalidMunicipalityCode, normalize_code
+from subgraphs.common.list_sizes import SIZED_BY_LIMIT
 
 from . import applications, cards, grant_outbox, shelters, voting
 from .access import REFUSAL, check_id, require_principal
@@ -109,14 +110,14 @@ class Query:
                                 by_reason=[ReasonCount(reason=VotingReason(r), count=c)
                                            for r, c in sorted(result.by_reason.items())])
 
-    @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)", directives=AUTHENTICATED)
+    @strawberry.field(description="identity's audit log for the caller's own municipality (staff, audit:read)", directives=[*AUTHENTICATED, SIZED_BY_LIMIT])
     async def identity_audit_log(self, info: Info, subject: Optional[strawberry.ID] = None,
                                  limit: int = 100) -> list[IdentityAuditEntry]:
         subject_id = check_id(str(subject), "subject") if subject is not None else None
         return await read_audit_log(info, IdentityAuditEntry, subject_id, limit)
 
     @strawberry.field(description="currency grant requests not yet answered (the grant relay only)",
-                      directives=requires_any_scope("identity:grant-relay"))
+                      directives=[*requires_any_scope("identity:grant-relay"), SIZED_BY_LIMIT])
     async def pending_currency_grants(self, info: Info, limit: int = 50) -> list[CurrencyGrantRequest]:
         async with info.context.transaction() as session:
             rows = await grant_outbox.pending(info.context, session, limit)

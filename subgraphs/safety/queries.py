@@ -20,6 +20,7 @@ from subgraphs.common.errors import BadUserInput
 from subgraphs.common.facility_id import facility_id_argument
 from subgraphs.common.public_cache import cached_public
 from subgraphs.common.municipality import KAKOGAWA_BASIN, InvalidMunicipalityCode, normalize_code
+from subgraphs.common.list_sizes import SIZED_BY_LIMIT
 
 from .access import PLATFORM
 from .graphql_types import Aed, EvacuationSpace, FloodSensor, HazardKind, RiverGauge, Shelter
@@ -115,7 +116,7 @@ async def load_gauge(session: AsyncSession, gauge_id: str) -> Optional[RiverGaug
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="指定緊急避難場所, optionally of one municipality and designated for one hazard")
+    @strawberry.field(description="指定緊急避難場所, optionally of one municipality and designated for one hazard", directives=[SIZED_BY_LIMIT])
     async def evacuation_spaces(self, info: Info, municipality_code: Optional[str] = None,
                                 hazard: Optional[HazardKind] = None,  # type: ignore[valid-type]
                                 limit: int = 100, offset: int = 0) -> list[EvacuationSpace]:
@@ -128,7 +129,7 @@ class Query:
         row = await _by_id(info, EvacuationSpaceRow, id)
         return EvacuationSpace.from_row(row) if row else None
 
-    @strawberry.field(description="指定避難所; openOnly keeps those currently open")
+    @strawberry.field(description="指定避難所; openOnly keeps those currently open", directives=[SIZED_BY_LIMIT])
     async def shelters(self, info: Info, municipality_code: Optional[str] = None, open_only: bool = False,
                        limit: int = 100, offset: int = 0) -> list[Shelter]:
         conditions = [ShelterRow.is_open.is_(True)] if open_only else []
@@ -140,7 +141,7 @@ class Query:
         row = await _by_id(info, ShelterRow, id)
         return Shelter.from_row(row) if row else None
 
-    @strawberry.field(description="AED設置箇所")
+    @strawberry.field(description="AED設置箇所", directives=[SIZED_BY_LIMIT])
     async def aeds(self, info: Info, municipality_code: Optional[str] = None, pediatric_only: bool = False,
                    limit: int = 100, offset: int = 0) -> list[Aed]:
         conditions = [AedRow.pediatric.is_(True)] if pediatric_only else []

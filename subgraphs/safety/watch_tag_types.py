@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput
+from subgraphs.common.list_sizes import SIZED_BY_LIMIT
 
 from . import watch_tag_trust, watch_tags
 from .access import require_staff
@@ -50,7 +51,7 @@ class WatchTag:
     # Loaded with the tag list, inside the audited read (see Resident.watch_tags).
     recent: strawberry.Private[list[TagDetection]]
 
-    @strawberry.field(description="passage history, newest first")
+    @strawberry.field(description="passage history, newest first", directives=[SIZED_BY_LIMIT])
     def detections(self, limit: int = 50) -> list[TagDetection]:
         if not 0 < limit <= MAX_HISTORY:
             raise BadUserInput(f"limit must be 1..{MAX_HISTORY}", field="limit")
