@@ -53,3 +53,20 @@ def create_common_tables(op) -> None:  # noqa: ANN001 - alembic.op
 def drop_common_tables(op) -> None:  # noqa: ANN001
     for table in ("co_use_usage", "co_use_membership", "audit_head", "audit_record"):
         op.drop_table(table)
+
+
+def add_audit_keying(op) -> None:  # noqa: ANN001 - alembic.op
+    """Keyed chaining (issue 10): each record names the chain key it was hashed with; the head says from which
+    record on a keyed hash is due (records before keep their plain SHA-256 and still verify)."""
+    with op.batch_alter_table("audit_record") as batch:
+        batch.add_column(sa.Column("key_id", sa.String(16), nullable=True))
+    with op.batch_alter_table("audit_head") as batch:
+        batch.add_column(sa.Column("keyed_from", sa.Integer, nullable=True))
+    op.execute("UPDATE audit_head SET keyed_from = last_id + 1")
+
+
+def drop_audit_keying(op) -> None:  # noqa: ANN001
+    with op.batch_alter_table("audit_head") as batch:
+        batch.drop_column("keyed_from")
+    with op.batch_alter_table("audit_record") as batch:
+        batch.drop_column("key_id")

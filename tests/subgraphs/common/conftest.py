@@ -4,7 +4,7 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from subgraphs.common.common_tables import create_common_tables
+from subgraphs.common.common_tables import add_audit_keying, create_common_tables
 from subgraphs.common.db import Database
 
 
@@ -14,7 +14,9 @@ async def common_db(database_url):
     database = Database("common", database_url)
 
     def _create(connection) -> None:  # noqa: ANN001
-        create_common_tables(Operations(MigrationContext.configure(connection)))
+        operations = Operations(MigrationContext.configure(connection))
+        create_common_tables(operations)
+        add_audit_keying(operations)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(_create)
