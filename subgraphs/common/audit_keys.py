@@ -42,14 +42,22 @@ def is_production(environ: dict | None = None) -> bool:
 
 
 def _write_secret(path: Path, data: bytes) -> None:
-    """Create `path` with mode 0600, never replacing an existing file (two processes may race here)."""
+    """Create `path` with mode 0600, complete or not at all, never replacing an existing file: written to a
+    private temporary name first, then linked into place (several subgraph processes may start at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass   # another process made it first: use theirs
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _configured(name: str, dev_default: Path, make: bytes | None, environ: dict) -> Path:
