@@ -259,3 +259,13 @@ async def test_the_keying_migration_upgrades_and_downgrades_keeping_old_records_
         await database.dispose()
     await downgrade_async(name, database_url, before)
     await upgrade_async(name, database_url)
+
+
+def test_a_production_subgraph_refuses_to_start_without_its_audit_keys(monkeypatch, tmp_path):
+    from subgraphs.identity.app import create_app
+
+    monkeypatch.setenv("KYODO_ENV", "production")
+    monkeypatch.delenv(audit_keys.CHAIN_KEY_ENV)
+    audit_keys.reset_current_keys()
+    with pytest.raises(AuditKeyError, match=audit_keys.CHAIN_KEY_ENV):
+        create_app(database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.sqlite'}")
