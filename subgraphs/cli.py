@@ -186,7 +186,7 @@ async def _verify_one(name: str):  # noqa: ANN202 - Verification | None | str
         return None
     try:
         async with database.sessions() as session:
-            return await verify_log(session, current_keys(), name)
+            return await verify_log(session, current_keys(), name, database.url)
     finally:
         await database.dispose()
 
@@ -253,7 +253,8 @@ async def _checkpoint_one(name: str):  # noqa: ANN202
         await database.dispose()
     if head is None:
         return None
-    return CheckpointStore(current_keys()).write(name, head.last_id, head.last_hash, head.keyed_from or 1)
+    return CheckpointStore(current_keys(), database.url).write(name, head.last_id, head.last_hash,
+                                                               head.keyed_from or 1)
 
 
 def _audit_checkpoint(args: argparse.Namespace) -> int:
@@ -286,7 +287,7 @@ async def _export_one(name: str, since: str | None, until: str | None, out) -> i
         return None
     try:
         async with database.sessions() as session:
-            verification = await verify_log(session, current_keys(), name)
+            verification = await verify_log(session, current_keys(), name, database.url)
             out.write(json.dumps({"type": "verification", "from": since, "to": until, **verification.as_dict()},
                                  ensure_ascii=False) + "\n")
             statement = select(AuditRecord).order_by(AuditRecord.id)

@@ -45,9 +45,9 @@ class Checkpoint:
 
 
 class CheckpointStore:
-    def __init__(self, keys: AuditKeys) -> None:
+    def __init__(self, keys: AuditKeys, database_url: str | None = None) -> None:
         self.keys = keys
-        self.directory = keys.checkpoint_dir
+        self.directory = keys.sink_for(database_url)
 
     def write(self, subgraph: str, last_id: int, last_hash: str, keyed_from: int) -> Checkpoint:
         if self.keys.signer is None:
@@ -114,14 +114,16 @@ class Checkpointer:
     def due(self, subgraph: str) -> bool:
         return time.monotonic() - self._last_written.get(subgraph, float("-inf")) >= _interval()
 
-    def maybe_write(self, keys: AuditKeys, subgraph: str, last_id: int, last_hash: str, keyed_from: int) -> None:
+    def maybe_write(self, keys: AuditKeys, subgraph: str, last_id: int, last_hash: str, keyed_from: int,
+                    database_url: str | None = None) -> None:
         if not subgraph or keys.signer is None or not self.due(subgraph):
             return
         self._last_written[subgraph] = time.monotonic()
+        store = CheckpointStore(keys, database_url)
         try:
-            CheckpointStore(keys).write(subgraph, last_id, last_hash, keyed_from)
+            store.write(subgraph, last_id, last_hash, keyed_from)
         except OSError as error:   # the sink is down: the log itself is intact; say so loudly, keep serving
-            log.error("could not write the %s audit checkpoint to %s: %s", subgraph, keys.checkpoint_dir, error)
+            log.error("could not write the %s audit checkpoint to %s: %s", subgraph, store.directory, error)
 
 
 CHECKPOINTER = Checkpointer()

@@ -12,7 +12,8 @@
     KYODO_AUDIT_CHECKPOINT_DIR              the append-only checkpoint sink (a directory)
     KYODO_ENV=production                    refuse to run without the chain key and the checkpoint keys
 
-Without the variables (development), the files are made under ./var/audit/ with mode 0600 on first use.
+Without the variables (development), the key files are made under ./var/audit/ with mode 0600 on first use,
+and checkpoints go next to a SQLite database file (`audit-checkpoints/`), else to ./var/audit/checkpoints/.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class AuditKeys:
     chain_key: bytes
     signer: Ed25519PrivateKey | None          # None where only verification happens
     verifier: Ed25519PublicKey
-    checkpoint_dir: Path
+    checkpoint_dir: Path | None               # None: not configured (development; see `sink_for`)
 
     @property
     def key_id(self) -> str:
@@ -98,10 +99,23 @@ class AuditKeys:
             raise AuditKeyError(f"the audit chain key {chain_path} is shorter than 32 bytes")
         signer = _load_signer(env)
         verifier = _load_verifier(env, signer)
-        directory = Path(env.get(CHECKPOINT_DIR_ENV, "").strip() or DEV_DIR / "checkpoints")
-        if is_production(env) and not env.get(CHECKPOINT_DIR_ENV, "").strip():
+        configured = env.get(CHECKPOINT_DIR_ENV, "").strip()
+        if is_production(env) and not configured:
             raise AuditKeyError(f"{CHECKPOINT_DIR_ENV} must be set in production (a sink outside the database)")
-        return cls(chain_key, signer, verifier, directory)
+        return cls(chain_key, signer, verifier, Path(configured) if configured else None)
+
+    def sink_for(self, database_url: str | None) -> Path:
+        """The checkpoint sink: the configured one; in development, next to a SQLite database file (a fresh
+        database in another folder starts a fresh sink), else ./var/audit/checkpoints."""
+        if self.checkpoint_dir is not None:
+            return self.checkpoint_dir
+        if database_url:
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(database_url)
+            if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+                return Path(parsed.database).resolve().parent / "audit-checkpoints"
+        return DEV_DIR / "checkpoints"
 
 
 def _new_private_pem() -> bytes:

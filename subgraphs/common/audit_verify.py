@@ -115,10 +115,11 @@ async def check_chain(session: AsyncSession, keys: AuditKeys, subgraph: str = ""
     return result
 
 
-async def verify_log(session: AsyncSession, keys: AuditKeys, subgraph: str) -> Verification:
+async def verify_log(session: AsyncSession, keys: AuditKeys, subgraph: str,
+                     database_url: str | None = None) -> Verification:
     """The chain, then the latest valid checkpoint of `subgraph` from the sink."""
     result = await check_chain(session, keys, subgraph)
-    store = CheckpointStore(keys)
+    store = CheckpointStore(keys, database_url)
     checkpoint, forged = store.latest(subgraph)
     for path in forged:
         result.findings.append(Finding("checkpoint", None, f"checkpoint {path.name} does not verify"))

@@ -49,5 +49,5 @@ class RequestAudit:
                                    "try again shortly") from None
         # now and then, anchor the head outside the database (signed checkpoint; see audit_checkpoints)
         CHECKPOINTER.maybe_write(current_keys(), getattr(database, "name", ""), entries[-1].id, entries[-1].hash,
-                                 keyed_from)
+                                 keyed_from, getattr(database, "url", None))
         return len(events)

@@ -179,6 +179,10 @@ def test_dev_keys_are_made_0600_and_production_refuses_to_run_without_them(tmp_p
     for name in ("chain.key", "checkpoint.key"):
         assert stat.S_IMODE((tmp_path / "var" / "audit" / name).stat().st_mode) == 0o600
     assert AuditKeys.from_env().chain_key == keys.chain_key   # made once, then kept
+    # a development sink lives beside its SQLite database: a fresh database elsewhere starts a fresh sink
+    assert keys.sink_for(f"sqlite+aiosqlite:///{tmp_path / 'stack' / 'identity.sqlite'}") == \
+        tmp_path / "stack" / "audit-checkpoints"
+    assert keys.sink_for("postgresql+asyncpg://db/identity") == audit_keys.DEV_DIR / "checkpoints"
     with pytest.raises(AuditKeyError, match=audit_keys.CHAIN_KEY_ENV):
         AuditKeys.from_env({"KYODO_ENV": "production"})
     with pytest.raises(AuditKeyError, match="does not exist"):
