@@ -33,7 +33,8 @@ CLI_REDIRECT_URI = "http://127.0.0.1:8400/callback"
 # What a resident or staff token asks for; the IdP grants only what the account holds.
 ACCOUNT_SCOPE = (
     "openid profile childcare:read childcare:write safety:read safety:write currency:read "
-    "currency:write identity:read identity:write audit:read voting:admin"
+    "currency:write identity:read identity:write audit:read childcare:audit safety:audit currency:audit "
+    "identity:audit voting:admin"
 )
 TIMEOUT_SECONDS = 10.0
 

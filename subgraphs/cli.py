@@ -4,7 +4,9 @@
     kyodo migrate [NAME…]                                  Alembic upgrade to head (subgraphs/<name>/migrations/)
     kyodo seed [NAME…]                                     migrate, then subgraphs/<name>/seed.py: seed(session)
     kyodo import KIND FILE.csv [--partial]                 open-data CSV import (evacuation_space, aed, preschool)
-    kyodo audit verify [--subgraph NAME]                   check every audit hash chain; exit 1 naming broken records
+    kyodo audit verify [--subgraph NAME]                   check each keyed audit chain and its latest signed checkpoint
+    kyodo audit checkpoint [--subgraph NAME]               sign each log's head into the checkpoint sink now
+    kyodo audit export [--from D] [--to D] [--output F]    JSON Lines for an auditor, with the verification result
     kyodo usage [--subgraph NAME] [--period YYYY-MM]       co-use counters per municipality, for cost sharing
     kyodo usage report --month YYYY-MM [--out DIR]         the monthly cost-sharing report (CSV + PNG bar chart)
     kyodo co-use list|join|leave PLATFORM [CODE] [--on D] memberships of a platform; join or leave from a day on
@@ -155,52 +157,193 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if getattr(report, "errors", None) else 0
 
 
-# --- kyodo audit verify ---------------------------------------------------------------------------------
+# --- kyodo audit verify / checkpoint / export -------------------------------------------------------------
 
-async def _verify_one(name: str) -> tuple[str, list, tuple[int, str]]:
-    """("ok"|"broken"|"absent"|"error: …", breaks, (last id, head hash)) for one subgraph's audit chain."""
+async def _open_audit(name: str):  # noqa: ANN202 - (Database | None, reason)
+    """The subgraph's database if it holds an audit log; (None, "absent") otherwise."""
     from sqlalchemy import inspect as sa_inspect
     from sqlalchemy.engine import make_url
 
-    from subgraphs.common import audit
     from subgraphs.common.db import Database, default_url
 
     url = default_url(name)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-        return "absent", [], (0, "")
+        return None
     database = Database(name, url)
+    async with database.engine.connect() as connection:
+        has_table = await connection.run_sync(lambda c: sa_inspect(c).has_table("audit_record"))
+    if not has_table:
+        await database.dispose()
+        return None
+    return database
+
+
+async def _verify_one(name: str):  # noqa: ANN202 - Verification | None | str
+    """The verification of one subgraph's log (chain + latest checkpoint); None when there is no log yet."""
+    from subgraphs.common.audit_keys import current_keys
+    from subgraphs.common.audit_verify import verify_log
+
+    database = await _open_audit(name)
+    if database is None:
+        return None
     try:
-        async with database.engine.connect() as connection:
-            has_table = await connection.run_sync(lambda c: sa_inspect(c).has_table("audit_record"))
-        if not has_table:
-            return "absent", [], (0, "")
         async with database.sessions() as session:
-            breaks = await audit.find_breaks(session)
-            head = await audit.chain_head(session)
-        return ("broken" if breaks else "ok"), breaks, head
-    except Exception as error:  # noqa: BLE001
-        return f"error: {type(error).__name__}: {error}", [], (0, "")
+            return await verify_log(session, current_keys(), name, database.url)
     finally:
         await database.dispose()
 
 
+_KIND_TEXT = {"edited": "edited", "deleted": "deleted", "truncated": "truncated (missing at the end)",
+              "rechained": "re-chained", "checkpoint": "checkpoint does not verify"}
+
+
+def _report(name: str, verification) -> list[str]:  # noqa: ANN001
+    lines = []
+    for finding in verification.findings:
+        where = f"audit record {finding.record_id} " if finding.record_id is not None else ""
+        text = finding.kind if finding.kind in ("edited", "deleted") else _KIND_TEXT[finding.kind]
+        lines.append(f"{name}: {where}{text}: {finding.detail}" if finding.kind not in ("edited", "deleted")
+                     else f"{name}: {where}{text}")
+    return lines
+
+
 def _audit_verify(args: argparse.Namespace) -> int:
+    from subgraphs.common.audit_keys import AuditKeyError
+
     names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
     status = 0
     for name in names:
-        state, breaks, (last_id, head_hash) = asyncio.run(_verify_one(name))
-        if state == "ok":
-            print(f"{name}: audit chain intact ({last_id} records, head {head_hash})")
-        elif state == "absent":
-            print(f"{name}: no audit log yet (database not migrated)")
-        elif state == "broken":
-            status = 1
-            for item in breaks:
-                print(f"{name}: audit record {item.record_id} {item.reason}")
-        else:
+        try:
+            verification = asyncio.run(_verify_one(name))
+        except AuditKeyError as error:
+            print(f"{name}: cannot verify: {error}", file=sys.stderr)
             status = max(status, 2)
-            print(f"{name}: cannot verify: {state[7:]}", file=sys.stderr)
+            continue
+        except Exception as error:  # noqa: BLE001
+            print(f"{name}: cannot verify: {type(error).__name__}: {error}", file=sys.stderr)
+            status = max(status, 2)
+            continue
+        if verification is None:
+            print(f"{name}: no audit log yet (database not migrated)")
+        elif verification.intact:
+            anchor = (f"matches the signed checkpoint of {verification.checkpoint.at} at record "
+                      f"{verification.checkpoint.last_id}" if verification.anchored
+                      else "no checkpoint yet: truncation cannot be detected until one is written")
+            print(f"{name}: audit chain intact ({verification.head_id} records, head {verification.head_hash}); "
+                  f"{anchor}")
+        else:
+            status = max(status, 1)
+            for line in _report(name, verification):
+                print(line)
+    return status
+
+
+async def _checkpoint_one(name: str):  # noqa: ANN202
+    from sqlalchemy import select
+
+    from subgraphs.common.audit import AuditHead
+    from subgraphs.common.audit_checkpoints import CheckpointStore
+    from subgraphs.common.audit_keys import current_keys
+
+    database = await _open_audit(name)
+    if database is None:
+        return None
+    try:
+        async with database.sessions() as session:
+            head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one_or_none()
+    finally:
+        await database.dispose()
+    if head is None:
+        return None
+    return CheckpointStore(current_keys(), database.url).write(name, head.last_id, head.last_hash,
+                                                               head.keyed_from or 1)
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    """Sign the current head of each log into the sink now (for cron, and before an export)."""
+    names = [args.subgraph] if args.subgraph else list(SUBGRAPHS)
+    for name in names:
+        try:
+            checkpoint = asyncio.run(_checkpoint_one(name))
+        except Exception as error:  # noqa: BLE001
+            print(f"{name}: cannot write a checkpoint: {type(error).__name__}: {error}", file=sys.stderr)
+            return 2
+        if checkpoint is None:
+            print(f"{name}: no audit log yet (database not migrated)")
+        else:
+            print(f"{name}: checkpoint at record {checkpoint.last_id} written to {checkpoint.path}")
+    return 0
+
+
+async def _export_one(name: str, since: str | None, until: str | None, out) -> int | None:  # noqa: ANN001
+    import json
+
+    from sqlalchemy import select
+
+    from subgraphs.common.audit import AuditRecord
+    from subgraphs.common.audit_keys import current_keys
+    from subgraphs.common.audit_verify import verify_log
+
+    database = await _open_audit(name)
+    if database is None:
+        return None
+    try:
+        async with database.sessions() as session:
+            verification = await verify_log(session, current_keys(), name, database.url)
+            out.write(json.dumps({"type": "verification", "from": since, "to": until, **verification.as_dict()},
+                                 ensure_ascii=False) + "\n")
+            statement = select(AuditRecord).order_by(AuditRecord.id)
+            if since:
+                statement = statement.where(AuditRecord.at >= since)
+            if until:
+                statement = statement.where(AuditRecord.at < until)
+            count = 0
+            async for row in await session.stream_scalars(statement.execution_options(yield_per=500)):
+                record = {column: getattr(row, column) for column in
+                          ("id", "at", "subgraph", "actor", "actor_municipality", "subject", "subject_municipality",
+                           "purpose", "result", "prev_hash", "hash", "key_id")}
+                record["fields"] = json.loads(row.fields)
+                out.write(json.dumps({"type": "record", **record}, ensure_ascii=False) + "\n")
+                count += 1
+        return count if verification.intact else -1 - count
+    finally:
+        await database.dispose()
+
+
+def _day_bound(value: str | None, end: bool) -> str | None:
+    """A YYYY-MM-DD (or full ISO timestamp) bound as the text the records' `at` is compared with."""
+    if value is None:
+        return None
+    if len(value) == 10:
+        day = _iso_date(value)
+        if end:
+            from datetime import timedelta
+
+            day = day + timedelta(days=1)   # --to is inclusive of that whole day
+        return day.isoformat() + "T00:00:00.000000Z"
+    return value
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    """JSON Lines for an auditor: first the verification result, then each record in the range."""
+    since, until = _day_bound(args.from_, False), _day_bound(args.to, True)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    status = 0
+    try:
+        for name in ([args.subgraph] if args.subgraph else list(SUBGRAPHS)):
+            try:
+                written = asyncio.run(_export_one(name, since, until, out))
+            except Exception as error:  # noqa: BLE001
+                print(f"kyodo audit export: {name}: {type(error).__name__}: {error}", file=sys.stderr)
+                return 2
+            if written is not None and written < 0:
+                status = 1
+                print(f"kyodo audit export: {name}: the log does NOT verify (see the verification line)",
+                      file=sys.stderr)
+    finally:
+        if args.output:
+            out.close()
     return status
 
 
@@ -349,9 +492,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     audit = subparsers.add_parser("audit", help="the tamper-evident audit logs")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = audit_commands.add_parser("verify", help="verify the hash chains; exit 1 and name broken records")
+    verify = audit_commands.add_parser("verify", help="verify the keyed chains against the latest signed "
+                                                      "checkpoints; exit 1 naming edits, deletions, truncation, "
+                                                      "re-chaining")
     verify.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
     verify.set_defaults(func=_audit_verify)
+    checkpoint = audit_commands.add_parser("checkpoint", help="sign each log's current head into the checkpoint "
+                                                              "sink now ($KYODO_AUDIT_CHECKPOINT_DIR)")
+    checkpoint.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
+    checkpoint.set_defaults(func=_audit_checkpoint)
+    export = audit_commands.add_parser("export", help="JSON Lines for an auditor: the verification result, then "
+                                                      "the records from --from to --to (days inclusive)")
+    export.add_argument("--subgraph", choices=SUBGRAPHS, default=None)
+    export.add_argument("--from", dest="from_", default=None, metavar="YYYY-MM-DD")
+    export.add_argument("--to", default=None, metavar="YYYY-MM-DD")
+    export.add_argument("--output", default=None, metavar="FILE", help="default: standard output")
+    export.set_defaults(func=_audit_export)
 
     usage = subparsers.add_parser("usage", help="co-use counters per municipality and platform (cost sharing)")
     usage.add_argument("--subgraph", choices=SUBGRAPHS, default=None)

@@ -102,7 +102,8 @@ def default_clients() -> dict[str, Client]:
                        "http://127.0.0.1/graphql", "http://localhost/graphql"),
         scopes=("openid", "profile", "offline_access", "childcare:read", "childcare:write", "safety:read",
                 "safety:write", "currency:read", "currency:write", "identity:read", "identity:write",
-                "audit:read", "voting:admin"),
+                "audit:read", "voting:admin", "childcare:audit", "safety:audit", "currency:audit",
+                "identity:audit"),
         default_scope="openid",
     )
     vendor = Client(

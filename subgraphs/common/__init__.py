@@ -3,8 +3,18 @@
 municipality   codes (normalise 5/6 digits, check digit), known Hyogo municipalities, the Kakogawa basin
 roster         the deterministic synthetic people and staff every seed and the dev IdP read
 db             engine/sessions from KYODO_<NAME>_DATABASE_URL, Alembic upgrade/downgrade per subgraph
-context        RequestContext from the Kyodo-Context header; the personal-data rule (authorize_personal)
-audit          append-only hash-chained audit log; verify_chain; staff query
+context        RequestContext from the Kyodo-Context header; the personal-data rule (authorize_personal,
+               decide_personal for a batch); the request's share of the connection pool
+audit          append-only keyed hash-chained audit log; staff query per platform (`<platform>:audit`)
+audit_keys     the chain key and checkpoint keys, kept outside the database (dev files under var/audit)
+audit_checkpoints  signed checkpoints of each chain's head in an append-only sink
+audit_verify   chain + checkpoint verification naming edits, deletions, truncation and re-chaining
+request_audit  a request's reads and refusals, written in one audit transaction before it answers
+request_loaders  request-scoped DataLoaders: one query per table for a request's references
+federation_schema  strawberry's federation schema with a bounded `_entities` and cached documents
+load_shedding  in-flight bound (503 + Retry-After), cancellation for departed clients, request time limit
+serving_settings  the KYODO_SUBGRAPH_*/KYODO_DB_POOL_* settings
+public_cache   short-lived process cache of public answers, cleared by this process's mutations
 co_use         which municipality joined which platform; usage counters for cost sharing
 errors         GraphQL errors with extensions.code; SafeErrors keeps internals from clients
 error_logging  client errors logged as one INFO line, unexpected ones with their traceback (installed by app)

@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from subgraphs.common.audit_keys import current_keys, is_production
 from subgraphs.common.context import RequestContext, request_context
 from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
@@ -89,6 +90,8 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
     """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`);
     `settings`: how much work it takes on at once (default from the environment, `serving_settings`)."""
     settings = settings or ServingSettings.from_env()
+    if is_production():
+        current_keys()   # no audit keys in production: refuse to start rather than fail at the first read
     database = database or Database.for_subgraph(name, database_url, settings=settings)
     install_error_logging(schema)   # expected client errors: one INFO line, no traceback
     graphql_app = SubgraphGraphQL(schema, name, database, keys, settings)

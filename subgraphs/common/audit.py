@@ -1,7 +1,10 @@
 """Append-only, hash-chained audit log of personal-data access (one log per subgraph database).
 
-Each record's `hash` is SHA-256 over a canonical JSON of its content and the previous record's hash, and
-record ids are consecutive (1, 2, 3…). A one-row `audit_head` holds the last id and hash; `record` updates it
+Each record's `hash` is HMAC-SHA256, keyed with the chain key kept outside the database (`audit_keys`), over a
+canonical JSON of its content, the key's id and the previous record's hash; record ids are consecutive
+(1, 2, 3…). Records written before keyed chaining began (ids below the head's `keyed_from`) keep their plain
+SHA-256. Signed checkpoints outside the database (`audit_checkpoints`) catch truncation; `audit_verify`
+checks both and names edits, deletions, truncation and re-chaining apart. A one-row `audit_head` holds the last id and hash; `record` updates it
 first, which takes a row lock (PostgreSQL) or the write lock (SQLite), so concurrent writers are serialised
 and the chain never forks. Editing a record breaks its hash; deleting one leaves a gap in the ids (or a head
 that points past the end); `verify_chain` names both.
@@ -10,6 +13,7 @@ that points past the end); `verify_chain` names both.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,10 +23,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from subgraphs.common.audit_keys import current_keys
 from subgraphs.common.errors import Forbidden
 
 GENESIS_HASH = "0" * 64
 AUDIT_READ_SCOPE = "audit:read"
+
+
+def audit_scope(platform: str) -> str:
+    """The scope that opens one platform's audit log, e.g. `childcare:audit`."""
+    return f"{platform}:audit"
 
 
 class AuditRecord(SQLModel, table=True):
@@ -42,6 +52,7 @@ class AuditRecord(SQLModel, table=True):
     actor_auth: str | None = Field(default=None, max_length=512)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)   # the chain key's id; None: plain SHA-256 (legacy)
 
 
 class AuditHead(SQLModel, table=True):
@@ -50,22 +61,29 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_id: int = 0
     last_hash: str = Field(default=GENESIS_HASH, max_length=64)
+    keyed_from: int | None = None   # first record id that must carry a keyed hash
 
 
 HASHED_COLUMNS = ("id", "at", "subgraph", "actor", "actor_municipality", "subject", "subject_municipality",
                   "fields", "purpose", "result", "prev_hash")
+KEYED_COLUMNS = (*HASHED_COLUMNS, "key_id")
+# What a verifier reads of a record: the hashed columns and `actor_auth`, covered when filled in.
+STORED_COLUMNS = (*KEYED_COLUMNS, "actor_auth")
 
 
-def canonical_bytes(values: dict) -> bytes:
+def canonical_bytes(values: dict, columns: tuple[str, ...] = HASHED_COLUMNS) -> bytes:
     """The serialization the hash covers: sorted keys, no whitespace, UTF-8."""
-    content = {name: values[name] for name in HASHED_COLUMNS}
+    content = {name: values[name] for name in columns}
     if values.get("actor_auth") is not None:  # absent from records written before the column existed
         content["actor_auth"] = values["actor_auth"]
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def compute_hash(values: dict) -> str:
-    return hashlib.sha256(canonical_bytes(values)).hexdigest()
+def compute_hash(values: dict, key: bytes | None = None) -> str:
+    """Plain SHA-256 of the legacy columns without `key`; HMAC-SHA256 with it (covering the key id too)."""
+    if key is None:
+        return hashlib.sha256(canonical_bytes(values)).hexdigest()
+    return hmac.new(key, canonical_bytes(values, KEYED_COLUMNS), hashlib.sha256).hexdigest()
 
 
 def _actor_parts(actor) -> tuple[str, str | None]:  # noqa: ANN001 - Principal | str | None
@@ -123,24 +141,32 @@ async def record(session: AsyncSession, actor, subject: str, fields: Iterable[st
 
 async def record_many(session: AsyncSession, events: list[AuditEvent]) -> list[AuditRecord]:
     """Append `events` in order, in the caller's transaction, taking the chain head once for all of them."""
+    entries, _ = await record_many_at_head(session, events)
+    return entries
+
+
+async def record_many_at_head(session: AsyncSession, events: list[AuditEvent]) -> tuple[list[AuditRecord], int]:
+    """`record_many`, also returning the head's `keyed_from` (what a checkpoint of this head must say)."""
     if not events:
-        return []
+        return [], 0
+    keys = current_keys()   # no chain key, no record: an unverifiable log is refused, not written
     # Take the chain head first: this write is what serialises concurrent appenders.
     bumped = await session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(last_id=AuditHead.last_id + len(events))
-        .returning(AuditHead.last_id, AuditHead.last_hash)
+        .returning(AuditHead.last_id, AuditHead.last_hash, AuditHead.keyed_from)
     )
     row = bumped.first()
     if row is None:  # first record in a fresh database: create the head, then take it
-        session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS_HASH))
+        session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS_HASH, keyed_from=1))
         await session.flush()
-        return await record_many(session, events)
-    last_id, prev_hash = row
+        return await record_many_at_head(session, events)
+    last_id, prev_hash, keyed_from = row
+    first_id = last_id - len(events) + 1
     at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     entries: list[AuditRecord] = []
     for offset, event in enumerate(events):
         values = {
-            "id": last_id - len(events) + 1 + offset,
+            "id": first_id + offset,
             "at": at,
             "subgraph": event.subgraph,
             "actor": event.actor,
@@ -152,46 +178,31 @@ async def record_many(session: AsyncSession, events: list[AuditEvent]) -> list[A
             "result": event.result,
             "actor_auth": event.actor_auth,
             "prev_hash": prev_hash,
+            "key_id": keys.key_id,
         }
-        values["hash"] = prev_hash = compute_hash(values)
+        values["hash"] = prev_hash = compute_hash(values, keys.chain_key)
         entries.append(AuditRecord(**values))
     session.add_all(entries)
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
+    head_values = {"last_hash": prev_hash}
+    if keyed_from is None:   # a head from before keyed chaining: keyed from here on
+        head_values["keyed_from"] = keyed_from = first_id
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(**head_values))
     await session.flush()
-    return entries
+    return entries, keyed_from
 
 
 @dataclass(frozen=True)
 class ChainBreak:
     record_id: int
-    reason: str   # "edited" or "deleted"
+    reason: str   # "edited", "deleted", "truncated" or "rechained" (see audit_verify)
 
 
 async def find_breaks(session: AsyncSession) -> list[ChainBreak]:
-    """Walk the chain from the first record; report every record that was edited or is missing."""
-    breaks: list[ChainBreak] = []
-    expected_id, expected_prev = 1, GENESIS_HASH
-    result = await session.stream_scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=500))
-    async for entry in result:
-        values = {name: getattr(entry, name) for name in (*HASHED_COLUMNS, "actor_auth")}
-        while expected_id < entry.id:  # ids are consecutive: a gap is a deleted record
-            breaks.append(ChainBreak(expected_id, "deleted"))
-            expected_id += 1
-        if compute_hash(values) != entry.hash:
-            breaks.append(ChainBreak(entry.id, "edited"))
-        elif entry.prev_hash != expected_prev and not (breaks and breaks[-1].record_id == entry.id - 1):
-            # This record is intact but its predecessor changed after it was written (hash recomputed).
-            breaks.append(ChainBreak(entry.id - 1, "edited"))
-        expected_id, expected_prev = entry.id + 1, entry.hash
-    head = (await session.execute(select(AuditHead).where(AuditHead.id == 1))).scalar_one_or_none()
-    if head is not None:
-        while expected_id <= head.last_id:  # records deleted from the end of the chain
-            breaks.append(ChainBreak(expected_id, "deleted"))
-            expected_id += 1
-        if head.last_id == expected_id - 1 and head.last_id > 0 and head.last_hash != expected_prev \
-                and not any(b.record_id == head.last_id for b in breaks):
-            breaks.append(ChainBreak(head.last_id, "edited"))  # last record changed, hash recomputed
-    return breaks
+    """Walk the chain from the first record (no checkpoint): every record edited, missing or re-chained."""
+    from subgraphs.common.audit_verify import check_chain
+
+    return [ChainBreak(f.record_id, f.kind) for f in (await check_chain(session, current_keys())).findings
+            if f.record_id is not None]
 
 
 async def chain_head(session: AsyncSession) -> tuple[int, str]:
@@ -206,12 +217,15 @@ async def verify_chain(session: AsyncSession) -> list[int]:
     return sorted({b.record_id for b in await find_breaks(session)})
 
 
-async def query_log(session: AsyncSession, principal, *, subject: str | None = None,  # noqa: ANN001
+async def query_log(session: AsyncSession, principal, platform: str, *, subject: str | None = None,  # noqa: ANN001
                     since: str | None = None, until: str | None = None, limit: int = 100) -> list[AuditRecord]:
-    """Records about or by the staff member's own municipality, newest first. Needs staff + `audit:read`."""
-    if principal is None or "staff" not in principal.roles or AUDIT_READ_SCOPE not in principal.scopes \
+    """Records about or by the staff member's own municipality, newest first. Needs staff holding this
+    platform's audit scope (`childcare:audit`, …): who may read one platform's log is not who may read
+    another's, since each log names the children, residents and fields that platform's staff looked at."""
+    scope = audit_scope(platform)
+    if principal is None or "staff" not in principal.roles or scope not in principal.scopes \
             or not principal.municipality:
-        raise Forbidden("the audit log is open only to staff with audit:read, for their own municipality")
+        raise Forbidden(f"the {platform} audit log is open only to staff with {scope}, for their own municipality")
     municipality = principal.municipality
     statement = select(AuditRecord).where(or_(AuditRecord.subject_municipality == municipality,
                                               AuditRecord.actor_municipality == municipality))

@@ -1,6 +1,7 @@
 """The audit log as GraphQL: one entry type per subgraph (each names its own, so the composed schema has
 ChildcareAuditEntry, CurrencyAuditEntry, IdentityAuditEntry) and the read every `<name>AuditLog` root field
-does — staff with `audit:read` see records about or by their own municipality (subgraphs/common/audit.py)."""
+does — staff holding that platform's audit scope (`childcare:audit`, …) see records about or by their own
+municipality (subgraphs/common/audit.py)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,6 @@ def _auth_fields(actor_auth: str | None) -> dict:
 async def read_audit_log(info: Info, entry_type: Any, subject: Optional[strawberry.ID], limit: int) -> list:
     """The records the calling staff member may read, newest first, as `entry_type`."""
     async with info.context.transaction() as session:
-        rows = await audit.query_log(session, info.context.principal, subject=str(subject) if subject else None,
-                                     limit=limit)
+        rows = await audit.query_log(session, info.context.principal, info.context.subgraph,
+                                     subject=str(subject) if subject else None, limit=limit)
         return [entry_type.from_row(r) for r in rows]

@@ -90,3 +90,20 @@ def add_audit_actor_auth(op) -> None:  # noqa: ANN001
 
 def drop_audit_actor_auth(op) -> None:  # noqa: ANN001
     op.drop_column("audit_record", "actor_auth")
+
+
+def add_audit_keying(op) -> None:  # noqa: ANN001 - alembic.op
+    """Keyed chaining (issue 10): each record names the chain key it was hashed with; the head says from which
+    record on a keyed hash is due (records before keep their plain SHA-256 and still verify)."""
+    with op.batch_alter_table("audit_record") as batch:
+        batch.add_column(sa.Column("key_id", sa.String(16), nullable=True))
+    with op.batch_alter_table("audit_head") as batch:
+        batch.add_column(sa.Column("keyed_from", sa.Integer, nullable=True))
+    op.execute("UPDATE audit_head SET keyed_from = last_id + 1")
+
+
+def drop_audit_keying(op) -> None:  # noqa: ANN001
+    with op.batch_alter_table("audit_head") as batch:
+        batch.drop_column("keyed_from")
+    with op.batch_alter_table("audit_record") as batch:
+        batch.drop_column("key_id")

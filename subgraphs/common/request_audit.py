@@ -17,6 +17,8 @@ from typing import Any
 
 from subgraphs.common import audit
 from subgraphs.common.audit import AuditEvent
+from subgraphs.common.audit_checkpoints import CHECKPOINTER
+from subgraphs.common.audit_keys import current_keys
 from subgraphs.common.errors import AuditUnavailable
 
 log = logging.getLogger("kyodo.subgraphs.audit")
@@ -40,9 +42,12 @@ class RequestAudit:
             return 0
         try:
             async with database.transaction() as session:
-                await audit.record_many(session, events)
+                entries, keyed_from = await audit.record_many_at_head(session, events)
         except Exception as error:  # noqa: BLE001 - any failure means the reads went unrecorded
             log.error("could not write %d audit records: %s: %s", len(events), type(error).__name__, error)
             raise AuditUnavailable("the access could not be recorded in the audit log, so nothing is returned; "
                                    "try again shortly") from None
+        # now and then, anchor the head outside the database (signed checkpoint; see audit_checkpoints)
+        CHECKPOINTER.maybe_write(current_keys(), getattr(database, "name", ""), entries[-1].id, entries[-1].hash,
+                                 keyed_from, getattr(database, "url", None))
         return len(events)

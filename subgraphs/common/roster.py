@@ -163,13 +163,18 @@ def _staff(label: str, name: str, code: str, section: str, *scopes: str) -> Staf
 
 
 STAFF: tuple[StaffMember, ...] = (
-    _staff("himeji/childcare", "前田 奈央", HIMEJI, "こども支援課", "childcare:read", "childcare:write", "audit:read"),
-    _staff("himeji/identity", "藤原 健太", HIMEJI, "市民課", "identity:read"),
-    _staff("kakogawa/safety", "岡田 浩", KAKOGAWA, "防災部", "safety:read", "safety:write", "audit:read"),
+    _staff("himeji/childcare", "前田 奈央", HIMEJI, "こども支援課", "childcare:read", "childcare:write", "audit:read",
+           "childcare:audit"),
+    _staff("himeji/identity", "藤原 健太", HIMEJI, "市民課", "identity:read", "identity:audit"),
+    _staff("kakogawa/safety", "岡田 浩", KAKOGAWA, "防災部", "safety:read", "safety:write", "audit:read",
+           "safety:audit"),
     _staff("kakogawa/childcare", "森 由紀", KAKOGAWA, "こども部", "childcare:read"),
-    _staff("kasai/currency", "藤井 亮", KASAI, "ふるさと創造部", "currency:read", "currency:write", "audit:read"),
-    _staff("yabu/identity", "西村 真理", YABU, "市民生活課", "identity:read", "identity:write", "audit:read"),
-    _staff("yabu/elections", "池田 誠一", YABU, "選挙管理委員会", "identity:read", "voting:admin", "audit:read"),
+    _staff("kasai/currency", "藤井 亮", KASAI, "ふるさと創造部", "currency:read", "currency:write", "audit:read",
+           "currency:audit"),
+    _staff("yabu/identity", "西村 真理", YABU, "市民生活課", "identity:read", "identity:write", "audit:read",
+           "identity:audit"),
+    _staff("yabu/elections", "池田 誠一", YABU, "選挙管理委員会", "identity:read", "voting:admin", "audit:read",
+           "identity:audit"),
     _staff("taka/general", "岩崎 玲子", TAKA, "住民課", "identity:read", "childcare:read", "safety:read",
            "currency:read"),
 )

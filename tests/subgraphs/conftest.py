@@ -427,3 +427,26 @@ def fresh_public_cache():
     reset_shared_cache()
     yield
     reset_shared_cache()
+
+
+@pytest.fixture(autouse=True)
+def audit_keys_in_tmp(tmp_path_factory, monkeypatch):
+    """Audit chain and checkpoint keys, and the checkpoint sink, in a folder of this test session (never
+    ./var/audit); each test starts with a fresh sink and re-reads the keys."""
+    from subgraphs.common import audit_keys
+
+    keys = tmp_path_factory.getbasetemp() / "audit-keys"
+    if not (keys / "chain.key").exists():
+        keys.mkdir(exist_ok=True)
+        (keys / "chain.key").write_text(secrets.token_hex(32))
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        (keys / "checkpoint.key").write_bytes(Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    monkeypatch.setenv(audit_keys.CHAIN_KEY_ENV, str(keys / "chain.key"))
+    monkeypatch.setenv(audit_keys.CHECKPOINT_KEY_ENV, str(keys / "checkpoint.key"))
+    monkeypatch.setenv(audit_keys.CHECKPOINT_DIR_ENV, str(tmp_path_factory.mktemp("checkpoints")))
+    audit_keys.reset_current_keys()
+    yield
+    audit_keys.reset_current_keys()

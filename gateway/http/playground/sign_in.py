@@ -22,7 +22,8 @@ DEFAULT_CLIENT_ID = "kyodo-web"
 # only); the IdP grants only what the signed-in account holds.
 DEFAULT_SCOPE = (
     "openid profile offline_access childcare:read childcare:write safety:read safety:write currency:read "
-    "currency:write identity:read identity:write audit:read"
+    "currency:write identity:read identity:write audit:read childcare:audit safety:audit currency:audit "
+    "identity:audit"
 )
 # The IdP sends the browser back here (the playground page itself answers GET /graphql?code=…).
 REDIRECT_PATH = "/graphql"

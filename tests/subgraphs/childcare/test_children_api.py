@@ -249,10 +249,29 @@ async def test_staff_read_their_municipalitys_audit_log(call):
     assert body["data"]["childcareAuditLog"][0] == {"actor": HANAKO.id, "subject": YUI.id, "result": "permitted",
                                                    "fields": ["birthDate", "id", "vaccinations"]}
     other_city = await call(query, {"s": YUI.id}, principal=make_principal(
-        "s-kakogawa-audit", "282103", ("staff",), ("audit:read",)))
+        "s-kakogawa-audit", "282103", ("staff",), ("childcare:audit",)))
     assert other_city["data"]["childcareAuditLog"] == []
     refused = await call(query, {"s": YUI.id}, principal=resident_principal(HANAKO))
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_another_platforms_auditor_cannot_read_the_childcare_audit_log(call):
+    """Issue 10, finding 4: Kakogawa's safety staff hold `audit:read` and every safety scope, not
+    `childcare:audit` — the childcare log (children, fields read, who read them) stays closed to them, even for
+    records about their own city's children; Himeji's childcare auditor still reads Himeji's."""
+    await call(CHILD_QUERY, {"id": YUI.id}, principal=resident_principal(HANAKO))
+    query = "{ childcareAuditLog(limit: 50) { actor subject subjectMunicipality result } }"
+    kakogawa_safety = staff_principal(next(s for s in STAFF if s.municipality_code == "282103"
+                                           and "safety:write" in s.scopes))
+    assert "audit:read" in kakogawa_safety.scopes and "childcare:audit" not in kakogawa_safety.scopes
+    for who in (kakogawa_safety, make_principal("s-kakogawa-all", "282103", ("staff",),
+                                                ("audit:read", "safety:audit", "safety:read", "childcare:read"))):
+        body = await call(query, principal=who)
+        assert body["data"] is None or body["data"]["childcareAuditLog"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        assert "childcare:audit" in body["errors"][0]["message"]
+    himeji = await call(query, principal=staff_principal(HIMEJI_CHILDCARE))
+    assert {r["subjectMunicipality"] for r in himeji["data"]["childcareAuditLog"]} == {"282014"}
 
 
 REGISTER = """mutation($input: RegisterChildInput!) { registerChild(input: $input) {

@@ -4,8 +4,8 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from subgraphs.common.common_tables import (add_audit_actor_auth, add_membership_left_on, create_common_tables,
-                                            create_daily_use_table)
+from subgraphs.common.common_tables import (add_audit_actor_auth, add_audit_keying, add_membership_left_on,
+                                            create_common_tables, create_daily_use_table)
 from subgraphs.common.db import Database
 
 
@@ -20,6 +20,7 @@ async def common_db(database_url):
         add_audit_actor_auth(operations)
         create_daily_use_table(operations)
         add_membership_left_on(operations)
+        add_audit_keying(operations)
 
     async with database.engine.begin() as connection:
         await connection.run_sync(_create)

@@ -90,11 +90,13 @@ async def test_concurrent_writers_never_fork_the_chain(common_db):
 async def test_staff_query_their_own_municipality_only(common_db):
     await _write(common_db, 2, HIMEJI)
     await _write(common_db, 3, KASAI)
-    himeji_staff = make_principal("s-h", HIMEJI, ("staff",), ("audit:read",))
+    himeji_staff = make_principal("s-h", HIMEJI, ("staff",), ("childcare:audit",))
     async with common_db.sessions() as session:
-        rows = await audit.query_log(session, himeji_staff)
+        rows = await audit.query_log(session, himeji_staff, "childcare")
         assert len(rows) == 2 and {r.subject_municipality for r in rows} == {HIMEJI}
         for who in (make_principal("s-h", HIMEJI, ("staff",), ("childcare:read",)),
-                    make_principal("r-1", HIMEJI, ("resident",), ("audit:read",)), None):
+                    make_principal("s-h", HIMEJI, ("staff",), ("audit:read", "childcare:read")),
+                    make_principal("s-h", HIMEJI, ("staff",), ("safety:audit",)),
+                    make_principal("r-1", HIMEJI, ("resident",), ("childcare:audit",)), None):
             with pytest.raises(Forbidden):
-                await audit.query_log(session, who)
+                await audit.query_log(session, who, "childcare")

@@ -71,7 +71,8 @@ async def test_authorize_personal_audits_permits_and_refusals(common_db):
     with pytest.raises(PlatformNotJoined):
         await attempt(make_principal("r-taka-mother", TAKA), taka_child)
     async with common_db.sessions() as session:
-        rows = await audit.query_log(session, make_principal("s", HIMEJI, ("staff",), ("audit:read",)))
+        rows = await audit.query_log(session, make_principal("s", HIMEJI, ("staff",), ("childcare:audit",)),
+                                     "childcare")
         assert [(r.actor, r.result) for r in reversed(rows)] == [
             ("r-mother", "permitted"), ("r-neighbour", "denied"), ("anonymous", "denied")]
         assert await audit.verify_chain(session) == []

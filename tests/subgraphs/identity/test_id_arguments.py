@@ -7,7 +7,7 @@ import pytest
 from subgraphs.common.roster import STAFF
 from tests.subgraphs.conftest import resident_principal, staff_principal
 
-HIMEJI_AUDITOR = staff_principal(next(s for s in STAFF if s.municipality_code == "282014" and "audit:read" in s.scopes))
+HIMEJI_AUDITOR = staff_principal(next(s for s in STAFF if s.municipality_code == "282014" and "identity:audit" in s.scopes))
 YABU_STAFF = staff_principal(next(s for s in STAFF if s.municipality_code == "282227" and "identity:write" in s.scopes))
 MALFORMED = ["", "x" * 65, "r-ümlaut", "r-1\n2"]
 

@@ -98,7 +98,7 @@ async def test_personal_data_is_withheld_when_its_audit_record_cannot_be_written
     async def broken(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
         raise OSError("disk full")
 
-    monkeypatch.setattr(audit, "record_many", broken)
+    monkeypatch.setattr(audit, "record_many_at_head", broken)
     body = await call("{ me { name } }", principal=resident_principal(TARO))
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["AUDIT_UNAVAILABLE"]

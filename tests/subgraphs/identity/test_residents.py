@@ -139,7 +139,7 @@ async def test_staff_read_their_own_municipalitys_audit_log(call):
     guardian = resident_principal(by_label("himeji-1/hanako"))
     await call(RESIDENT_QUERY, {"id": CHILD.id}, principal=guardian)
     log_query = "query($s: ID) { identityAuditLog(subject: $s) { actor subject subjectMunicipality fields result } }"
-    himeji_auditor = staff_principal(next(s for s in STAFF if s.municipality_code == "282014" and "audit:read" in s.scopes))
+    himeji_auditor = staff_principal(next(s for s in STAFF if s.municipality_code == "282014" and "identity:audit" in s.scopes))
     body = await call(log_query, {"s": CHILD.id}, principal=himeji_auditor)
     assert body["data"]["identityAuditLog"][0] == {
         "actor": guardian.subject, "subject": CHILD.id, "subjectMunicipality": "282014",

@@ -1,0 +1,26 @@
+"""identity: keyed audit chaining — each audit record names the chain key it was hashed with, and the head says
+from which record on a keyed hash is due (subgraphs/common/audit.py, common_tables.add_audit_keying).
+
+Revision ID: identity_audit_keying
+Revises: identity_0005
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from subgraphs.common.common_tables import add_audit_keying, drop_audit_keying
+
+revision = "identity_audit_keying"
+down_revision = "identity_0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_audit_keying(op)
+
+
+def downgrade() -> None:
+    drop_audit_keying(op)
