@@ -18,6 +18,7 @@ from typing import Optional
 
 import strawberry
 from sqlalchemy import func, select, text
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.common import audit, co_use
@@ -129,6 +130,7 @@ def operations_query(subgraph: str) -> type:
         return Operations()
 
     field_name = f"{subgraph}_operations"
-    namespace = {field_name: strawberry.field(resolver=resolve, description=(
+    # @authenticated: the gateway refuses an anonymous caller before asking the subgraph, which checks again.
+    namespace = {field_name: strawberry.field(resolver=resolve, directives=[Authenticated()], description=(
         f"health, metrics, usage, migrations and audit verification of {subgraph} (operator, {operator_scope(subgraph)})"))}
     return strawberry.type(type(f"{prefix}OperationsQuery", (), namespace))

@@ -55,3 +55,10 @@ async def test_residents_do_not_see_operations(stack):
     body = (await post_graphql(stack.graphql_url, "{ identityOperations { health } }", token=token)).json()
     assert body["data"]["identityOperations"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_anonymous_callers_are_refused_at_the_gateway(stack):
+    mark = stack.calls_mark()
+    body = (await post_graphql(stack.graphql_url, "{ safetyOperations { health } }")).json()
+    assert body["data"] is None or body["data"]["safetyOperations"] is None
+    assert body["errors"] and not stack.calls_since(mark)["safety"]
