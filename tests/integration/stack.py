@@ -96,6 +96,9 @@ def gateway_settings(state_dir: Path, idp_url: str) -> Any:
     os.environ.setdefault("KYODO_GATEWAY_INTROSPECTION_SECRET", "kyodo-gateway-dev-secret")
     return settings_from_mapping({
         "expose_query_plan": True,
+        # Tests fire bursts no resident's app would (24 cross-city views at once); rate limits have their own
+        # tests (tests/gateway_http/test_traffic_plugins.py, tests/traffic), so the principal buckets are wide here.
+        "rate_limit": {"query": {"capacity": 100000, "refill_per_second": 10000}},
         "auth": {
             "issuers": [{"issuer": idp_url, "audience": AUDIENCE,   # discovery + JWKS over HTTP
                          "introspection": {"endpoint": f"{idp_url}/introspect", "check_seconds": 10}}],

@@ -54,11 +54,26 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_identity_refuses_to_start_in_production_without_its_pepper():
+def _audit_keys(folder: Path) -> dict[str, str]:
+    """Production audit keys (they are checked before the pepper): a chain key, a checkpoint key, a sink."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    chain, signer, sink = folder / "chain.key", folder / "checkpoint.pem", folder / "checkpoints"
+    chain.write_text("ab" * 32 + "\n")
+    signer.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    sink.mkdir()
+    return {"KYODO_AUDIT_CHAIN_KEY_FILE": str(chain), "KYODO_AUDIT_CHECKPOINT_KEY_FILE": str(signer),
+            "KYODO_AUDIT_CHECKPOINT_DIR": str(sink)}
+
+
+def test_identity_refuses_to_start_in_production_without_its_pepper(tmp_path):
     start = "from subgraphs.identity.app import create_app; create_app('sqlite+aiosqlite:///:memory:', keys='k.json')"
-    refused = _python(start, KYODO_ENV="production")
+    keys = _audit_keys(tmp_path)
+    refused = _python(start, KYODO_ENV="production", **keys)
     assert refused.returncode != 0 and "KYODO_CARD_PEPPER" in refused.stderr
-    started = _python(start, KYODO_ENV="production", KYODO_CARD_PEPPER=GOOD_PEPPER)
+    started = _python(start, KYODO_ENV="production", KYODO_CARD_PEPPER=GOOD_PEPPER, **keys)
     assert started.returncode == 0, started.stderr
 
 
