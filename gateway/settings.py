@@ -317,6 +317,11 @@ class Settings(SettingsModel):
     cors: CorsSettings = CorsSettings()
     admin: AdminSettings = AdminSettings()
     introspection: bool = True
+    # Where a null the subgraph data explains by itself (a null in a non-null field, an enum value the API
+    # schema hides) is reported: "routers" puts it under extensions.valueCompletion, as Apollo Router does
+    # (an `errors` entry makes Apollo Client drop the whole response); "strict" puts it in `errors`, as the
+    # GraphQL specification's execution does. A value of the wrong kind is an error in both.
+    value_completion: Literal["routers", "strict"] = "routers"
     # Lets a client ask for the plan with `Apollo-Expose-Query-Plan: true`; off in production.
     expose_query_plan: bool = False
     playground: bool = True
