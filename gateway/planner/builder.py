@@ -146,10 +146,12 @@ class PlanBuilder:
         self.deadline = deadline or Deadline()
         self.index = GroupIndex()
         self._jump_stack: set[tuple[str, str, str]] = set()
+        self._keys_at: dict[tuple[str, ...], dict[str, str]] = {}
 
     # -- entry ---------------------------------------------------------------------------------------
     def plan_root_fields(self, root_type: str, fields: list[FieldNode]) -> None:
         self._root_keys = {(f.alias.value if f.alias else f.name.value): f.name.value for f in fields}
+        self._keys_at = self._client_keys_by_path(root_type, fields)
         for node in fields:
             name = node.name.value
             if name in ("__typename", "__schema", "__type"):
@@ -247,8 +249,9 @@ class PlanBuilder:
             return self._add_local(loc, node, rep)
         if rep is not None and loc.sel is loc.group.selection and loc.group.requires is not None \
                 and node.selection_set is None and not node.arguments:
-            known = loc.group.requires.fields.get(name)
-            if known is not None and known.name == name:
+            # (found by field name: it may sit under an internal key when the client uses its name)
+            known = next((f for f in loc.group.requires.fields.values() if f.name == name and f.sub is None), None)
+            if known is not None:
                 # already in this entity's representation: it sits in the merged object before this fetch runs
                 rep.add_field(known.response_key, name)
                 return set(loc.group.deps)
@@ -284,6 +287,30 @@ class PlanBuilder:
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
         return self.jump(loc, node, rep)
+
+    def _client_keys_by_path(self, root_type: str, fields: Iterable[SelectionNode]) -> dict[tuple[str, ...], dict[str, str]]:
+        """The client's response keys (key -> field name) at every response path of the operation.
+
+        A key or @requires field is often planned on an object before the client's own fields there
+        (a @requires on an earlier sibling reaches into it); this tells it which keys to stay off."""
+        out: dict[tuple[str, ...], dict[str, str]] = {}
+
+        def walk(type_name: str, path: tuple[str, ...], selections: Iterable[SelectionNode]) -> None:
+            keys = out.setdefault(path, {})
+            for s in selections:
+                if isinstance(s, FieldNode):
+                    key = s.alias.value if s.alias else s.name.value
+                    keys.setdefault(key, s.name.value)
+                    field_def = self._fields_of(type_name).get(s.name.value)
+                    if s.selection_set is not None and field_def is not None:
+                        walk(get_named_type(field_def.type).name,
+                             path + (key,) + ("@",) * _list_depth(field_def.type), s.selection_set.selections)
+                elif isinstance(s, InlineFragmentNode):
+                    cond = s.type_condition.name.value if s.type_condition else type_name
+                    walk(cond, path, s.selection_set.selections)
+
+        walk(root_type, (), fields)
+        return out
 
     def _client_keys(self, selection_set: SelectionSetNode, out: dict[str, str] | None = None) -> dict[str, str]:
         out = {} if out is None else out
@@ -362,7 +389,8 @@ class PlanBuilder:
         home = loc.sel
         if rep is not None:
             key = _internal_key(node)
-            if loc.client_keys is not None and loc.client_keys.get(key, name) != name:
+            client_keys = loc.client_keys if loc.client_keys is not None else self._keys_at.get(loc.path)
+            if client_keys is not None and client_keys.get(key, name) != name:
                 key = f"_kyodo_{name}"  # the client uses this key for another field
             directives = ""
         else:
