@@ -145,7 +145,9 @@ class PlanBuilder:
         self.schema = supergraph.schema
         self.deadline = deadline or Deadline()
         self.index = GroupIndex()
-        self._jump_stack: set[tuple[str, str, str]] = set()
+        # jumps under way, by (subgraph, type, field, response path): the same jump again at the same path
+        # is a cycle (a key that needs itself); at a deeper path it is a nested selection and is planned
+        self._jump_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
         self._keys_at: dict[tuple[str, ...], dict[str, str]] = {}
 
     # -- entry ---------------------------------------------------------------------------------------
@@ -271,7 +273,8 @@ class PlanBuilder:
                 return self.jump(loc, node, rep)
             for concrete in concrete_types:
                 presence = self.sg.field_presence(concrete, name, s)
-                if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None:
+                if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None \
+                        and not self._key_field_in(s, concrete, name):
                     # the subgraph declares the interface field but cannot return it for this type
                     raise UnplannableError(f"Cannot plan {t}.{name}: subgraph {self.sg.subgraphs[s].name} "
                                            f"declares it external on {concrete}")
@@ -359,12 +362,21 @@ class PlanBuilder:
         if presence is None:
             return None
         if presence.external:
-            return None
+            # A key field the subgraph marks @external still names the entity: whatever returns the
+            # entity returns it (the routers plan it so; Federation 1 extensions mark every key so).
+            return True if self._key_field_in(graph, type_name, field_name) else None
         if presence.used_overridden and not for_key:
             return None
         if presence.requires is not None:
             return None
         return True
+
+    def _key_field_in(self, graph: str, type_name: str, field_name: str) -> bool:
+        """Whether the field is a top-level field of one of the object type's keys in that subgraph."""
+        owner = self.sg.types.get(type_name)
+        if owner is None or owner.kind != "object":
+            return False
+        return any(field_name in _top_fields(k.selection) for k in owner.keys_in(graph))
 
     def _local_on_abstract(self, graph: str, type_name: str, field_name: str,
                            provided: SelectionSetNode | None) -> bool:
@@ -475,7 +487,7 @@ class PlanBuilder:
         t = loc.type_name
         s = loc.group.subgraph
         name = node.name.value
-        guard = (s, t, name)
+        guard = (s, t, name, loc.path)
         if guard in self._jump_stack:
             return set()
         options: list[tuple[tuple[int, int, int, int, int], int, str, str, EntityKey, str | None, FieldPresence | None]] = []
@@ -513,7 +525,7 @@ class PlanBuilder:
         if loc.parent is None or (rep is not None and (node.selection_set is not None or node.arguments)):
             return set()
         parent_loc, parent_node = loc.parent
-        guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
+        guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value, parent_loc.path)
         if guard in self._jump_stack:
             return set()
         declared = get_named_type(self._fields_of(parent_loc.type_name)[parent_node.name.value].type).name
@@ -551,7 +563,7 @@ class PlanBuilder:
         t = loc.type_name
         s = loc.group.subgraph
         owner = self.sg.types[t]
-        guard = (s, t, "__typename")
+        guard = (s, t, "__typename", loc.path)
         if guard in self._jump_stack:
             return set()
         options = [g for g in self.sg.graph_order
@@ -632,7 +644,8 @@ class PlanBuilder:
             if not self._local_on_abstract(graph, type_name, name, provided):
                 for concrete in self.sg.possible_types_in(type_name, graph):
                     presence = self.sg.field_presence(concrete, name, graph)
-                    if presence is not None and presence.external and self._provided(provided, concrete, name) is None:
+                    if presence is not None and presence.external and self._provided(provided, concrete, name) is None \
+                            and not self._key_field_in(graph, concrete, name):
                         return 100  # planning through here fails (see UnplannableError)
                 concrete_types = self.sg.possible_types_in(type_name, graph)
                 if not concrete_types:
