@@ -273,9 +273,12 @@ class PlanBuilder:
                 return self.jump(loc, node, rep)
             for concrete in concrete_types:
                 presence = self.sg.field_presence(concrete, name, s)
-                if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None \
-                        and not self._key_field_in(s, concrete, name):
-                    # the subgraph declares the interface field but cannot return it for this type
+                if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None:
+                    # The subgraph declares the interface field but cannot return it for this type: fetch
+                    # the parent field again from a subgraph that can (as the routers do), or fail.
+                    rerouted = self._reroute_via_parent(loc, node, rep)
+                    if rerouted:
+                        return rerouted
                     raise UnplannableError(f"Cannot plan {t}.{name}: subgraph {self.sg.subgraphs[s].name} "
                                            f"declares it external on {concrete}")
             used: set[int] = set()
@@ -362,21 +365,12 @@ class PlanBuilder:
         if presence is None:
             return None
         if presence.external:
-            # A key field the subgraph marks @external still names the entity: whatever returns the
-            # entity returns it (the routers plan it so; Federation 1 extensions mark every key so).
-            return True if self._key_field_in(graph, type_name, field_name) else None
+            return None
         if presence.used_overridden and not for_key:
             return None
         if presence.requires is not None:
             return None
         return True
-
-    def _key_field_in(self, graph: str, type_name: str, field_name: str) -> bool:
-        """Whether the field is a top-level field of one of the object type's keys in that subgraph."""
-        owner = self.sg.types.get(type_name)
-        if owner is None or owner.kind != "object":
-            return False
-        return any(field_name in _top_fields(k.selection) for k in owner.keys_in(graph))
 
     def _local_on_abstract(self, graph: str, type_name: str, field_name: str,
                            provided: SelectionSetNode | None) -> bool:
@@ -644,8 +638,7 @@ class PlanBuilder:
             if not self._local_on_abstract(graph, type_name, name, provided):
                 for concrete in self.sg.possible_types_in(type_name, graph):
                     presence = self.sg.field_presence(concrete, name, graph)
-                    if presence is not None and presence.external and self._provided(provided, concrete, name) is None \
-                            and not self._key_field_in(graph, concrete, name):
+                    if presence is not None and presence.external and self._provided(provided, concrete, name) is None:
                         return 100  # planning through here fails (see UnplannableError)
                 concrete_types = self.sg.possible_types_in(type_name, graph)
                 if not concrete_types:

@@ -129,3 +129,24 @@ async def test_a_nested_selection_after_an_entity_jump_is_planned() -> None:
     assert deeper == {"data": {"account": {"chats": [
         {"account": {"chats": [{"text": "hello"}, {"text": "bye"}]}},
         {"account": {"chats": [{"text": "hello"}, {"text": "bye"}]}}]}}}
+
+
+NODE_SUPERGRAPH = CHAT_SUPERGRAPH.replace(
+    "  chat(id: String!): Chat @join__field(graph: CHATS)\n}",
+    "  chat(id: String!): Chat @join__field(graph: CHATS)\n  node(id: ID!): Node @join__field(graph: ACCOUNTS) @join__field(graph: CHATS)\n}\n"
+    "interface Node @join__type(graph: ACCOUNTS) @join__type(graph: CHATS) { id: ID! }",
+).replace(
+    'type Account @join__type', 'type Account implements Node @join__implements(graph: ACCOUNTS, interface: "Node") '
+    '@join__implements(graph: CHATS, interface: "Node") @join__type',
+).replace(
+    'type Chat @join__type', 'type Chat implements Node @join__implements(graph: ACCOUNTS, interface: "Node") '
+    '@join__implements(graph: CHATS, interface: "Node") @join__type',
+)
+
+
+async def test_an_interface_field_no_subgraph_can_return_for_every_member_is_still_refused() -> None:
+    # Each subgraph marks the key of one Node implementation external, and no parent field leads elsewhere.
+    async with gateway_for(_chat_subgraphs(), NODE_SUPERGRAPH) as gw:
+        plan = gw.plan('{ node(id: "a1") { id } }')
+    assert plan.node is None
+    assert plan.errors and "Node.id" in plan.errors[0] and "external" in plan.errors[0]
