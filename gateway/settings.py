@@ -129,9 +129,12 @@ class RuntimeSettings(SettingsModel):
     # A gateway request allocates thousands of short-lived containers (subgraph bodies, representations,
     # the response tree); at CPython's default gen-0 threshold (700) the cyclic collector runs many times
     # per request and rescans long-lived objects. These thresholds apply to `kyodo serve` processes only.
-    gc_gen0_threshold: NonNegativeInt = 200_000
-    gc_gen1_threshold: NonNegativeInt = 50
-    gc_gen2_threshold: NonNegativeInt = 1_000
+    # Not higher: graphql-core's validation leaves cycles that hold each new document's AST until a
+    # collection, and at 200_000 / 50 / 1_000 (a full collection practically never) 10,000 distinct valid
+    # queries grew RSS by 30 MB against 16 MB here (bench/memory/refusals.py, issue 9).
+    gc_gen0_threshold: NonNegativeInt = 50_000
+    gc_gen1_threshold: NonNegativeInt = 20
+    gc_gen2_threshold: NonNegativeInt = 100
     # Move everything allocated at start-up (schemas, supergraph model) out of the collector's sight.
     gc_freeze_after_startup: bool = True
     # How many GraphQL requests one process runs at once; the rest wait their turn before parsing.
