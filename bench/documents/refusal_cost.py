@@ -30,6 +30,7 @@ DOCUMENTS = {
         f"fragment F{n} on Node {{ ...F{n + 1} }}" for n in range(10_000)) + " fragment F10000 on Node { id }",
     "tokens_20000": "{ " + "a " * 20_000 + "}",
     "comments_20000": "{ a\n" + "#\n" * 20_000 + "}",
+    "unbalanced_quotes": "{ a(s: " + '"x' * 200_000 + " }",  # the first pass must stay linear here
     "aliases_201": "{ " + " ".join(f"a{n}: a" for n in range(201)) + " }",
 }
 

@@ -24,9 +24,12 @@ import re
 
 from gateway.document.limits import DocumentLimitError, DocumentLimits
 
-# one match per string value, block string or comment (an unterminated string is left alone: the
-# parser reports it)
-_STRINGS_AND_COMMENTS = re.compile(r'"""(?:\\"""|(?!""")[\s\S])*"""|"(?:[^"\\\n\r]|\\.)*"|#[^\n\r]*')
+# One match per string value, block string or comment. Every match that starts also ends (an
+# unterminated string runs to its line's end, a block string to the text's end, a string also at a stray
+# backslash), without backtracking (possessive loops): the scan never restarts inside what it has read,
+# so it stays linear even on a line of unbalanced quotes. (Such a document is a syntax error anyway.)
+_STRINGS_AND_COMMENTS = re.compile(
+    r'"""(?:\\"""|(?!""")[\s\S])*+(?:"""|\Z)|"(?:[^"\\\n\r]|\\[^\n\r])*+(?:"|\\|(?=[\n\r])|\Z)|#[^\n\r]*')
 _TOKEN = re.compile(r"[_A-Za-z][_0-9A-Za-z]*|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|\.\.\.|[!$&()\[\]{}:=@|]")
 _FRAGMENT_DEFINITION = re.compile(r"\bfragment\s+[_A-Za-z][_0-9A-Za-z]*\s+on\b")
 _DEFINITION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription|fragment)\b")
