@@ -74,7 +74,7 @@ def prescan_document(text: str, limits: DocumentLimits) -> None:
 def _more_tokens_than(plain: str, limit: int) -> bool:
     # Two lower bounds first, at str-method speed: the chunks between whitespace and commas (each holds
     # at least one token) and the punctuators; then the exact count.
-    spaced = plain.replace(",", " ")
+    spaced = plain.replace(",", " ").replace("\ufeff", " ")  # both ignored by GraphQL, like whitespace
     if len(spaced.split()) > limit:
         return True
     punctuators = sum(spaced.count(c) for c in "!$&()[]{}:=@|") + spaced.count("...")
