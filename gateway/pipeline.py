@@ -134,9 +134,11 @@ class Pipeline:
     @property
     def execute_plan(self) -> PlanExecutor:
         if self._execute_plan is None:
+            from functools import partial
+
             from gateway.executor import execute_plan
 
-            self._execute_plan = execute_plan
+            self._execute_plan = partial(execute_plan, value_completion=self.settings.value_completion)
         return self._execute_plan
 
     def plan_cache_stats(self) -> CacheStats:

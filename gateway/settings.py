@@ -131,9 +131,12 @@ class RuntimeSettings(SettingsModel):
     # A gateway request allocates thousands of short-lived containers (subgraph bodies, representations,
     # the response tree); at CPython's default gen-0 threshold (700) the cyclic collector runs many times
     # per request and rescans long-lived objects. These thresholds apply to `kyodo serve` processes only.
-    gc_gen0_threshold: NonNegativeInt = 200_000
-    gc_gen1_threshold: NonNegativeInt = 50
-    gc_gen2_threshold: NonNegativeInt = 1_000
+    # Not higher: graphql-core's validation leaves cycles that hold each new document's AST until a
+    # collection, and at 200_000 / 50 / 1_000 (a full collection practically never) 10,000 distinct valid
+    # queries grew RSS by 30 MB against 16 MB here (bench/memory/refusals.py, issue 9).
+    gc_gen0_threshold: NonNegativeInt = 50_000
+    gc_gen1_threshold: NonNegativeInt = 20
+    gc_gen2_threshold: NonNegativeInt = 100
     # Move everything allocated at start-up (schemas, supergraph model) out of the collector's sight.
     gc_freeze_after_startup: bool = True
     # How many GraphQL requests one process runs at once; the rest wait their turn before parsing.
@@ -334,6 +337,11 @@ class Settings(SettingsModel):
     cors: CorsSettings = CorsSettings()
     admin: AdminSettings = AdminSettings()
     introspection: bool = True
+    # Where a null the subgraph data explains by itself (a null in a non-null field, an enum value the API
+    # schema hides) is reported: "routers" puts it under extensions.valueCompletion, as Apollo Router does
+    # (an `errors` entry makes Apollo Client drop the whole response); "strict" puts it in `errors`, as the
+    # GraphQL specification's execution does. A value of the wrong kind is an error in both.
+    value_completion: Literal["routers", "strict"] = "routers"
     # Lets a client ask for the plan with `Apollo-Expose-Query-Plan: true`; off in production.
     expose_query_plan: bool = False
     playground: bool = True

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
-from graphql.language import DocumentNode
+from graphql import GraphQLError, GraphQLSchema, specified_rules, validate
+from graphql.language import DocumentNode, Token
+from graphql.language.parser import Parser
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from gateway.document.errors import GraphQLRequestError, from_graphql_error, graphql_error
 from gateway.document.limits import DocumentLimitError, DocumentLimits, check_document_limits
 from gateway.document.lru import CacheStats, LruCache
+from gateway.document.prescan import prescan_document
 from gateway.document.prepared import (
     AnalyzedOperation,
     analyze_operation,
@@ -89,19 +91,44 @@ class DocumentCache:
             raise GraphQLRequestError.single(
                 f"Document exceeds the maximum size of {limits.max_document_bytes} bytes.", "MAX_DOCUMENT_SIZE_LIMIT"
             )
+        # Refusals are raised after the `except` blocks, never inside them: an exception raised there keeps
+        # the caught one (and its traceback's frames: the parser, its lexer) as its __context__.
+        # (`refusal` holds the error entries, not an exception: a raised exception kept in a local of this
+        # frame would form a cycle through its own traceback)
+        refusal: list[dict[str, Any]] | None = None
         try:
-            document = parse(text, no_location=False, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+            prescan_document(text, limits)
+        except DocumentLimitError as error:
+            refusal = [graphql_error(error.message, error.code)]
+        if refusal is not None:
+            raise GraphQLRequestError(refusal)
+        parser = Parser(text, no_location=False, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+        document: DocumentNode | None = None
+        invalid: InvalidDocument | None = None
+        try:
+            document = parser.parse_document()
         except GraphQLError as error:
+            error.__traceback__ = None
             if _TOKEN_LIMIT_MESSAGE in error.message or _NESTING_LIMIT_MESSAGE in error.message:
                 code = "MAX_TOKENS_LIMIT" if _TOKEN_LIMIT_MESSAGE in error.message else "MAX_DEPTH_LIMIT"
-                raise GraphQLRequestError([from_graphql_error(error, code)]) from None
-            return InvalidDocument((from_graphql_error(error, "GRAPHQL_PARSE_FAILED"),))
+                refusal = [from_graphql_error(error, code)]
+            else:
+                invalid = InvalidDocument((from_graphql_error(error, "GRAPHQL_PARSE_FAILED"),))
         except RecursionError:
-            raise GraphQLRequestError.single("Document is nested too deeply.", "MAX_DEPTH_LIMIT") from None
+            refusal = [graphql_error("Document is nested too deeply.", "MAX_DEPTH_LIMIT")]
+        finally:
+            _unlink_tokens(parser)
+        if refusal is not None:
+            raise GraphQLRequestError(refusal)
+        if document is None:
+            assert invalid is not None  # the parser either returns a document or raises
+            return invalid
         try:
             check_document_limits(document, limits)
         except DocumentLimitError as error:
-            raise GraphQLRequestError.single(error.message, error.code) from None
+            refusal = [graphql_error(error.message, error.code)]
+        if refusal is not None:
+            raise GraphQLRequestError(refusal)
         errors = validate(self.schema, document, self.rules, max_errors=self.max_validation_errors)
         if errors:
             return InvalidDocument(tuple(from_graphql_error(e, "GRAPHQL_VALIDATION_FAILED") for e in errors))
@@ -111,3 +138,23 @@ class DocumentCache:
             for name, definition in operations_of(document).items()
         }
         return ValidDocument(text, document, MappingProxyType(operations))
+
+
+def _unlink_tokens(parser: Parser) -> None:
+    """Cut the back links of the parser's token list, so it is freed by reference counting.
+
+    graphql-core chains every token both ways (`prev`/`next`): a cycle per document, which only the
+    cyclic collector reclaims, and a serving process raises its thresholds so that it seldom runs (see
+    gateway/http/runtime.py). Nothing reads `prev` after parsing (locations keep their start and end
+    tokens and the source); a refused document's tokens are then freed at once, and a cached document's
+    with it when the cache drops it.
+    """
+    current: Token | None = parser._lexer.token  # noqa: SLF001 - graphql-core keeps the lexer private
+    ahead = current.next if current is not None else None
+    while ahead is not None:  # tokens looked ahead at
+        ahead.prev = None
+        ahead = ahead.next
+    while current is not None:
+        previous = current.prev
+        current.prev = None
+        current = previous

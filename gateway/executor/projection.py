@@ -45,10 +45,11 @@ class FieldShape:
     """How to complete one response key: its type's wrappers, its kind and its sub-selections."""
 
     __slots__ = ("key", "name", "parent", "kind", "levels", "simple", "single_object", "non_null", "named",
-                 "subs", "enum_values", "children")
+                 "subs", "enum_values", "hidden_enum_values", "children")
 
     def __init__(self, key: str, name: str, parent: str, kind: int, levels: Levels, named: str,
-                 subs: tuple[SelectionSetNode, ...], enum_values: frozenset[str] | None) -> None:
+                 subs: tuple[SelectionSetNode, ...], enum_values: frozenset[str] | None,
+                 hidden_enum_values: frozenset[str] = frozenset()) -> None:
         self.key = key
         self.name = name
         self.parent = parent
@@ -60,6 +61,7 @@ class FieldShape:
         self.named = named
         self.subs = subs
         self.enum_values = enum_values
+        self.hidden_enum_values = hidden_enum_values  # in the supergraph, not in the API schema (@inaccessible)
         self.children: dict[str, ObjectShape] = {}  # runtime type -> its fields (filled lazily)
 
 
@@ -95,8 +97,10 @@ def _levels(gql_type: GraphQLOutputType) -> tuple[Levels, GraphQLNamedType]:
 class ShapeCompiler:
     """Collects fields (fragments, @skip/@include) into FieldShapes for one variables outcome."""
 
-    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any]) -> None:
+    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any],
+                 full_schema: GraphQLSchema | None = None) -> None:
         self.schema = schema
+        self.full_schema = full_schema  # the supergraph's schema: what the API schema hides
         self.variables = variables  # coerced; only their @skip/@include outcome matters
 
     def _applies(self, condition: str | None, runtime: str) -> bool:
@@ -154,7 +158,12 @@ class ShapeCompiler:
             else:
                 kind = ABSTRACT if is_abstract_type(named) else OBJECT
                 enum_values = None
-            result.append(FieldShape(key, name, runtime, kind, levels, named.name, tuple(subs), enum_values))
+            hidden: frozenset[str] = frozenset()
+            if enum_values is not None and self.full_schema is not None:
+                full = self.full_schema.get_type(named.name)
+                if isinstance(full, GraphQLEnumType):
+                    hidden = frozenset(full.values) - enum_values
+            result.append(FieldShape(key, name, runtime, kind, levels, named.name, tuple(subs), enum_values, hidden))
         return result
 
 
@@ -169,13 +178,20 @@ def _materialize(path: PathChain) -> list[str | int]:
 
 class Projector:
     def __init__(self, compiler: ShapeCompiler, errors: list[dict[str, Any]],
-                 error_paths: set[tuple[str | int, ...]]) -> None:
+                 error_paths: set[tuple[str | int, ...]],
+                 value_completion: list[dict[str, Any]] | None = None) -> None:
         self.compiler = compiler
         self.schema = compiler.schema
         self.errors = errors
         self.error_paths = error_paths
+        # where nullifications go (the routers' `extensions.valueCompletion`); None: into `errors` (strict)
+        self.value_completion = value_completion
 
-    def _null_error(self, path: PathChain, message: str) -> None:
+    def _nullified(self, path: PathChain, message: str) -> None:
+        """A null the data explains by itself: reported as the routers do (see the module's docstring)."""
+        self._null_error(path, message, self.value_completion)
+
+    def _null_error(self, path: PathChain, message: str, into: list[dict[str, Any]] | None = None) -> None:
         as_list = _materialize(path)
         key = tuple(as_list)
         # A null already explained by an error at this path or above (e.g. a subgraph's NOT_FOUND for
@@ -183,7 +199,7 @@ class Projector:
         if any(key[:depth] in self.error_paths for depth in range(1, len(key) + 1)):
             return
         self.error_paths.add(key)
-        self.errors.append({"message": message, "path": as_list})
+        (self.errors if into is None else into).append({"message": message, "path": as_list})
 
     def children(self, shape: FieldShape, runtime: str) -> ObjectShape:
         found = shape.children.get(runtime)
@@ -226,7 +242,7 @@ class Projector:
             value = obj.get(key)
             if shape.simple:
                 if value is None and shape.non_null:
-                    self._null_error((path, key), f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
+                    self._nullified((path, key), f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
                     return INVALID
                 out[key] = value
             elif shape.kind == TYPENAME:
@@ -244,7 +260,7 @@ class Projector:
         is_list, non_null = shape.levels[level]
         if value is None:
             if non_null:
-                self._null_error(path, f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
+                self._nullified(path, f"Cannot return null for non-nullable field {shape.parent}.{shape.name}.")
                 return INVALID
             return None
         if is_list:
@@ -284,7 +300,11 @@ class Projector:
             return value
         if kind == ENUM:
             if isinstance(value, str) and shape.enum_values is not None and value not in shape.enum_values:
-                self._null_error(path, f'Enum "{shape.named}" cannot represent value: "{value}"')
+                message = f'Enum "{shape.named}" cannot represent value: "{value}"'
+                if value in shape.hidden_enum_values:
+                    self._nullified(path, message)
+                else:
+                    self._null_error(path, message)
                 return INVALID if non_null else None
             return value
         if type(value) is not dict:

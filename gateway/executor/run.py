@@ -239,7 +239,9 @@ COMPILED = CompiledPlans()
 
 
 async def execute_plan(plan: QueryPlan, supergraph: Supergraph, operation: PreparedOperation,
-                       fetcher: SubgraphFetcher) -> dict[str, Any]:
+                       fetcher: SubgraphFetcher, *, value_completion: str = "routers") -> dict[str, Any]:
+    """The client's response. `value_completion` ("routers" | "strict", Settings.value_completion) says
+    where nullifications the data explains by itself are reported (see executor/projection.py)."""
     if plan.errors:
         return {"data": None, "errors": [{"message": m, "extensions": {"code": PLANNING_FAILED}} for m in plan.errors]}
     compiled = COMPILED.get(plan)
@@ -253,11 +255,14 @@ async def execute_plan(plan: QueryPlan, supergraph: Supergraph, operation: Prepa
     root_type = supergraph.api_schema.get_root_type(operation.type)
     assert root_type is not None  # validation refuses an operation the API schema has no root for
     compiler, root_fields = _shapes(compiled, supergraph, operation, root_type.name)
-    projector = Projector(compiler, run.errors, error_paths)
+    completion: list[dict[str, Any]] | None = None if value_completion == "strict" else []
+    projector = Projector(compiler, run.errors, error_paths, completion)
     data = projector.project_object(root_fields, root_type.name, run.data, None)
     result: dict[str, Any] = {"data": None if data is INVALID else data}
     if run.errors:
         result["errors"] = run.errors
+    if completion:
+        result["extensions"] = {"valueCompletion": completion}
     return result
 
 
@@ -272,6 +277,6 @@ def _shapes(compiled: CompiledPlan, supergraph: Supergraph, operation: PreparedO
     signature = tuple(bool(values.get(v)) for v in analysis.condition_variables)
     shapes = compiled.shapes.get(signature)
     if shapes is None:
-        compiler = ShapeCompiler(supergraph.api_schema, values)
+        compiler = ShapeCompiler(supergraph.api_schema, values, supergraph.schema)
         shapes = compiled.shapes[signature] = (compiler, ObjectShape(compiler.fields(root_name, (analysis.selection,))))
     return shapes

@@ -145,11 +145,15 @@ class PlanBuilder:
         self.schema = supergraph.schema
         self.deadline = deadline or Deadline()
         self.index = GroupIndex()
-        self._jump_stack: set[tuple[str, str, str]] = set()
+        # jumps under way, by (subgraph, type, field, response path): the same jump again at the same path
+        # is a cycle (a key that needs itself); at a deeper path it is a nested selection and is planned
+        self._jump_stack: set[tuple[str, str, str, tuple[str, ...]]] = set()
+        self._keys_at: dict[tuple[str, ...], dict[str, str]] = {}
 
     # -- entry ---------------------------------------------------------------------------------------
     def plan_root_fields(self, root_type: str, fields: list[FieldNode]) -> None:
         self._root_keys = {(f.alias.value if f.alias else f.name.value): f.name.value for f in fields}
+        self._keys_at = self._client_keys_by_path(root_type, fields)
         for node in fields:
             name = node.name.value
             if name in ("__typename", "__schema", "__type"):
@@ -247,8 +251,9 @@ class PlanBuilder:
             return self._add_local(loc, node, rep)
         if rep is not None and loc.sel is loc.group.selection and loc.group.requires is not None \
                 and node.selection_set is None and not node.arguments:
-            known = loc.group.requires.fields.get(name)
-            if known is not None and known.name == name:
+            # (found by field name: it may sit under an internal key when the client uses its name)
+            known = next((f for f in loc.group.requires.fields.values() if f.name == name and f.sub is None), None)
+            if known is not None:
                 # already in this entity's representation: it sits in the merged object before this fetch runs
                 rep.add_field(known.response_key, name)
                 return set(loc.group.deps)
@@ -269,7 +274,11 @@ class PlanBuilder:
             for concrete in concrete_types:
                 presence = self.sg.field_presence(concrete, name, s)
                 if presence is not None and presence.external and self._provided(loc.provided, concrete, name) is None:
-                    # the subgraph declares the interface field but cannot return it for this type
+                    # The subgraph declares the interface field but cannot return it for this type: fetch
+                    # the parent field again from a subgraph that can (as the routers do), or fail.
+                    rerouted = self._reroute_via_parent(loc, node, rep)
+                    if rerouted:
+                        return rerouted
                     raise UnplannableError(f"Cannot plan {t}.{name}: subgraph {self.sg.subgraphs[s].name} "
                                            f"declares it external on {concrete}")
             used: set[int] = set()
@@ -284,6 +293,30 @@ class PlanBuilder:
         if self._is_local(s, t, name, loc.provided, for_key=rep is not None) is not None:
             return self._add_local(loc, node, rep)
         return self.jump(loc, node, rep)
+
+    def _client_keys_by_path(self, root_type: str, fields: Iterable[SelectionNode]) -> dict[tuple[str, ...], dict[str, str]]:
+        """The client's response keys (key -> field name) at every response path of the operation.
+
+        A key or @requires field is often planned on an object before the client's own fields there
+        (a @requires on an earlier sibling reaches into it); this tells it which keys to stay off."""
+        out: dict[tuple[str, ...], dict[str, str]] = {}
+
+        def walk(type_name: str, path: tuple[str, ...], selections: Iterable[SelectionNode]) -> None:
+            keys = out.setdefault(path, {})
+            for s in selections:
+                if isinstance(s, FieldNode):
+                    key = s.alias.value if s.alias else s.name.value
+                    keys.setdefault(key, s.name.value)
+                    field_def = self._fields_of(type_name).get(s.name.value)
+                    if s.selection_set is not None and field_def is not None:
+                        walk(get_named_type(field_def.type).name,
+                             path + (key,) + ("@",) * _list_depth(field_def.type), s.selection_set.selections)
+                elif isinstance(s, InlineFragmentNode):
+                    cond = s.type_condition.name.value if s.type_condition else type_name
+                    walk(cond, path, s.selection_set.selections)
+
+        walk(root_type, (), fields)
+        return out
 
     def _client_keys(self, selection_set: SelectionSetNode, out: dict[str, str] | None = None) -> dict[str, str]:
         out = {} if out is None else out
@@ -362,7 +395,8 @@ class PlanBuilder:
         home = loc.sel
         if rep is not None:
             key = _internal_key(node)
-            if loc.client_keys is not None and loc.client_keys.get(key, name) != name:
+            client_keys = loc.client_keys if loc.client_keys is not None else self._keys_at.get(loc.path)
+            if client_keys is not None and client_keys.get(key, name) != name:
                 key = f"_kyodo_{name}"  # the client uses this key for another field
             directives = ""
         else:
@@ -447,7 +481,7 @@ class PlanBuilder:
         t = loc.type_name
         s = loc.group.subgraph
         name = node.name.value
-        guard = (s, t, name)
+        guard = (s, t, name, loc.path)
         if guard in self._jump_stack:
             return set()
         options: list[tuple[tuple[int, int, int, int, int], int, str, str, EntityKey, str | None, FieldPresence | None]] = []
@@ -485,7 +519,7 @@ class PlanBuilder:
         if loc.parent is None or (rep is not None and (node.selection_set is not None or node.arguments)):
             return set()
         parent_loc, parent_node = loc.parent
-        guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value)
+        guard = (parent_loc.group.subgraph, parent_loc.type_name, "^" + parent_node.name.value, parent_loc.path)
         if guard in self._jump_stack:
             return set()
         declared = get_named_type(self._fields_of(parent_loc.type_name)[parent_node.name.value].type).name
@@ -523,7 +557,7 @@ class PlanBuilder:
         t = loc.type_name
         s = loc.group.subgraph
         owner = self.sg.types[t]
-        guard = (s, t, "__typename")
+        guard = (s, t, "__typename", loc.path)
         if guard in self._jump_stack:
             return set()
         options = [g for g in self.sg.graph_order

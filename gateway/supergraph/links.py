@@ -18,6 +18,7 @@ class LinkNames:
     link: str = "link"
     inaccessible: str = "inaccessible"
     tag: str = "tag"
+    join_version: str = ""  # e.g. "v0.3"; empty when no @link/@core names the join spec
 
     def join_directive(self, local: str) -> str:
         return f"{self.join}__{local}"
@@ -53,6 +54,18 @@ def linked_names(link_directives: Iterable[DirectiveNode], specs: Iterable[str])
     return names
 
 
+def linked_version(link_directives: Iterable[DirectiveNode], spec: str) -> str:
+    """The version (`v0.3`) of the spec a `@link`/`@core` URL names, or "" when none does."""
+    for directive in link_directives:
+        if directive.name.value not in ("link", "core"):
+            continue
+        args = {a.name.value: value_from_ast_untyped(a.value) for a in directive.arguments or ()}
+        parts = [p for p in str(args.get("url") or args.get("feature") or "").rstrip("/").split("/") if p]
+        if len(parts) >= 2 and parts[-2] == spec and parts[-1].startswith("v"):
+            return parts[-1]
+    return ""
+
+
 def read_link_names(document: DocumentNode) -> LinkNames:
     directives = [
         directive
@@ -60,4 +73,5 @@ def read_link_names(document: DocumentNode) -> LinkNames:
         if isinstance(definition, (SchemaDefinitionNode, SchemaExtensionNode))
         for directive in definition.directives or ()
     ]
-    return LinkNames(**linked_names(directives, ("join", "link", "inaccessible", "tag")))
+    return LinkNames(**linked_names(directives, ("join", "link", "inaccessible", "tag")),
+                     join_version=linked_version(directives, "join"))

@@ -7,6 +7,7 @@ from typing import Any
 from graphql import (
     ConstDirectiveNode,
     EnumTypeDefinitionNode,
+    FieldNode,
     EnumTypeExtensionNode,
     GraphQLError,
     InputObjectTypeDefinitionNode,
@@ -43,6 +44,10 @@ class SupergraphError(ValueError):
     """The text is not a usable Federation 2 supergraph."""
 
 
+# join spec versions whose directives this loader reads; v0.1 is Federation 1's (with @join__owner)
+KNOWN_JOIN_VERSIONS = ("v0.1", "v0.2", "v0.3", "v0.4", "v0.5")
+
+
 _KINDS = {
     ObjectTypeDefinitionNode: "object",
     ObjectTypeExtensionNode: "object",
@@ -68,6 +73,11 @@ def load_supergraph(sdl: str) -> Supergraph:
     except GraphQLError as error:
         raise SupergraphError(f"supergraph SDL does not parse: {error.message}") from error
     names = read_link_names(document)
+    if names.join_version and names.join_version not in KNOWN_JOIN_VERSIONS:
+        raise SupergraphError(
+            f"supergraph links join {names.join_version}, which kyodo cannot read (it reads join "
+            f"{', '.join(KNOWN_JOIN_VERSIONS)}): recompose it for Federation 2 with `kyodo compose` or "
+            "`rover supergraph compose` (federation_version: =2)")
     try:
         schema = build_ast_schema(document, assume_valid_sdl=True)
         api_schema = build_api_schema(document, names)
@@ -94,8 +104,10 @@ def load_supergraph(sdl: str) -> Supergraph:
     if not subgraphs:
         raise SupergraphError(f"supergraph declares no subgraphs (no enum {graph_enum} with @{join_graph} values)")
 
+    join_owner = names.join_directive("owner")
     types: dict[str, TypeOwnership] = {}
     declared_graphs: dict[str, bool] = {}
+    owners: dict[str, str] = {}  # Federation 1 (join v0.1): type -> the graph that owns its fields
     for d in document.definitions:
         kind = _KINDS.get(type(d))
         if kind is None or not isinstance(d, (TypeDefinitionNode, TypeExtensionNode)):
@@ -120,6 +132,8 @@ def load_supergraph(sdl: str) -> Supergraph:
                     owner.interface_object_graphs.add(graph)
                 if a.get("extension"):
                     owner.extension_graphs.add(graph)
+            elif dn == join_owner:
+                owners[type_name] = str(a["graph"])
             elif dn == join_implements:
                 owner.implements.setdefault(str(a["interface"]), set()).add(str(a["graph"]))
             elif dn == join_union:
@@ -156,10 +170,15 @@ def load_supergraph(sdl: str) -> Supergraph:
     for owner in types.values():
         if not declared_graphs.get(owner.name):
             owner.graphs = set(all_graphs)
+        owning_graph = owners.get(owner.name)
         for fo in owner.fields.values():
             if getattr(fo, "implicit", False):
                 for graph in owner.graphs:
-                    fo.presences[graph] = FieldPresence(graph=graph)
+                    # Federation 1: the owner resolves the type's own fields; a graph that extends the
+                    # entity holds only its key fields (it receives them in representations)
+                    if owning_graph is None or graph == owning_graph or any(
+                            fo.name in _top_fields(k.fields) for k in owner.keys_in(graph)):
+                        fo.presences[graph] = FieldPresence(graph=graph)
     # Union members: a union without join__unionMember lists its members in every graph that knows it.
     for owner in types.values():
         if owner.kind == "union" and not owner.union_members:
@@ -185,3 +204,7 @@ def load_supergraph(sdl: str) -> Supergraph:
 
 def _has_any_implements(types: dict[str, TypeOwnership]) -> bool:
     return any(t.implements for t in types.values())
+
+
+def _top_fields(field_set: str) -> set[str]:
+    return {s.name.value for s in parse_field_set(field_set).selections if isinstance(s, FieldNode)}

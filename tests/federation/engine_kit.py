@@ -208,8 +208,9 @@ enum link__Purpose {{
 class Gateway:
     """Plans and executes operations against served subgraphs, as the HTTP stage would."""
 
-    def __init__(self, supergraph: Supergraph, session: aiohttp.ClientSession) -> None:
+    def __init__(self, supergraph: Supergraph, session: aiohttp.ClientSession, value_completion: str = "routers") -> None:
         self.supergraph = supergraph
+        self.value_completion = value_completion
         self.fetcher = HttpSubgraphFetcher(session, {k: v.url for k, v in supergraph.subgraphs.items()})
 
     def plan(self, query: str, operation_name: str | None = None):
@@ -225,17 +226,17 @@ class Gateway:
         analysis = analyze_document(document, operation_name, query)
         plan = build_plan(self.supergraph, analysis)
         prepared = prepare_operation(self.supergraph.api_schema, analysis, variables)
-        return await execute_plan(plan, self.supergraph, prepared, self.fetcher)
+        return await execute_plan(plan, self.supergraph, prepared, self.fetcher, value_completion=self.value_completion)
 
 
 @contextlib.asynccontextmanager
-async def gateway_for(subgraphs: list[Subgraph], supergraph_body: str):
+async def gateway_for(subgraphs: list[Subgraph], supergraph_body: str, value_completion: str = "routers"):
     """Serve the subgraphs, load a supergraph pointing at them, yield a Gateway."""
     async with serve(subgraphs) as urls:
         graphs = {s.name.upper(): urls[s.name] for s in subgraphs}
         supergraph = load_supergraph(supergraph_sdl(graphs, supergraph_body))
         async with aiohttp.ClientSession() as session:
-            yield Gateway(supergraph, session)
+            yield Gateway(supergraph, session, value_completion)
 
 
 def plan_shape(node) -> str:
