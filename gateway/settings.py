@@ -66,6 +66,7 @@ from auth.principal import ClaimMapping
 from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
 from auth.trust import IssuerTrust
 from gateway.document.limits import DocumentLimits
+from gateway.persisted.settings import PersistedDocumentsSettings
 from gateway.traffic.coalescing import CoalescingSettings
 from gateway.traffic.cost import DemandControlSettings
 from gateway.traffic.rate_limit import RateLimitSettings
@@ -331,6 +332,8 @@ class Settings(SettingsModel):
     rate_limit: Annotated[RateLimitSettings, _engine_table(RateLimitSettings)] = RateLimitSettings()
     coalescing: Annotated[CoalescingSettings, _engine_table(CoalescingSettings)] = CoalescingSettings()
     response_cache: Annotated[ResponseCacheSettings, _engine_table(ResponseCacheSettings)] = ResponseCacheSettings()
+    # Trusted documents and APQ for citizen apps (gateway/persisted, docs/partners.md).
+    persisted_documents: PersistedDocumentsSettings = PersistedDocumentsSettings()
 
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)

@@ -34,7 +34,7 @@ from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
 from gateway.http.playground.sign_in import sign_in_from_environment
 from gateway.http.playground_policy import playground_headers
-from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string
+from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string, require_query
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
 from gateway.plugins.cors import CorsPlugin
@@ -93,6 +93,10 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: A
         plugins.append(OperationCoalescingPlugin())
     if settings.expose_query_plan:
         plugins.append(QueryPlanPlugin())
+    if settings.persisted_documents.enabled:
+        from gateway.plugins.persisted_documents import PersistedDocumentsPlugin
+
+        plugins.append(PersistedDocumentsPlugin(settings.persisted_documents))
     return plugins
 
 
@@ -138,6 +142,8 @@ class GatewayApp:
         self.fetch_flights: SingleFlight[dict] | None = SingleFlight() if settings.coalescing.subgraph_fetches else None
         self.assets = assets_dir(settings.playground_assets_dir)
         self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
+        # Turn a persisted document's id into its text before parsing (gateway/plugins/persisted_documents.py).
+        self.request_resolvers = [p.resolve_request for p in chosen if callable(getattr(p, "resolve_request", None))]
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -190,6 +196,9 @@ class GatewayApp:
             for hook in self.hooks.http_request:
                 await hook(state)
             graphql_request = await self._read(request)
+            for resolve in self.request_resolvers:
+                graphql_request = await resolve(graphql_request, state)
+            require_query(graphql_request)
             state.operation_name = graphql_request.operation_name
             principal = await self.authenticator(request)
             state.principal = principal
