@@ -35,6 +35,7 @@ from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, pla
 from gateway.http.playground.sign_in import sign_in_from_environment
 from gateway.http.playground_policy import playground_headers
 from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string, require_query
+from gateway.contracts.routes import contract_pipelines, contract_routes
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
 from gateway.plugins.cors import CorsPlugin
@@ -131,6 +132,8 @@ class GatewayApp:
         self.pipeline = pipeline or Pipeline(supergraph, settings, authorizer=authorizer, hooks=self.hooks)
         if pipeline is not None:
             pipeline.hooks = self.hooks
+        # Contract variants: a pipeline each, validating against the contract's schema (gateway/contracts).
+        self.contracts = contract_pipelines(self.pipeline)
         self.metrics.watch_caches({"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats})
         self.urls = subgraph_urls(supergraph, settings)
         self.names = subgraph_names(supergraph)
@@ -164,13 +167,13 @@ class GatewayApp:
 
     # -- GraphQL endpoint -------------------------------------------------------------------------
 
-    async def graphql(self, request: Request) -> Response:
+    async def graphql(self, request: Request, pipeline: Pipeline | None = None) -> Response:
         headers = request.headers
         state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter(),
                              client=request.client.host if request.client else None)
         media_type = response_media_type(headers.get("accept"))
         try:
-            response, outcome = await self._graphql(request, state, media_type)
+            response, outcome = await self._graphql(request, state, media_type, pipeline or self.pipeline)
         except Exception:
             # Last resort: the stages answer every expected failure themselves.
             log.exception("unhandled error answering %s %s", request.method, request.url.path)
@@ -182,7 +185,8 @@ class GatewayApp:
                 await hook(event)
         return response
 
-    async def _graphql(self, request: Request, state: RequestState, media_type: str) -> tuple[Response, str]:
+    async def _graphql(self, request: Request, state: RequestState, media_type: str,
+                       pipeline: Pipeline) -> tuple[Response, str]:
         method = request.method
         if method == "GET" and "query" not in request.query_params and prefers_html(request.headers.get("accept")):
             if self.settings.playground:
@@ -214,7 +218,7 @@ class GatewayApp:
             self.in_flight += 1
             try:
                 async with self.admission:
-                    body = await self.pipeline.run(graphql_request, context)
+                    body = await pipeline.run(graphql_request, context)
             finally:
                 self.in_flight -= 1
         except AuthenticationError as error:
@@ -294,7 +298,7 @@ def create_app(
     for plugin in gateway.plugins:
         if callable(getattr(plugin, "admin_routes", None)):
             admin_routes += plugin.admin_routes()
-    routes += [*health, *extra_routes]
+    routes += [*health, *extra_routes, *contract_routes(gateway)]
     if settings.admin.metrics_on_public_port:
         routes += admin_routes[len(health):]
     for plugin in gateway.plugins:
