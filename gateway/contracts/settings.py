@@ -4,6 +4,7 @@
 [contracts.vendor]            # served at /contracts/vendor/graphql, SDL at /contracts/vendor/schema.graphql
 exclude = ["personal", "internal"]
 # include = ["public"]        # when given, only fields tagged (or on types tagged) with one of these
+roles = ["vendor"]            # callers holding one of these roles are served only through this contract
 ```
 """
 
@@ -21,6 +22,8 @@ class ContractSettings(BaseModel):
 
     include: Tags = ()
     exclude: Tags = ()
+    # A caller with one of these roles gets FORBIDDEN on every other GraphQL path (gateway/plugins/contract_roles.py).
+    roles: Tags = ()
 
     @model_validator(mode="after")
     def _some_filter(self) -> "ContractSettings":

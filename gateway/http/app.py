@@ -98,6 +98,10 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: A
         from gateway.plugins.persisted_documents import PersistedDocumentsPlugin
 
         plugins.append(PersistedDocumentsPlugin(settings.persisted_documents))
+    if any(contract.roles for contract in settings.contracts.values()):
+        from gateway.plugins.contract_roles import ContractRolesPlugin
+
+        plugins.append(ContractRolesPlugin({name: c.roles for name, c in settings.contracts.items()}))
     return plugins
 
 

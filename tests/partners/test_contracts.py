@@ -169,3 +169,39 @@ def test_the_vendor_contract_of_kyodo_has_no_personal_data_and_no_relay_operatio
     for type_ in vendor.type_map.values():
         if isinstance(type_, GraphQLObjectType):
             assert type_.fields, type_.name
+
+
+# -- callers bound to a contract ---------------------------------------------------------------------------
+
+
+def principal(*roles: str) -> Any:
+    from auth.principal import Principal
+
+    return Principal(subject="client-1", municipality=None, roles=frozenset(roles), scopes=frozenset())
+
+
+def test_a_vendor_is_served_only_through_its_contract(things_server):
+    settings = settings_from_mapping({"contracts": {"vendor": {"exclude": ["personal", "internal"], "roles": ["vendor"]}}})
+    supergraph = load_supergraph(tagged_things(things_server.url + "/graphql"))
+    callers = {"vendor-token": principal("vendor"), "resident-token": principal("resident")}
+
+    async def authenticate(request: Any) -> Any:
+        return callers.get(request.headers.get("authorization", ""))
+
+    with TestClient(create_app(settings, supergraph, authenticator=authenticate), raise_server_exceptions=False) as http:
+        def post(path: str, token: str, query: str) -> Any:
+            return http.post(path, json={"query": query}, headers={**JSON, "authorization": token})
+
+        refused = post("/graphql", "vendor-token", INTROSPECT)
+        assert refused.status_code == 403
+        assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert "/contracts/vendor/graphql" in refused.json()["errors"][0]["message"]
+        assert post("/contracts/vendor/graphql", "vendor-token", "{ hello }").json() == {"data": {"hello": "hello world"}}
+        assert post("/graphql", "resident-token", "{ hello }").json() == {"data": {"hello": "hello world"}}
+
+
+def test_a_role_bound_to_two_contracts_is_a_settings_error(things_server):
+    settings = settings_from_mapping({"contracts": {"a": {"exclude": ["x"], "roles": ["vendor"]},
+                                                    "b": {"exclude": ["y"], "roles": ["vendor"]}}})
+    with pytest.raises(SettingsError, match="bound to two contracts"):
+        create_app(settings, load_supergraph(tagged_things(things_server.url)))
