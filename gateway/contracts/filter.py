@@ -123,7 +123,7 @@ def contract_document(document: DocumentNode, names: LinkNames, include: Iterabl
     return DocumentNode(definitions=tuple(out))
 
 
-def _filter_values(nodes: Any, tag: str, exclude: set[str], inaccessible: str) -> tuple:
+def _filter_values(nodes: Any, tag: str, exclude: set[str], inaccessible: str) -> tuple[Any, ...]:
     return tuple(_hide(n, inaccessible) if _tags(n, tag) & exclude else n for n in nodes or ())
 
 

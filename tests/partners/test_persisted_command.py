@@ -57,3 +57,27 @@ def test_operations_invalid_against_the_supergraph_publish_nothing(tmp_path, cap
 def test_a_missing_manifest_is_a_usage_error(tmp_path, capsys):
     assert main(["persisted", "publish", str(tmp_path / "absent.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_publish_to_redis_when_the_settings_name_it(tmp_path, capsys):
+    import uuid
+
+    import redis
+
+    prefix = f"kyodo:test:{uuid.uuid4().hex}:"
+    path = tmp_path / "manifest.json"
+    path.write_bytes(orjson.dumps(manifest(("Hello", "query", HELLO))))
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[persisted_documents]\nmode = "safelist"\nredis_url = "redis://127.0.0.1:6379/0"\n'
+                      f'key_prefix = "{prefix}"\n')
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        assert main(["persisted", "publish", str(path), "--config", str(config)]) == 0
+        assert "to redis://127.0.0.1:6379/0" in capsys.readouterr().out
+        stored_entry = client.get(f"{prefix}id:{sha256_hex(HELLO)}")
+        assert stored_entry is not None and orjson.loads(stored_entry)["body"] == HELLO
+    finally:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -253,3 +253,20 @@ async def test_the_redis_store_is_shared_by_two_gateways(supergraph, tmp_path):
             await client.delete(*keys)
         await client.aclose()
         await store.close()
+
+
+@pytest.mark.parametrize("document_id", ["", 42, ["a"]])
+async def test_a_malformed_document_id_is_a_bad_request(supergraph, tmp_path, document_id):
+    gateway = Gateway(supergraph, {"mode": "safelist"}, tmp_path)
+    (response,) = await gateway.post({"documentId": document_id})
+    assert (response.status_code, code(response)) == (400, "BAD_REQUEST")
+    assert gateway.executor.ran == []
+
+
+async def test_an_unreachable_redis_store_refuses_instead_of_letting_requests_through(supergraph, tmp_path):
+    # nothing listens on port 1: the safelist cannot be read, so nothing runs
+    gateway = Gateway(supergraph, {"mode": "safelist", "redis_url": "redis://127.0.0.1:1/0"}, tmp_path)
+    by_id, as_text = await gateway.post({"documentId": sha256_hex(HELLO)}, {"query": HELLO})
+    assert (by_id.status_code, code(by_id)) == (503, "SERVICE_UNAVAILABLE")
+    assert (as_text.status_code, code(as_text)) == (503, "SERVICE_UNAVAILABLE")
+    assert gateway.executor.ran == []
