@@ -205,3 +205,14 @@ def test_a_role_bound_to_two_contracts_is_a_settings_error(things_server):
                                                     "b": {"exclude": ["y"], "roles": ["vendor"]}}})
     with pytest.raises(SettingsError, match="bound to two contracts"):
         create_app(settings, load_supergraph(tagged_things(things_server.url)))
+
+
+def test_kyodo_serve_refuses_a_contract_that_leaves_nothing_before_serving(tmp_path, capsys):
+    from kyodo.cli import main
+
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(tagged_things("http://127.0.0.1:1/graphql"))
+    config = tmp_path / "gateway.toml"
+    config.write_text('[auth]\nanonymous_only = true\n[contracts.vendor]\ninclude = ["nothing-has-this"]\n')
+    assert main(["serve", "--supergraph", str(supergraph), "--config", str(config), "--port", "1"]) == 2
+    assert "contracts.vendor: the contract leaves no Query field" in capsys.readouterr().err
