@@ -34,7 +34,3 @@ class ContractSettings(BaseModel):
             raise ValueError(f"tag {sorted(overlap)[0]!r} is both included and excluded")
         return self
 
-
-def valid_contract_name(name: str) -> bool:
-    # the name is a URL path segment: keep it plain
-    return bool(name) and len(name) <= 64 and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
