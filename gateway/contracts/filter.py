@@ -83,6 +83,11 @@ def contract_document(document: DocumentNode, names: LinkNames, include: Iterabl
     hidden_types = {name for name, d in types.items()
                     if not name.startswith(machinery) and (_tags(d, tag) & exclude or _already_hidden(d, inaccessible))}
 
+    def value_removed(node: Any) -> bool:
+        """An argument or input field: excluded itself, or of a removed input type."""
+        return (_already_hidden(node, inaccessible) or bool(_tags(node, tag) & exclude)
+                or _named(node.type) in hidden_types)
+
     def field_kept(parent: Any, field: FieldDefinitionNode) -> bool:
         if _already_hidden(field, inaccessible) or _tags(field, tag) & exclude:
             return False
@@ -90,16 +95,25 @@ def contract_document(document: DocumentNode, names: LinkNames, include: Iterabl
             return False
         if include and not ((_tags(field, tag) | _tags(parent, tag)) & include):
             return False
-        return True
+        # a field whose required argument is gone can no longer be called
+        return not any(value_removed(a) and _required(a) for a in field.arguments or ())
 
-    # Removing a field can empty a type, which removes the fields returning it: repeat until stable.
+    # Removing a field can empty a type, which removes the fields returning it; an input type losing a
+    # required field is unusable, which removes the arguments of that type: repeat until stable.
     while True:
         emptied = {d.name.value for d in definitions if isinstance(d, _OBJECTS) and d.name.value not in hidden_types
                    and not d.name.value.startswith(machinery)
                    and not any(field_kept(d, f) for f in d.fields or ())}
+        emptied |= {d.name.value for d in definitions
+                    if isinstance(d, InputObjectTypeDefinitionNode) and d.name.value not in hidden_types
+                    and (any(value_removed(f) and _required(f) for f in d.fields or ())
+                         or all(value_removed(f) for f in d.fields or ()))}
         if not emptied:
             break
         hidden_types |= emptied
+
+    def without(nodes: Any) -> tuple[Any, ...]:
+        return tuple(_hide(n, inaccessible) if value_removed(n) else n for n in nodes or ())
 
     out = []
     for d in definitions:
@@ -109,22 +123,23 @@ def contract_document(document: DocumentNode, names: LinkNames, include: Iterabl
             continue
         if isinstance(d, _OBJECTS):
             fields = tuple(f if field_kept(d, f) else _hide(f, inaccessible) for f in d.fields or ())
-            fields = tuple(f.__class__(**{**{k: getattr(f, k) for k in f.keys if k != "loc"},
-                                         "arguments": _filter_values(f.arguments, tag, exclude, inaccessible)})
-                           for f in fields)
-            d = d.__class__(**{**{k: getattr(d, k) for k in d.keys if k != "loc"}, "fields": fields})
+            fields = tuple(_replace(f, arguments=without(f.arguments)) for f in fields)
+            d = _replace(d, fields=fields)
         elif isinstance(d, EnumTypeDefinitionNode):
-            d = d.__class__(**{**{k: getattr(d, k) for k in d.keys if k != "loc"},
-                               "values": _filter_values(d.values, tag, exclude, inaccessible)})
+            d = _replace(d, values=tuple(_hide(v, inaccessible) if _tags(v, tag) & exclude else v
+                                         for v in d.values or ()))
         elif isinstance(d, InputObjectTypeDefinitionNode):
-            d = d.__class__(**{**{k: getattr(d, k) for k in d.keys if k != "loc"},
-                               "fields": _filter_values(d.fields, tag, exclude, inaccessible)})
+            d = _replace(d, fields=without(d.fields))
         out.append(d)
     return DocumentNode(definitions=tuple(out))
 
 
-def _filter_values(nodes: Any, tag: str, exclude: set[str], inaccessible: str) -> tuple[Any, ...]:
-    return tuple(_hide(n, inaccessible) if _tags(n, tag) & exclude else n for n in nodes or ())
+def _required(node: Any) -> bool:
+    return isinstance(node.type, NonNullTypeNode) and node.default_value is None
+
+
+def _replace(node: Any, **changes: Any) -> Any:
+    return node.__class__(**{**{k: getattr(node, k) for k in node.keys if k != "loc"}, **changes})
 
 
 def contract_schema(supergraph_sdl: str, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> GraphQLSchema:

@@ -216,3 +216,12 @@ def test_kyodo_serve_refuses_a_contract_that_leaves_nothing_before_serving(tmp_p
     config.write_text('[auth]\nanonymous_only = true\n[contracts.vendor]\ninclude = ["nothing-has-this"]\n')
     assert main(["serve", "--supergraph", str(supergraph), "--config", str(config), "--port", "1"]) == 2
     assert "contracts.vendor: the contract leaves no Query field" in capsys.readouterr().err
+
+
+def test_an_excluded_argument_goes_and_a_field_whose_required_argument_goes_is_removed(things_server):
+    sdl = (tagged_things(things_server.url)
+           .replace('hello(name: String! = "world")', 'hello(name: String! = "world" @tag(name: "secret"))')
+           .replace("thing(id: ID!)", 'thing(id: ID! @tag(name: "secret"))'))
+    schema = contract_schema(sdl, exclude=["secret"])
+    assert "hello" in schema.query_type.fields and not schema.query_type.fields["hello"].args
+    assert "thing" not in schema.query_type.fields   # it cannot be called without its id
