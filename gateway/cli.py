@@ -31,6 +31,18 @@ def _compose(args: argparse.Namespace) -> int:
     return compose_command(args)
 
 
+def _persisted_publish(args: argparse.Namespace) -> int:
+    from gateway.persisted.command import publish_command
+
+    return publish_command(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from gateway.schema_check.command import check_command
+
+    return check_command(args)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="run the gateway (uvicorn + uvloop)")
     source = serve.add_mutually_exclusive_group()
@@ -55,3 +67,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="one subgraph; repeatable")
     compose.add_argument("--output", "-o", metavar="FILE", help="write the supergraph here instead of stdout")
     compose.set_defaults(func=_compose)
+
+    persisted = subparsers.add_parser("persisted", help="trusted documents (persisted operations) for citizen apps")
+    persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
+    publish = persisted_commands.add_parser("publish", help="publish an Apollo persisted-query manifest to the gateway's store")
+    publish.add_argument("manifest", metavar="MANIFEST", help="persisted-query-manifest.json")
+    publish.add_argument("--config", metavar="FILE", help="gateway settings (TOML): [persisted_documents] names the store")
+    publish.add_argument("--supergraph", metavar="FILE", help="validate every operation against this supergraph first")
+    publish.set_defaults(func=_persisted_publish)
+
+    check = subparsers.add_parser("check", help="classify schema changes (breaking/dangerous/safe) for CI")
+    check.add_argument("old", metavar="OLD", help="the schema in use (SDL: a supergraph or an API/contract schema)")
+    check.add_argument("new", metavar="NEW", help="the proposed schema")
+    check.add_argument("--operations", metavar="MANIFEST", help="a persisted-query manifest: name the operations NEW breaks")
+    check.add_argument("--contract", metavar="NAME", help="compare this contract's schema of both supergraphs")
+    check.add_argument("--config", metavar="FILE", help="gateway settings (TOML) defining the contracts")
+    check.set_defaults(func=_check)

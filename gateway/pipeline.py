@@ -75,6 +75,8 @@ class GraphQLRequest:
     operation_name: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     extensions: dict[str, Any] | None = None
+    # A trusted document's id (`documentId`); `query` is then "" until the persisted-documents plugin resolves it.
+    document_id: str | None = None
 
 
 @dataclass(frozen=True)

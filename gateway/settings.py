@@ -67,6 +67,8 @@ from auth.resource_server import DEFAULT_ALGORITHMS, TrustedIssuer
 from auth.revocation import Introspection
 from auth.trust import IssuerTrust
 from gateway.document.limits import DocumentLimits
+from gateway.contracts.settings import ContractSettings
+from gateway.persisted.settings import PersistedDocumentsSettings
 from gateway.traffic.coalescing import CoalescingSettings
 from gateway.traffic.cost import DemandControlSettings
 from gateway.traffic.rate_limit import RateLimitSettings
@@ -356,6 +358,10 @@ class Settings(SettingsModel):
     rate_limit: Annotated[RateLimitSettings, _engine_table(RateLimitSettings)] = RateLimitSettings()
     coalescing: Annotated[CoalescingSettings, _engine_table(CoalescingSettings)] = CoalescingSettings()
     response_cache: Annotated[ResponseCacheSettings, _engine_table(ResponseCacheSettings)] = ResponseCacheSettings()
+    # Trusted documents and APQ for citizen apps (gateway/persisted, docs/partners.md).
+    persisted_documents: PersistedDocumentsSettings = PersistedDocumentsSettings()
+    # @tag-filtered schema variants served at /contracts/<name>/graphql (gateway/contracts, docs/partners.md).
+    contracts: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], ContractSettings] = Field(default_factory=dict)
 
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)

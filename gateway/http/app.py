@@ -34,7 +34,8 @@ from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
 from gateway.http.playground.sign_in import sign_in_from_environment
 from gateway.http.playground_policy import playground_headers
-from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string
+from gateway.http.request_reader import read_body, request_from_json_body, request_from_query_string, require_query
+from gateway.contracts.routes import contract_pipelines, contract_routes
 from gateway.pipeline import Authorizer, GraphQLRequest, Pipeline, RequestContext
 from gateway.plugins.context_token import ContextHeaders, ContextTokenPlugin
 from gateway.plugins.cors import CorsPlugin
@@ -93,6 +94,14 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: A
         plugins.append(OperationCoalescingPlugin())
     if settings.expose_query_plan:
         plugins.append(QueryPlanPlugin())
+    if settings.persisted_documents.enabled:
+        from gateway.plugins.persisted_documents import PersistedDocumentsPlugin
+
+        plugins.append(PersistedDocumentsPlugin(settings.persisted_documents))
+    if any(contract.roles for contract in settings.contracts.values()):
+        from gateway.plugins.contract_roles import ContractRolesPlugin
+
+        plugins.append(ContractRolesPlugin({name: c.roles for name, c in settings.contracts.items()}))
     return plugins
 
 
@@ -127,6 +136,8 @@ class GatewayApp:
         self.pipeline = pipeline or Pipeline(supergraph, settings, authorizer=authorizer, hooks=self.hooks)
         if pipeline is not None:
             pipeline.hooks = self.hooks
+        # Contract variants: a pipeline each, validating against the contract's schema (gateway/contracts).
+        self.contracts = contract_pipelines(self.pipeline)
         self.metrics.watch_caches({"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats})
         self.urls = subgraph_urls(supergraph, settings)
         self.names = subgraph_names(supergraph)
@@ -138,6 +149,8 @@ class GatewayApp:
         self.fetch_flights: SingleFlight[dict] | None = SingleFlight() if settings.coalescing.subgraph_fetches else None
         self.assets = assets_dir(settings.playground_assets_dir)
         self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
+        # Turn a persisted document's id into its text before parsing (gateway/plugins/persisted_documents.py).
+        self.request_resolvers = [p.resolve_request for p in chosen if callable(getattr(p, "resolve_request", None))]
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -158,13 +171,13 @@ class GatewayApp:
 
     # -- GraphQL endpoint -------------------------------------------------------------------------
 
-    async def graphql(self, request: Request) -> Response:
+    async def graphql(self, request: Request, pipeline: Pipeline | None = None) -> Response:
         headers = request.headers
         state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter(),
                              client=request.client.host if request.client else None)
         media_type = response_media_type(headers.get("accept"))
         try:
-            response, outcome = await self._graphql(request, state, media_type)
+            response, outcome = await self._graphql(request, state, media_type, pipeline or self.pipeline)
         except Exception:
             # Last resort: the stages answer every expected failure themselves.
             log.exception("unhandled error answering %s %s", request.method, request.url.path)
@@ -176,7 +189,8 @@ class GatewayApp:
                 await hook(event)
         return response
 
-    async def _graphql(self, request: Request, state: RequestState, media_type: str) -> tuple[Response, str]:
+    async def _graphql(self, request: Request, state: RequestState, media_type: str,
+                       pipeline: Pipeline) -> tuple[Response, str]:
         method = request.method
         if method == "GET" and "query" not in request.query_params and prefers_html(request.headers.get("accept")):
             if self.settings.playground:
@@ -190,6 +204,9 @@ class GatewayApp:
             for hook in self.hooks.http_request:
                 await hook(state)
             graphql_request = await self._read(request)
+            for resolve in self.request_resolvers:
+                graphql_request = await resolve(graphql_request, state)
+            require_query(graphql_request)
             state.operation_name = graphql_request.operation_name
             principal = await self.authenticator(request)
             state.principal = principal
@@ -205,7 +222,7 @@ class GatewayApp:
             self.in_flight += 1
             try:
                 async with self.admission:
-                    body = await self.pipeline.run(graphql_request, context)
+                    body = await pipeline.run(graphql_request, context)
             finally:
                 self.in_flight -= 1
         except AuthenticationError as error:
@@ -285,7 +302,7 @@ def create_app(
     for plugin in gateway.plugins:
         if callable(getattr(plugin, "admin_routes", None)):
             admin_routes += plugin.admin_routes()
-    routes += [*health, *extra_routes]
+    routes += [*health, *extra_routes, *contract_routes(gateway)]
     if settings.admin.metrics_on_public_port:
         routes += admin_routes[len(health):]
     for plugin in gateway.plugins:

@@ -53,7 +53,7 @@ def request_from_json_body(body: bytes, content_type: str | None) -> GraphQLRequ
 
 
 def request_from_query_string(params: Mapping[str, str]) -> GraphQLRequest:
-    values: dict[str, Any] = {name: params.get(name) for name in ("query", "operationName")}
+    values: dict[str, Any] = {name: params.get(name) for name in ("query", "operationName", "documentId")}
     for name in ("variables", "extensions"):
         raw = params.get(name)
         if raw is not None and raw != "":
@@ -69,10 +69,13 @@ def _request_from_params(params: Mapping[str, Any]) -> GraphQLRequest:
     extensions = params.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise GraphQLRequestError.single('"extensions" must be an object.', BAD_REQUEST)
+    document_id = params.get("documentId")
+    if document_id is not None and (not isinstance(document_id, str) or not document_id):
+        raise GraphQLRequestError.single('"documentId" must be a non-empty string.', BAD_REQUEST)
     if query is None or query == "":
-        if extensions and "persistedQuery" in extensions:
-            raise GraphQLRequestError.single("Persisted queries are not supported.", "PERSISTED_QUERY_NOT_SUPPORTED")
-        raise GraphQLRequestError.single('The request has no "query".', BAD_REQUEST)
+        if document_id is None and not (extensions and "persistedQuery" in extensions):
+            raise GraphQLRequestError.single('The request has no "query".', BAD_REQUEST)
+        query = ""  # a persisted document's id: resolved by the persisted-documents plugin, or refused
     if not isinstance(query, str):
         raise GraphQLRequestError.single('"query" must be a string.', BAD_REQUEST)
     operation_name = params.get("operationName")
@@ -85,4 +88,11 @@ def _request_from_params(params: Mapping[str, Any]) -> GraphQLRequest:
         variables = {}
     if not isinstance(variables, dict):
         raise GraphQLRequestError.single('"variables" must be an object or null.', BAD_REQUEST)
-    return GraphQLRequest(query=query, operation_name=operation_name, variables=variables, extensions=extensions)
+    return GraphQLRequest(query=query, operation_name=operation_name, variables=variables, extensions=extensions,
+                          document_id=document_id)
+
+
+def require_query(request: GraphQLRequest) -> None:
+    """After the persisted-documents plugin (if any) had its turn, an id with no document text is refused."""
+    if not request.query:
+        raise GraphQLRequestError.single("Persisted queries are not supported.", "PERSISTED_QUERY_NOT_SUPPORTED")

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, Optional
 
 import strawberry
-from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.federation.schema_directives import Cost, ListSize, Tag
 from strawberry.types import Info
 
 from subgraphs.childcare import records
@@ -46,7 +46,7 @@ class Municipality(MunicipalityReference):
         return await platform_joined(info, PLATFORM, str(self.code))
 
 
-@strawberry.type(description="A dose given (要配慮個人情報)")
+@strawberry.type(description="A dose given (要配慮個人情報)", directives=[Tag(name="personal")])
 class Vaccination:
     vaccine_code: str
     vaccine_name: str
@@ -60,7 +60,7 @@ class Vaccination:
                    given_on=row.given_on, lot_number=row.lot_number)
 
 
-@strawberry.type(description="The next dose of a routine vaccination (定期接種) and when it may be given")
+@strawberry.type(description="The next dose of a routine vaccination (定期接種) and when it may be given", directives=[Tag(name="personal")])
 class DueVaccination:
     vaccine_code: str
     vaccine_name: str
@@ -80,7 +80,7 @@ class DueVaccination:
                    standard_until=due.standard_until, status=due.status, reason=due.reason)
 
 
-@strawberry.type(description="An infant checkup (乳幼児健診) with its due window and attendance")
+@strawberry.type(description="An infant checkup (乳幼児健診) with its due window and attendance", directives=[Tag(name="personal")])
 class Checkup:
     code: str
     name: str
@@ -99,7 +99,7 @@ class Checkup:
                    subsidy_max_yen=due.subsidy_max_yen)
 
 
-@strawberry.type(description="A pupil's learning record entry (学習記録)")
+@strawberry.type(description="A pupil's learning record entry (学習記録)", directives=[Tag(name="personal")])
 class LearningRecord:
     id: strawberry.ID
     school_year: int
@@ -157,7 +157,7 @@ def select_children_of(guardian_id: str):  # noqa: ANN201 - a Select
 
 # every Child read is authorized and audited: demand control weighs it as 10 plain objects
 @strawberry.federation.type(keys=["id"], description="A child on Himeji's childcare platform; id = resident id",
-                            directives=[Cost(weight=10)])
+                            directives=[Cost(weight=10), Tag(name="personal")])
 class Child:
     id: strawberry.ID
     birth_date: date

@@ -9,6 +9,7 @@ import json
 from typing import Any, Optional
 
 import strawberry
+from strawberry.federation.schema_directives import Tag  # contracts: audit records are personal data
 from strawberry.types import Info
 
 from subgraphs.common import audit
@@ -18,7 +19,7 @@ from subgraphs.common.audit import AuditRecord
 def audit_entry_type(type_name: str, description: str) -> Any:
     """A strawberry type named `type_name` for one audit record."""
 
-    @strawberry.type(name=type_name, description=description)
+    @strawberry.type(name=type_name, description=description, directives=[Tag(name="personal")])
     class AuditEntry:
         id: int
         at: str

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Optional
 
 import strawberry
-from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.federation.schema_directives import Cost, ListSize, Tag
 from strawberry.types import Info
 
 from subgraphs.common.audit_entry import audit_entry_type
@@ -70,7 +70,7 @@ class Merchant:
         return cls.from_row(row) if row else None
 
 
-@strawberry.type(description="Points granted together, with one expiry date")
+@strawberry.type(description="Points granted together, with one expiry date", directives=[Tag(name="personal")])
 class PointLot:
     id: strawberry.ID
     kind: str = strawberry.field(description="administrative (granted) — kept apart from charged points")
@@ -85,7 +85,7 @@ class PointLot:
                    expires_on=row.expires_on, original=row.original, remaining=row.remaining)
 
 
-@strawberry.type(description="One ledger entry; the balance is always Σ grants − Σ spends − Σ expiries")
+@strawberry.type(description="One ledger entry; the balance is always Σ grants − Σ spends − Σ expiries", directives=[Tag(name="personal")])
 class LedgerEntry:
     id: strawberry.ID
     kind: LedgerKind
@@ -113,7 +113,7 @@ class LedgerTotals:
 
 
 # every PointAccount read is authorized and audited: demand control weighs it as 10 plain objects
-@strawberry.type(description="A resident's point account", directives=[Cost(weight=10)])
+@strawberry.type(description="A resident's point account", directives=[Cost(weight=10), Tag(name="personal")])
 class PointAccount:
     resident_id: strawberry.ID
     municipality: Municipality
@@ -194,14 +194,14 @@ class EarningRule:
                    daily_cap=rule.daily_cap, yearly_cap=rule.yearly_cap, expiry=str(rule.expiry))
 
 
-@strawberry.type
+@strawberry.type(directives=[Tag(name="personal")])
 class PointDraw:
     lot_id: strawberry.ID
     amount: int
     expires_on: date
 
 
-@strawberry.type(description="The result of a grant or a payment; a retry with the same key returns it again")
+@strawberry.type(description="The result of a grant or a payment; a retry with the same key returns it again", directives=[Tag(name="personal")])
 class PointTransaction:
     entry_id: strawberry.ID
     kind: LedgerKind

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 import strawberry
-from strawberry.federation.schema_directives import Cost, Key, ListSize
+from strawberry.federation.schema_directives import Cost, Key, ListSize, Tag
 from strawberry.federation.types import FieldSet
 from sqlalchemy import select
 from strawberry.types import Info
@@ -83,7 +83,7 @@ class Shelter:
 
 
 @strawberry.type(description="A check-in by card tap. identity records the shelter id it was given; whether safety "
-                             "holds that shelter (or has it open) is safety's to say")
+                             "holds that shelter (or has it open) is safety's to say", directives=[Tag(name="personal")])
 class ShelterStay:
     resident_id: strawberry.ID
     household_id: strawberry.ID
@@ -104,7 +104,7 @@ class ShelterStay:
                    care_needs=json.loads(row.care_needs or "[]"), pets=row.pets)
 
 
-@strawberry.type(description="世帯")
+@strawberry.type(description="世帯", directives=[Tag(name="personal")])
 class Household:
     id: strawberry.ID
     municipality: Optional[Municipality]
@@ -117,7 +117,7 @@ class Household:
                    address=row.address, pets=json.loads(row.pets or "[]"))
 
 
-@strawberry.type(description="A linked My Number Card (its serial is never shown or stored raw)")
+@strawberry.type(description="A linked My Number Card (its serial is never shown or stored raw)", directives=[Tag(name="personal")])
 class CardLink:
     linked_at: datetime
     active: bool
@@ -130,7 +130,7 @@ class CardLink:
                    revoked_at=as_utc(row.revoked_at), revoked_reason=row.revoked_reason)
 
 
-@strawberry.type
+@strawberry.type(directives=[Tag(name="personal")])
 class SignInRecord:
     resident_id: strawberry.ID
     at: datetime
@@ -143,7 +143,7 @@ class SignInRecord:
 
 
 @strawberry.type(description="A grant the currency platform is asked to make (an outbox row the grant relay "
-                                "hands to currency); the amount is currency's answer, never identity's")
+                                "hands to currency); the amount is currency's answer, never identity's", directives=[Tag(name="internal")])
 class CurrencyGrantRequest:
     idempotency_key: str
     resident_id: strawberry.ID
@@ -170,7 +170,7 @@ ApplicationKind = strawberry.enum(
 )
 
 
-@strawberry.type(description="ワンストップ online application")
+@strawberry.type(description="ワンストップ online application", directives=[Tag(name="personal")])
 class OnlineApplication:
     id: strawberry.ID
     kind: ApplicationKind  # type: ignore[valid-type]
@@ -215,7 +215,7 @@ class Election:
                    window_end=end, open=voting.is_open(row))
 
 
-@strawberry.type(description="Proof of a declaration: which election and when; never the reason")
+@strawberry.type(description="Proof of a declaration: which election and when; never the reason", directives=[Tag(name="personal")])
 class EarlyVotingReceipt:
     election_id: strawberry.ID
     declared_on: date
@@ -240,7 +240,7 @@ IdentityAuditEntry = audit_entry_type("IdentityAuditEntry", "One record of ident
 # every Resident read is authorized and audited: demand control weighs it as 10 plain objects (the key is
 # spelled out so that it prints before @cost, as `@key(fields: "id")`)
 @strawberry.federation.type(description="A resident; identity issues the pseudonymous id",
-                            directives=[Key(fields=FieldSet("id"), resolvable=strawberry.UNSET), Cost(weight=10)])
+                            directives=[Key(fields=FieldSet("id"), resolvable=strawberry.UNSET), Cost(weight=10), Tag(name="personal")])
 class Resident:
     """Every field but `id` is personal and nullable: where the rule refuses this caller, each asked field is
     null with the refusal at its path (`personal_fields`), and nothing above it is lost."""

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Optional
 
 import strawberry
-from strawberry.federation.schema_directives import Authenticated
+from strawberry.federation.schema_directives import Authenticated, Tag
 from strawberry.types import Info
 
 from . import visitors
@@ -45,7 +45,7 @@ class VisitorCheckInInput:
     care_needs: list[str] = strawberry.field(default_factory=list, description="要配慮 categories of the holder")
 
 
-@strawberry.type(description="A visitor's stay at a shelter (shelter's municipality staff only)")
+@strawberry.type(description="A visitor's stay at a shelter (shelter's municipality staff only)", directives=[Tag(name="personal")])
 class VisitorStay:
     id: strawberry.ID
     shelter_id: strawberry.ID

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 import strawberry
+from strawberry.federation.schema_directives import Tag  # contracts (gateway/contracts)
 from strawberry.types import Info
 
 from subgraphs.common.errors import BadUserInput
@@ -23,7 +24,7 @@ ReportChannel = strawberry.enum(watch_tag_trust.ReportChannel, description="how 
 MAX_HISTORY = 500
 
 
-@strawberry.type(description="one sighting of a tag; a citizen phone's sighting carries no reporter")
+@strawberry.type(description="one sighting of a tag; a citizen phone's sighting carries no reporter", directives=[Tag(name="personal")])
 class TagDetection:
     detected_at: datetime
     latitude: float
@@ -43,7 +44,7 @@ class TagDetection:
                    reported_via=watch_tag_trust.ReportChannel(row.reported_via or "UNVERIFIED"))
 
 
-@strawberry.type(description="a BLE watch-over tag; it holds nothing about the child who carries it")
+@strawberry.type(description="a BLE watch-over tag; it holds nothing about the child who carries it", directives=[Tag(name="personal")])
 class WatchTag:
     id: strawberry.ID
     registered_at: datetime
