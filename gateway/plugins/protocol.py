@@ -25,6 +25,8 @@ optional and async, and receives one small typed event (or the request's `Reques
 A refusal is a `GraphQLRequestError` raised from a hook; any other exception from a hook is the
 gateway's fault and is answered as an internal error (never silently ignored).
 
+A plugin may also define `resolve_request(request, state)`, called once the HTTP body is read and before
+authentication: it may return the request with its query text filled in (trusted documents, APQ).
 Plugins may also define, outside the request path: `routes()` (Starlette routes served on the
 public port, e.g. the context-token JWKS), `admin_routes()` (served on the admin listener, e.g.
 /metrics), `install(app)` (wrap the ASGI app, e.g. a tracing middleware) and `async close()`.
