@@ -46,9 +46,11 @@ class DemandControlPlugin:
         self.supergraph = supergraph
         self.settings = settings
         self.estimates: LruCache[tuple[str, str | None, bytes], CostEstimate] = LruCache(cache_size)
+        self.executions = 0
         self.estimated = Histogram("kyodo_gateway_operation_cost_estimated", "Static cost estimate per operation",
                                    buckets=_COST_BUCKETS, registry=registry)
-        self.actual = Histogram("kyodo_gateway_operation_cost_actual", "Cost counted from the response",
+        self.actual = Histogram("kyodo_gateway_operation_cost_actual",
+                                "Cost counted from the response (a sample: demand_control.actual_cost_sample_every)",
                                 buckets=_COST_BUCKETS, registry=registry)
         self.refused = Counter("kyodo_gateway_operations_refused_for_cost", "Operations refused as too expensive",
                                registry=registry)
@@ -80,10 +82,15 @@ class DemandControlPlugin:
         result = event.result
         if estimate is None or result is None or state.prepared is None:
             return
+        expose = self.settings.expose_in_extensions or state.headers.get(EXPOSE_HEADER, "").lower() == "true"
+        # The actual cost walks the whole response: counted when exposed, else for one response in N (metric).
+        every = self.settings.actual_cost_sample_every
+        self.executions += 1
+        if not expose and not (every and self.executions % every == 0):
+            return
         prepared = state.prepared
         actual = actual_cost(self.supergraph, prepared.operation, prepared.analysis.fragments, result.get("data"),
                              self.settings)
         self.actual.observe(actual)
-        asked = state.headers.get(EXPOSE_HEADER, "").lower() == "true"
-        if self.settings.expose_in_extensions or asked:
+        if expose:
             result.setdefault("extensions", {}).update(cost_extensions(estimate, actual))

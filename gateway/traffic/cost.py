@@ -84,9 +84,13 @@ class DemandControlSettings:
     introspection_cost: int = 100     # each __schema / __type field, flat
     breakdown_depth: int = 3          # response paths up to this depth are itemised
     expose_in_extensions: bool = False
+    # Counting the actual cost walks the whole response (as long as projecting it): done for one response in
+    # this many for the metric (0: never), and for every response whose cost is exposed.
+    actual_cost_sample_every: int = 100
 
     def __post_init__(self) -> None:
-        for name in ("max_cost", "list_size", "mutation_base_cost", "query_base_cost", "introspection_cost"):
+        for name in ("max_cost", "list_size", "mutation_base_cost", "query_base_cost", "introspection_cost",
+                     "actual_cost_sample_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"demand_control.{name} must be a non-negative integer")

@@ -136,3 +136,26 @@ async def test_public_answers_are_cached_with_their_max_age(supergraph):
     assert first.headers["cache-control"] == "public, max-age=30"
     assert second.headers["cache-control"].startswith("public, max-age=")
     assert "public" not in other.headers.get("cache-control", "")
+
+
+async def test_the_actual_cost_is_counted_for_a_sample_of_responses_unless_exposed(supergraph):
+    """Counting the actual cost walks the whole response, so only one response in N pays for it."""
+    from gateway.plugins.demand_control import DemandControlPlugin
+
+    executor = SlowExecutor(seconds=0, data={"thing": {"id": "1", "name": "thing 1"}})
+    settings = settings_from_mapping({"demand_control": {"actual_cost_sample_every": 3},
+                                      "coalescing": {"operations": False}})
+    pipeline = Pipeline(supergraph, settings, build_plan=lambda *args: object(), execute_plan=executor)
+    gateway = GatewayApp(settings, supergraph, authenticator=None, context_headers=None, authorizer=None,
+                         pipeline=pipeline)
+    (plugin,) = [p for p in gateway.plugins if isinstance(p, DemandControlPlugin)]
+    app = Starlette(routes=[Route("/graphql", gateway.graphql, methods=["POST"])])
+    async with gateway.lifespan(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            for _ in range(6):
+                await client.post("/graphql", json={"query": '{ thing(id: "1") { id name } }'})
+            exposed = await client.post("/graphql", json={"query": '{ thing(id: "1") { id name } }'},
+                                        headers={"x-expose-cost": "true"})
+    samples = {s.name: s.value for metric in plugin.actual.collect() for s in metric.samples}
+    assert samples["kyodo_gateway_operation_cost_actual_count"] == 3   # responses 3 and 6, and the exposed one
+    assert exposed.json()["extensions"]["cost"]["actual"] == 1
