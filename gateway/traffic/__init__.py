@@ -12,6 +12,7 @@ which stage hook calls it and with what.
 | `actual_cost.py` | cost counted from a response, for the metric |
 | `rate_limit.py` | token buckets per principal / client address, in process or shared through Redis |
 | `coalescing.py` | single-flight for identical in-flight subgraph fetches and whole operations |
+| `selections.py` | the fields a selection set selects on one object type (shared by the three walks above and below) |
 | `cache_hints.py` | cache hints per type/field and the TTL of an operation |
 | `response_cache.py` | bounded TTL cache of public responses (in process or Redis), Cache-Control value |
 

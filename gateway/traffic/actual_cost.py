@@ -19,10 +19,8 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -33,6 +31,7 @@ from graphql import (
 from gateway.supergraph import Supergraph
 from gateway.traffic.cost import INTROSPECTION_ROOTS, DemandControlSettings
 from gateway.traffic.cost_model import CostModel
+from gateway.traffic.selections import fields_on
 
 
 def actual_cost(supergraph: Supergraph, operation: OperationDefinitionNode,
@@ -59,7 +58,7 @@ class _Counter:
 
     def object(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, value: Mapping[str, Any]) -> int:
         total = 0
-        for node in self._fields(obj, selection_set, set()):
+        for node in fields_on(self.schema, self.fragments, obj, selection_set):
             key = node.alias.value if node.alias else node.name.value
             if key not in value:
                 continue  # skipped, or another concrete type's field
@@ -94,22 +93,3 @@ class _Counter:
                 return weight + max((self.object(t, node.selection_set, value)
                                      for t in self.schema.get_possible_types(named)), default=0)
         return weight + self.object(concrete, node.selection_set, value)
-
-    def _fields(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, seen: set[str]):
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                if selection.type_condition is None or self._applies(obj, selection.type_condition.name.value):
-                    yield from self._fields(obj, selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and selection.name.value not in seen \
-                        and self._applies(obj, fragment.type_condition.name.value):
-                    yield from self._fields(obj, fragment.selection_set, seen | {selection.name.value})
-
-    def _applies(self, obj: GraphQLObjectType, condition: str) -> bool:
-        if condition == obj.name:
-            return True
-        cond_type = self.schema.get_type(condition)
-        return cond_type is not None and is_abstract_type(cond_type) and self.schema.is_sub_type(cond_type, obj)

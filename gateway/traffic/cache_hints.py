@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -40,6 +38,7 @@ from graphql import (
 
 from gateway.supergraph import Supergraph
 from gateway.supergraph.links import linked_names
+from gateway.traffic.selections import fields_on
 
 PUBLIC = "PUBLIC"
 PRIVATE = "PRIVATE"
@@ -180,7 +179,7 @@ class _Walker:
         types = self.schema.get_possible_types(parent) if is_abstract_type(parent) else [parent]
         shortest: int | None = None
         for obj in types:
-            for node in self._fields(obj, selection_set, set()):
+            for node in fields_on(self.schema, self.fragments, obj, selection_set):
                 age = self._field(obj, node, inherited)
                 if self.reason:
                     return 0
@@ -221,25 +220,6 @@ class _Walker:
             if inner is not None:
                 age = min(age, inner)
         return age
-
-    def _fields(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, seen: set[str]):
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                if selection.type_condition is None or self._applies(obj, selection.type_condition.name.value):
-                    yield from self._fields(obj, selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and selection.name.value not in seen \
-                        and self._applies(obj, fragment.type_condition.name.value):
-                    yield from self._fields(obj, fragment.selection_set, seen | {selection.name.value})
-
-    def _applies(self, obj: GraphQLObjectType, condition: str) -> bool:
-        if condition == obj.name:
-            return True
-        cond_type = self.schema.get_type(condition)
-        return cond_type is not None and is_abstract_type(cond_type) and self.schema.is_sub_type(cond_type, obj)
 
 
 def cache_control_header(policy: CachePolicy | None, remaining: int | None = None) -> str:

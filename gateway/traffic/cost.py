@@ -39,7 +39,6 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLBoolean,
     GraphQLInputObjectType,
@@ -47,7 +46,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -62,6 +60,7 @@ from graphql.utilities.coerce_input_value import coerce_default_value
 
 from gateway.supergraph import Supergraph
 from gateway.traffic.cost_model import CostModel, ListSize
+from gateway.traffic.selections import fields_on
 
 INTROSPECTION_ROOTS = ("__schema", "__type")
 _BOOLEAN = GraphQLNonNull(GraphQLBoolean)  # the type of @skip/@include's `if`
@@ -233,30 +232,7 @@ class _Estimator:
     def _object_selection(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, path: tuple[str, ...],
                           depth: int, multiplier: int, sized: dict[str, int]) -> int:
         return sum(self._field(obj, node, path, depth, multiplier, sized)
-                   for node in self._fields_for(obj, selection_set, set()))
-
-    def _fields_for(self, obj: GraphQLObjectType, selection_set: SelectionSetNode, seen: set[str]):
-        for selection in selection_set.selections:
-            if not self._included(selection):
-                continue
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                if selection.type_condition is None or self._applies(obj, selection.type_condition.name.value):
-                    yield from self._fields_for(obj, selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # unknown or cyclic: validation refuses both
-                    continue
-                if self._applies(obj, fragment.type_condition.name.value):
-                    yield from self._fields_for(obj, fragment.selection_set, seen | {name})
-
-    def _applies(self, obj: GraphQLObjectType, condition: str) -> bool:
-        if condition == obj.name:
-            return True
-        cond_type = self.schema.get_type(condition)
-        return cond_type is not None and is_abstract_type(cond_type) and self.schema.is_sub_type(cond_type, obj)
+                   for node in fields_on(self.schema, self.fragments, obj, selection_set, self._included))
 
     def _included(self, selection) -> bool:
         for directive in selection.directives or ():
