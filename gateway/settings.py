@@ -33,8 +33,9 @@ required_headers = ["x-apollo-operation-name", "apollo-require-preflight"]
 [http_client]
 request_timeout_seconds = 30.0
 
-[subgraphs.childcare]   # override the URL the supergraph names
+[subgraphs.childcare]   # override the URL the supergraph names, and any [http_client] key
 url = "http://127.0.0.1:4101/graphql"
+request_timeout_seconds = 5.0
 
 [telemetry]             # tracing off by default; one log line per GraphQL request
 enabled = false
@@ -115,18 +116,80 @@ class CsrfSettings(SettingsModel):
     required_headers: Names = ("x-apollo-operation-name", "apollo-require-preflight")
 
 
+class CircuitBreakerSettings(SettingsModel):
+    """`[http_client.circuit_breaker]` (defaults for every subgraph) and `[subgraphs.<name>.circuit_breaker]`:
+    after `failure_threshold` failures in a row (connection errors, timeouts, HTTP 5xx; not GraphQL errors in a
+    200), none more than `window_seconds` after the first, fetches to that subgraph fail at once for
+    `cooldown_seconds`; then one probe is let through: success closes the circuit, failure re-opens it."""
+
+    enabled: bool = True
+    failure_threshold: PositiveInt = 5
+    window_seconds: PositiveFloat = 10.0
+    cooldown_seconds: PositiveFloat = 5.0
+
+
 class HttpClientSettings(SettingsModel):
-    max_connections: NonNegativeInt = 512
-    max_connections_per_host: NonNegativeInt = 64
+    """`[http_client]`: how the gateway talks to every subgraph; `[subgraphs.<name>]` overrides any key for one."""
+
+    max_connections: NonNegativeInt = 512       # all subgraphs together (0: no limit)
+    max_connections_per_host: NonNegativeInt = 64   # the pool of one subgraph (0: no limit)
     connect_timeout_seconds: PositiveFloat = 5.0
-    request_timeout_seconds: PositiveFloat = 30.0
-    # Idle pooled connections are dropped after this; keep it below the subgraphs' server keep-alive (uvicorn: 5 s),
-    # or the gateway sometimes reuses a connection the subgraph is just closing (ClientOSError).
+    # Longest wait for the next bytes of an answer once the request is sent; 0: only the total limit applies.
+    read_timeout_seconds: NonNegativeFloat = 0.0
+    request_timeout_seconds: PositiveFloat = 30.0   # one fetch, from connecting to the last byte
+    # Idle pooled connections are dropped after this; it must stay below the subgraphs' server keep-alive
+    # (`subgraph_keepalive_seconds`, uvicorn: 5 s), or the gateway sometimes reuses a connection the subgraph is
+    # just closing (ClientOSError).
     keepalive_seconds: PositiveFloat = 4.0
+    subgraph_keepalive_seconds: PositiveFloat = 5.0
+    # A query whose pooled connection turns out to be closed is sent once more on a new one (never a mutation).
+    retry_closed_connections: bool = True
+    circuit_breaker: CircuitBreakerSettings = CircuitBreakerSettings()
+
+    @model_validator(mode="after")
+    def _keepalive_below_the_servers(self) -> HttpClientSettings:
+        if self.keepalive_seconds >= self.subgraph_keepalive_seconds:
+            raise ValueError(f"keepalive_seconds ({self.keepalive_seconds:g}) must be below subgraph_keepalive_seconds "
+                             f"({self.subgraph_keepalive_seconds:g}), the subgraph server's idle keep-alive")
+        return self
+
+
+class CircuitBreakerOverride(SettingsModel):
+    enabled: bool | None = None
+    failure_threshold: PositiveInt | None = None
+    window_seconds: PositiveFloat | None = None
+    cooldown_seconds: PositiveFloat | None = None
 
 
 class SubgraphOverride(SettingsModel):
-    url: str
+    """`[subgraphs.<name>]`: the URL the supergraph names, and any `[http_client]` key, for one subgraph.
+    `<name>` is the subgraph's name (or its join__Graph enum value); an unknown one stops the gateway at start."""
+
+    url: str | None = None
+    max_connections: NonNegativeInt | None = None   # this subgraph's pool (overrides max_connections_per_host)
+    connect_timeout_seconds: PositiveFloat | None = None
+    read_timeout_seconds: NonNegativeFloat | None = None
+    request_timeout_seconds: PositiveFloat | None = None
+    keepalive_seconds: PositiveFloat | None = None
+    subgraph_keepalive_seconds: PositiveFloat | None = None
+    retry_closed_connections: bool | None = None
+    circuit_breaker: CircuitBreakerOverride = CircuitBreakerOverride()
+
+    def client_settings(self, defaults: HttpClientSettings) -> HttpClientSettings:
+        """The `[http_client]` defaults with this table's keys applied (validated again as a whole)."""
+        changed = self.model_dump(exclude_none=True, exclude={"url", "max_connections", "circuit_breaker"})
+        if self.max_connections is not None:
+            changed["max_connections_per_host"] = self.max_connections
+        breaker = self.circuit_breaker.model_dump(exclude_none=True)
+        if breaker:
+            changed["circuit_breaker"] = defaults.circuit_breaker.model_copy(update=breaker)
+        if not changed:
+            return defaults
+        merged = defaults.model_dump()
+        merged.update(changed)
+        if "circuit_breaker" in changed:
+            merged["circuit_breaker"] = changed["circuit_breaker"].model_dump()
+        return HttpClientSettings.model_validate(merged)
 
 
 class RuntimeSettings(SettingsModel):
@@ -151,6 +214,10 @@ class RuntimeSettings(SettingsModel):
     # a new one is answered at once with 503 and Retry-After instead of queueing. 0 turns it off.
     max_requests_in_flight: NonNegativeInt = 512
     shed_retry_after_seconds: PositiveInt = 1
+    # The budget of one GraphQL request, from arrival to answer. Each subgraph fetch is sent what is left of it
+    # (header `Kyodo-Request-Timeout-Ms`), so the subgraph stops working on it when the gateway stops waiting;
+    # past it the fetches are cancelled and the client gets 504 GATEWAY_TIMEOUT. 0: no budget.
+    request_timeout_seconds: NonNegativeFloat = 30.0
 
 
 class TelemetrySettings(SettingsModel):
@@ -365,7 +432,15 @@ class Settings(SettingsModel):
 
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)
-        return override.url if override else default
+        return override.url if override and override.url else default
+
+    def subgraph_client(self, *names: str) -> HttpClientSettings:
+        """The client settings of one subgraph, known by any of `names` (declared name, enum name)."""
+        for name in names:
+            override = self.subgraphs.get(name)
+            if override is not None:
+                return override.client_settings(self.http_client)
+        return self.http_client
 
 
 def load_settings(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Settings:

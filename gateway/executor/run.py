@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from gateway.executor.fetcher import SubgraphFetcher, SubgraphRequestError
+from gateway.executor.fetcher import SUBGRAPH_FAILED, SubgraphFetcher, SubgraphRequestError
 from gateway.executor.merge import apply_renames, deep_merge
 from gateway.document import AnalyzedOperation, PreparedOperation
 from gateway.executor.projection import INVALID, ObjectShape, Projector, ShapeCompiler
@@ -26,8 +26,6 @@ from gateway.introspection import introspection_data
 from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
 from gateway.supergraph.model import Supergraph
 
-# extensions.code of the error added when a subgraph cannot be reached or answers with no GraphQL body
-SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
 # extensions.code when the supergraph offers no way to resolve a selected field
 PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 
@@ -79,12 +77,12 @@ class _Run:
         try:
             return await self.fetcher.fetch(fetch.subgraph, fetch.operation, variables or None, None)
         except SubgraphRequestError as error:
-            reason = error.reason
+            reason, code = error.reason, error.code
         except Exception as error:  # noqa: BLE001 - any fetcher failure becomes a GraphQL error
-            reason = error.__class__.__name__
+            reason, code = error.__class__.__name__, SUBGRAPH_FAILED
         self.errors.append({
             "message": f'Request to subgraph "{name}" failed: {reason}',
-            "extensions": {"code": SUBGRAPH_FAILED, "service": name},
+            "extensions": {"code": code, "service": name},
         })
         return None
 

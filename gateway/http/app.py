@@ -27,7 +27,9 @@ from starlette.staticfiles import StaticFiles
 
 from auth.errors import AuthenticationError
 from gateway.document import GraphQLRequestError, graphql_error
-from gateway.http.fetching import SubgraphClient, create_client_session, subgraph_names, subgraph_urls
+from gateway.executor import TIMED_OUT
+from gateway.http.disconnect import CancelOnDisconnect
+from gateway.http.fetching import CircuitStateCollector, SubgraphClient, SubgraphConnections
 from gateway.http.headers import StripKyodoHeaders
 from gateway.http.negotiation import prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
@@ -139,8 +141,11 @@ class GatewayApp:
         # Contract variants: a pipeline each, validating against the contract's schema (gateway/contracts).
         self.contracts = contract_pipelines(self.pipeline)
         self.metrics.watch_caches({"documents": self.pipeline.documents.stats, "plans": self.pipeline.plan_cache_stats})
-        self.urls = subgraph_urls(supergraph, settings)
-        self.names = subgraph_names(supergraph)
+        # a session and a circuit breaker per subgraph; an unknown [subgraphs.<name>] stops the app here
+        self.connections = SubgraphConnections(supergraph, settings)
+        self.metrics.registry.register(CircuitStateCollector(self.connections.breakers))
+        self.urls = self.connections.urls
+        self.names = self.connections.names
         self.subgraphs: SubgraphClient | None = None
         # bounds the GraphQL requests run at once (settings.runtime.max_concurrent_requests)
         self.admission: Any = contextlib.nullcontext()
@@ -154,15 +159,16 @@ class GatewayApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        session = create_client_session(self.settings.http_client)
-        self.subgraphs = SubgraphClient(session, self.urls, self.names, self.hooks, self.fetch_flights)
+        self.connections.open()
+        self.subgraphs = SubgraphClient(None, self.urls, self.names, self.hooks, self.fetch_flights,
+                                        routes=self.connections.routes)
         limit = self.settings.runtime.max_concurrent_requests
         # Created here so it belongs to the serving loop.
         self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
         try:
             yield
         finally:
-            await session.close()
+            await self.connections.close()
             for close in self.closers:
                 try:
                     await close()
@@ -175,6 +181,9 @@ class GatewayApp:
         headers = request.headers
         state = RequestState(request_id_from(headers), request.method, request.url.path, headers, time.perf_counter(),
                              client=request.client.host if request.client else None)
+        budget = self.settings.runtime.request_timeout_seconds
+        if budget:
+            state.deadline = time.monotonic() + budget
         media_type = response_media_type(headers.get("accept"))
         try:
             response, outcome = await self._graphql(request, state, media_type, pipeline or self.pipeline)
@@ -221,8 +230,7 @@ class GatewayApp:
                                                  status=503, headers={"Retry-After": retry})
             self.in_flight += 1
             try:
-                async with self.admission:
-                    body = await pipeline.run(graphql_request, context)
+                body = await self._run_within_budget(pipeline, graphql_request, context, state)
             finally:
                 self.in_flight -= 1
         except AuthenticationError as error:
@@ -234,6 +242,27 @@ class GatewayApp:
                 "internal" if error.status >= 500 else "request"
             )
         return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
+
+    async def _run_within_budget(self, pipeline: Pipeline, graphql_request: GraphQLRequest, context: RequestContext,
+                                 state: RequestState) -> dict[str, Any]:
+        """Run the request (waiting for a slot included) until its deadline; past it, every fetch still in flight
+        is cancelled (the subgraphs see the connection close and stop) and the answer is 504 GATEWAY_TIMEOUT,
+        as Apollo Router answers when its router timeout fires."""
+        if state.deadline is None:
+            async with self.admission:
+                return await pipeline.run(graphql_request, context)
+        budget = asyncio.timeout(state.deadline - time.monotonic())
+        try:
+            async with budget:
+                async with self.admission:
+                    return await pipeline.run(graphql_request, context)
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            seconds = self.settings.runtime.request_timeout_seconds
+            log.warning("request %s ran past its %g s budget; its subgraph fetches were cancelled",
+                        state.request_id, seconds)
+            raise GraphQLRequestError.single(f"Request timed out after {seconds:g} s.", TIMED_OUT, status=504) from None
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":
@@ -313,6 +342,8 @@ def create_app(
     app = Starlette(routes=routes, lifespan=gateway.lifespan, exception_handlers={Exception: _last_resort})
     app.state.gateway = gateway
     app.state.admin_app = Starlette(routes=admin_routes)
+    # A client that goes away has its request cancelled, and with it the request's subgraph fetches.
+    app.add_middleware(CancelOnDisconnect, paths=GRAPHQL_PATHS + tuple(f"/contracts/{name}/graphql" for name in gateway.contracts))
     # Client-sent kyodo-* headers are dropped before anything (authenticator included) sees them.
     app.add_middleware(StripKyodoHeaders)
     for plugin in gateway.plugins:

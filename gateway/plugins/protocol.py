@@ -70,6 +70,8 @@ class RequestState:
     path: str
     headers: Mapping[str, str]          # the client's headers (kyodo-* already stripped)
     started: float                      # time.perf_counter() when the request arrived
+    # time.monotonic() instant the request's budget runs out (runtime.request_timeout_seconds); None: no budget
+    deadline: float | None = None
     principal: Any = None               # auth.principal.Principal once authenticated, else None
     operation_name: str | None = None   # of the operation selected to run
     operation_type: str | None = None   # "query" | "mutation" | "subscription"

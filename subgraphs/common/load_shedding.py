@@ -5,8 +5,9 @@
   turns a burst into minutes of latency for everybody; a quick 503 lets the gateway and clients back off.
 - A client that disconnects before its answer (the gateway gave up on it) has its work cancelled: the
   request body is read first, then the connection is watched for `http.disconnect`.
-- A request that runs past `KYODO_SUBGRAPH_REQUEST_TIMEOUT` is cancelled and answered 503 (REQUEST_TIMEOUT)
-  if nothing was sent yet.
+- A request that runs past `KYODO_SUBGRAPH_REQUEST_TIMEOUT`, or past the time the gateway has left for it
+  (`Kyodo-Request-Timeout-Ms`, milliseconds, sent with every fetch), is cancelled and answered 503
+  (REQUEST_TIMEOUT) if nothing was sent yet. The header can only shorten the limit, never lengthen it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ log = logging.getLogger("kyodo.subgraphs.load")
 
 SERVICE_OVERLOADED = "SERVICE_OVERLOADED"
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+# what the gateway has left of its client's time budget, in milliseconds (gateway/executor/fetcher.py)
+DEADLINE_HEADER = b"kyodo-request-timeout-ms"
+
+
+def time_limit(scope: dict, ceiling: float) -> float:
+    """Seconds this request may run: the subgraph's own limit, or the caller's remaining budget if shorter."""
+    for name, value in scope.get("headers") or ():
+        if name.lower() == DEADLINE_HEADER:
+            try:
+                budget = int(value) / 1000
+            except ValueError:
+                return ceiling   # malformed: ignored, the subgraph's own limit applies
+            return min(ceiling, budget) if budget > 0 else ceiling
+    return ceiling
 
 
 def _error_body(message: str, code: str, retry_after: int) -> bytes:
@@ -99,9 +114,9 @@ class LoadShedding:
 
         work = asyncio.ensure_future(self.app(scope, replay, noting_send))
         watcher = asyncio.ensure_future(watch())
+        limit = time_limit(scope, self.settings.request_timeout)
         try:
-            done, _ = await asyncio.wait({work, watcher}, timeout=self.settings.request_timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({work, watcher}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
             if work in done or answered:
                 await work   # finished, or only returning after its answer: re-raise what the app raised
                 return
@@ -110,8 +125,8 @@ class LoadShedding:
             if watcher in done:
                 log.info("%s: client went away; its request was cancelled", self.subgraph)
             else:
-                log.warning("%s: request ran past %.1f s and was cancelled", self.subgraph,
-                            self.settings.request_timeout)
+                log.warning("%s: request ran past its %.3f s limit%s and was cancelled", self.subgraph, limit,
+                            " (the gateway's remaining budget)" if limit < self.settings.request_timeout else "")
             try:
                 await work
             except asyncio.CancelledError:

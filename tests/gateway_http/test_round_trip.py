@@ -144,10 +144,13 @@ class TestHeadersReachingTheSubgraph:
         for name in ("authorization", "cookie", "x-custom"):
             assert name not in headers
 
-    def test_no_kyodo_header_at_all_without_a_context_hook(self, make_client):
+    def test_no_client_kyodo_header_without_a_context_hook(self, make_client):
         anonymous = {name: value for name, value in self.client_headers.items() if name != "Authorization"}
+        # a client cannot shorten (or lengthen) the subgraphs' time limit: the gateway sends its own budget
+        anonymous["Kyodo-Request-Timeout-Ms"] = "1"
         headers = received_headers(make_client().post("/graphql", json={"query": self.query}, headers=anonymous))
-        assert not [name for name in headers if name.startswith("kyodo-")]
+        assert [name for name in headers if name.startswith("kyodo-")] == ["kyodo-request-timeout-ms"]
+        assert 25_000 < int(headers["kyodo-request-timeout-ms"]) <= 30_000   # runtime.request_timeout_seconds
         assert "cookie" not in headers
 
     def test_an_app_without_authenticator_refuses_a_token_instead_of_ignoring_it(self, make_client):
