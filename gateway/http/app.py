@@ -74,8 +74,9 @@ async def anonymous_only(request: Request) -> None:
 def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: Any = None,
                     span_exporter: Any = None) -> list[Any]:
     """The gateway's own plugins for these settings, in hook order (the request log last, so it sees
-    what the others noted). Demand control runs before the rate limit (which weighs by the estimate);
-    the response cache before operation coalescing (a hit needs no leader)."""
+    what the others noted). Demand control runs before the rate limit (which weighs by the estimate); the
+    response cache and operation coalescing before it too (a cache hit, or a request that will follow an identical
+    one in flight, is charged the minimum weight); the response cache before coalescing (a hit needs no leader)."""
     plugins: list[Any] = [RequestIdPlugin(), ResponseHeadersPlugin()]
     if settings.cors.allow_origins:
         plugins.append(CorsPlugin(settings.cors))
@@ -88,12 +89,12 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: A
     plugins.append(metrics)
     if supergraph is not None and settings.demand_control.enabled:
         plugins.append(DemandControlPlugin(supergraph, settings.demand_control, metrics.registry))
-    if settings.rate_limit.enabled:
-        plugins.append(RateLimitPlugin(settings.rate_limit, metrics.registry))
     if supergraph is not None and settings.response_cache.enabled:
         plugins.append(ResponseCachePlugin(supergraph, settings.response_cache, metrics.registry))
     if settings.coalescing.operations:
         plugins.append(OperationCoalescingPlugin())
+    if settings.rate_limit.enabled:
+        plugins.append(RateLimitPlugin(settings.rate_limit, metrics.registry))
     if settings.expose_query_plan:
         plugins.append(QueryPlanPlugin())
     if settings.persisted_documents.enabled:

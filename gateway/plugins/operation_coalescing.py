@@ -17,8 +17,9 @@ from typing import Any, Hashable
 
 import orjson
 
-from gateway.plugins.protocol import ExecutionEvent, RequestState
+from gateway.plugins.protocol import ExecutionEvent, OperationEvent, RequestState
 from gateway.traffic.coalescing import operation_key, principal_identity
+from gateway.traffic.rate_limit import CHEAP_ANSWER_NOTE
 
 NOTE = "operation_coalescing"
 
@@ -35,12 +36,26 @@ class OperationCoalescingPlugin:
         self.executions = 0
         self.shared = 0
 
+    @staticmethod
+    def key(state: RequestState) -> Hashable | None:
+        prepared = state.prepared
+        return operation_key(prepared.text, prepared.name, dict(prepared.raw_variables), state.operation_type or "",
+                             None, principal_identity(state.principal))
+
+    async def operation(self, event: OperationEvent) -> None:
+        """Tell the rate limit (next) that this request is likely to follow an identical one in flight."""
+        state = event.state
+        if CHEAP_ANSWER_NOTE in state.notes or not self.in_flight:
+            return
+        key = self.key(state)
+        if key is not None and key in self.in_flight:
+            state.notes[CHEAP_ANSWER_NOTE] = "coalesced"
+
     async def execution_start(self, state: RequestState) -> None:
         prepared = state.prepared
         if state.answer is not None or prepared is None:
             return  # answered already (e.g. from the response cache)
-        key = operation_key(prepared.text, prepared.name, dict(prepared.raw_variables), state.operation_type or "",
-                            None, principal_identity(state.principal))
+        key = self.key(state)
         if key is None:
             return
         leader = self.in_flight.get(key)

@@ -2,8 +2,9 @@
 
 Only anonymous queries are considered: an answer given to nobody in particular cannot carry anybody's
 personal data. Of those, `cache_policy` keeps the ones whose every field is hinted public (shelters,
-gauges, facilities; the shortest hint wins, e.g. occupancy and river levels are short). At
-`execution_start` a hit answers without running the plan; after execution an answer without errors is
+gauges, facilities; the shortest hint wins, e.g. occupancy and river levels are short). The cache is read at
+the `operation` hook (so the rate limit, next, charges a hit only `minimum_weight`); at `execution_start` a hit
+answers without running the plan; after execution an answer without errors is
 stored; at `http_response` the answer gets `Cache-Control: public, max-age=N` (N: what is left of its
 TTL). Answers to signed-in callers are never cached and get `no-store` (response_headers.py).
 """
@@ -18,8 +19,9 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.document.lru import LruCache
-from gateway.plugins.protocol import ExecutionEvent, HttpResponse, RequestState
+from gateway.plugins.protocol import ExecutionEvent, HttpResponse, OperationEvent, RequestState
 from gateway.traffic.cache_hints import CachePolicy, cache_control_header, cache_policy
+from gateway.traffic.rate_limit import CHEAP_ANSWER_NOTE
 from gateway.traffic.response_cache import ResponseCacheSettings, make_response_cache, response_cache_key
 
 NOTE = "response_cache"
@@ -60,8 +62,9 @@ class ResponseCachePlugin:
             self.policies.put(key, policy)
         return policy
 
-    async def execution_start(self, state: RequestState) -> None:
-        prepared = state.prepared
+    async def operation(self, event: OperationEvent) -> None:
+        state = event.state
+        prepared = event.prepared
         if state.principal is not None or prepared is None or state.operation_type != "query":
             return
         policy = self.policy(prepared)
@@ -70,22 +73,27 @@ class ResponseCachePlugin:
         key = response_cache_key(self.schema_id, prepared.text, prepared.name, dict(prepared.raw_variables))
         hit = await self.cache.get(key)
         if hit is not None:
-            state.answer = orjson.loads(hit.body)
-            state.notes[NOTE] = (policy, hit.remaining, None)
+            state.notes[NOTE] = (policy, hit.remaining, None, hit.body)
+            state.notes[CHEAP_ANSWER_NOTE] = self.name
         else:
-            state.notes[NOTE] = (policy, None, key)
+            state.notes[NOTE] = (policy, None, key, None)
+
+    async def execution_start(self, state: RequestState) -> None:
+        note = state.notes.get(NOTE)
+        if note is not None and note[3] is not None and state.answer is None:
+            state.answer = orjson.loads(note[3])
 
     async def execution(self, event: ExecutionEvent) -> None:
         note = event.state.notes.get(NOTE)
         if note is None or note[2] is None or event.result is None or event.error is not None:
             return
-        policy, _, key = note
+        policy, _, key, _ = note
         await self.cache.store(key, event.result, policy.max_age)
 
     async def http_response(self, event: HttpResponse) -> None:
         note = event.state.notes.get(NOTE)
         if note is not None and event.status == 200 and event.outcome == "data":
-            policy, remaining, _ = note
+            policy, remaining, _, _ = note
             event.headers["Cache-Control"] = cache_control_header(policy, remaining)
 
     async def close(self) -> None:

@@ -43,6 +43,11 @@ ANONYMOUS = "anonymous"
 QUERY = "query"
 MUTATION = "mutation"
 
+# state.notes key a plugin sets at the `operation` hook when this request will be answered without running its
+# plan: "response_cache" (a hit, in hand) or "coalesced" (an identical request is in flight; it may still end
+# before this one joins it). Such a request is charged `minimum_weight`, not its estimated cost.
+CHEAP_ANSWER_NOTE = "cheap_answer"
+
 
 @dataclass(frozen=True)
 class BucketSettings:
@@ -63,7 +68,8 @@ class RateLimitSettings:
     minute (a `me` costs ~10-120, a page of 100 shelters with occupancy ~700) while a script looping on
     expensive operations is held to the refill rate. The anonymous bucket is per client address, and on
     a flood evening many phones share one carrier NAT address: it is the largest, and answers served
-    from the response cache should be charged `minimum_weight` only."""
+    from the response cache (or shared with an identical request in flight) are charged `minimum_weight`
+    only (gateway/plugins/rate_limits.py)."""
     # read by pydantic when gateway.toml builds this table: unknown keys are refused
     __pydantic_config__ = {"extra": "forbid"}
 

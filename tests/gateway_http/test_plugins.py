@@ -222,8 +222,8 @@ def test_the_gateways_own_concerns_are_plugins(make_client):
          "plugins": [{**MUNICIPALITY, "settings": {"subgraphs": ["things"]}}]},
         context_headers=lambda principal, subgraph: {},
     ).app.state.gateway.plugins]
-    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "demand_control", "rate_limit",
-                     "response_cache", "operation_coalescing", "query_plan", "context_token", "municipality_header",
+    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "demand_control",
+                     "response_cache", "operation_coalescing", "rate_limit", "query_plan", "context_token", "municipality_header",
                      "request_log"]
 
 
