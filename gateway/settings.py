@@ -430,6 +430,16 @@ class Settings(SettingsModel):
     # @tag-filtered schema variants served at /contracts/<name>/graphql (gateway/contracts, docs/partners.md).
     contracts: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], ContractSettings] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _subgraph_clients_valid(self) -> Settings:
+        # each [subgraphs.<name>] table merged with [http_client] must itself be valid (e.g. its keep-alive)
+        for name, override in self.subgraphs.items():
+            try:
+                override.client_settings(self.http_client)
+            except ValidationError as error:
+                raise ValueError(f"subgraphs.{name}: {describe_validation_error(error)}") from None
+        return self
+
     def subgraph_url(self, name: str, default: str) -> str:
         override = self.subgraphs.get(name)
         return override.url if override and override.url else default
