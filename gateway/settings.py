@@ -131,8 +131,10 @@ class CircuitBreakerSettings(SettingsModel):
 class HttpClientSettings(SettingsModel):
     """`[http_client]`: how the gateway talks to every subgraph; `[subgraphs.<name>]` overrides any key for one."""
 
-    max_connections: NonNegativeInt = 512       # all subgraphs together (0: no limit)
-    max_connections_per_host: NonNegativeInt = 64   # the pool of one subgraph (0: no limit)
+    # Each subgraph has its own pool: at most max_connections_per_host connections to its host (0: no limit),
+    # and at most max_connections in all (only binds for a subgraph whose URL names several hosts).
+    max_connections: NonNegativeInt = 512
+    max_connections_per_host: NonNegativeInt = 64
     connect_timeout_seconds: PositiveFloat = 5.0
     # Longest wait for the next bytes of an answer once the request is sent; 0: only the total limit applies.
     read_timeout_seconds: NonNegativeFloat = 0.0
