@@ -123,6 +123,9 @@ def create_idp_app(
         client_lockout=FailureLockout(clock=clock),
         issuance_limit=issuance_limiter(clock),
     )
+    from auth.idp.registered_clients import RegisteredClients
+
+    server.registered = RegisteredClients(Path(state_dir))   # `kyodo co-use register-client` writes there
     # wrong passwords: per account and address (5, then backoff), per account from anywhere (50), and any
     # failed sign-in counts against the caller's address (a spray over many accounts is slowed as well)
     password_lockout = FailureLockout(threshold=5, clock=clock)

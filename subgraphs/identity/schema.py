@@ -11,8 +11,10 @@ from subgraphs.common.trial_api import trial_mutation
 
 from .graphql_types import Municipality, Resident, Shelter
 from .resolvers import Mutation, Query
+from .service_links import ServiceLinkMutation
 from .visitor_api import VisitorMutation, VisitorQuery
 
 schema = FederationSchema(query=merge_types("Query", (Query, VisitorQuery, operations_query("identity"))),
-                          mutation=merge_types("Mutation", (Mutation, VisitorMutation, trial_mutation("identity"))),
+                          mutation=merge_types("Mutation", (Mutation, VisitorMutation, ServiceLinkMutation,
+                                                          trial_mutation("identity"))),
                           types=[Municipality, Resident, Shelter], extensions=[SafeErrors])
