@@ -29,7 +29,7 @@ from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
 from subgraphs.common.errors import AuditUnavailable
 from subgraphs.common.load_shedding import LoadShedding
-from subgraphs.common.sandbox import Sandbox, is_trial
+from subgraphs.common.sandbox import Sandbox, is_trial, mark_request
 from subgraphs.common.serving_settings import ServingSettings
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
@@ -53,7 +53,9 @@ class SubgraphGraphQL(GraphQL):
                                   response=response, connection_share=self.settings.request_connections,
                                   max_entities=self.settings.max_entities)
         context.extras["sandbox"] = self.sandbox   # start<Platform>Trial writes the trial there
-        if is_trial(context.principal):
+        trial = is_trial(context.principal)
+        mark_request(trial)
+        if trial:
             # a trial caller's whole request runs on the sandbox: no real row is within its reach
             context.database = await self.sandbox.database() if self.sandbox is not None else None
         return context

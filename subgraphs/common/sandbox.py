@@ -22,15 +22,27 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 TRIAL_ROLE = "trial"
+# Whether the current request runs on the sandbox; set once per request (subgraphs.common.app). Only the wording
+# of refusals reads it ("the trial … ended"); which database a request uses is the context's `database`.
+_in_sandbox: ContextVar[bool] = ContextVar("kyodo_in_sandbox", default=False)
 
 
 def is_trial(principal: Any | None) -> bool:
     return principal is not None and TRIAL_ROLE in principal.roles
+
+
+def mark_request(in_sandbox: bool) -> None:
+    _in_sandbox.set(in_sandbox)
+
+
+def in_sandbox() -> bool:
+    return _in_sandbox.get()
 
 
 def sandbox_env_var(name: str) -> str:
