@@ -217,6 +217,15 @@ def _register_client_command(args: argparse.Namespace) -> int:
     except RegistrationError as error:
         print(f"kyodo co-use register-client: {error} (nothing changed)", file=sys.stderr)
         return 1
+    if args.keycloak:
+        import json
+
+        from deploy.keycloak.realm import service_client
+
+        keycloak = Path(args.keycloak)
+        keycloak.write_text(json.dumps(service_client(client_id, args.redirect_uri), ensure_ascii=False, indent=2)
+                            + "\n", encoding="utf-8")
+        print(f"keycloak      {keycloak} (kcadm.sh create clients -r kyodo -f {keycloak})")
     print(f"client_id     {client_id}")
     print(f"client_secret {secret}")
     print("the secret is shown once and kept only as a hash; the dev IdP in that state dir knows the client now")
@@ -286,4 +295,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     register.add_argument("name", help="a short name of the service, e.g. library (letters, digits, -)")
     register.add_argument("--redirect-uri", action="append", default=[], help="the service's sign-in return URL")
     register.add_argument("--state-dir", default=None, help="the dev IdP's state dir (default $KYODO_HOME/var/idp)")
+    register.add_argument("--keycloak", metavar="FILE", default=None,
+                          help="also write the client for the production Keycloak realm (kcadm.sh create clients)")
     register.set_defaults(func=_register_client_command)

@@ -48,3 +48,25 @@ def test_export_then_purge_after_the_window(databases, tmp_path, capsys, monkeyp
     assert "deleted" in capsys.readouterr().out
     assert main(["co-use", "export", SANDA, "identity", "--out", str(tmp_path / "late")]) == 1   # window over
     assert not (tmp_path / "late").exists()
+
+
+def test_register_client_for_the_dev_idp_and_keycloak(tmp_path, capsys):
+    import json
+
+    from auth.idp.registered_clients import RegisteredClients
+
+    assert main(["co-use", "register-client", "282227", "library", "--state-dir", str(tmp_path),
+                 "--redirect-uri", "https://library.example.jp/callback", "--keycloak", str(tmp_path / "kc.json")]) == 0
+    printed = capsys.readouterr().out
+    secret = printed.split("client_secret")[1].split()[0]
+    client = RegisteredClients(tmp_path).get("muni-282227-library")
+    assert client is not None and client.municipality == "282227"
+    assert client.check_client_secret(secret) and not client.check_client_secret(secret + "x")
+    assert secret not in (tmp_path / "registered-clients.json").read_text()
+    assert (tmp_path / "registered-clients.json").stat().st_mode & 0o077 == 0
+    keycloak = json.loads((tmp_path / "kc.json").read_text())
+    assert keycloak["clientId"] == "muni-282227-library" and "secret" not in keycloak
+    assert keycloak["redirectUris"] == ["https://library.example.jp/callback"]
+    assert main(["co-use", "register-client", "282227", "Library!", "--state-dir", str(tmp_path)]) == 1
+    assert main(["co-use", "register-client", "282227", "x2", "--state-dir", str(tmp_path),
+                 "--redirect-uri", "http://example.jp/cb"]) == 1              # plain http only on loopback
