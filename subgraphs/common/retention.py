@@ -117,7 +117,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _existing(session: AsyncSession, tables: list[Table]) -> list[Table]:
+async def existing_tables(session: AsyncSession, tables: list[Table]) -> list[Table]:
     connection = await session.connection()
     names = set(await connection.run_sync(lambda c: sa_inspect(c).get_table_names()))
     return [t for t in tables if t.name in names]
@@ -126,7 +126,7 @@ async def _existing(session: AsyncSession, tables: list[Table]) -> list[Table]:
 async def read_rows(session: AsyncSession, platform: str, code: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of the municipality in the platform's tables (one transaction: one consistent picture)."""
     rows: dict[str, list[dict[str, Any]]] = {}
-    for table in await _existing(session, platform_tables(platform)):
+    for table in await existing_tables(session, platform_tables(platform)):
         where = selector(table, code)
         if where is None:
             continue
@@ -194,7 +194,7 @@ async def purge(session: AsyncSession, platform: str, code: str, *, today: date 
         raise MembershipError(f"{code} left {platform} on {state.left_on.isoformat()}; its export window lasts "
                               f"until {state.export_until.isoformat()}, purge after that")
     deleted: dict[str, int] = {}
-    for table in reversed(await _existing(session, platform_tables(platform))):
+    for table in reversed(await existing_tables(session, platform_tables(platform))):
         where = selector(table, code)
         if where is not None:
             result = await session.execute(delete(table).where(where))

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.common.membership_dates import MembershipError, is_member, today_in_japan
+from subgraphs.common.membership_dates import MembershipError, forget_memberships, is_member, today_in_japan
 from subgraphs.common.municipality import MUNICIPALITIES, PLATFORM_HOME
 
 MAX_TRIAL_DAYS = 90
@@ -74,9 +74,7 @@ async def start_trial(real: AsyncSession, sandbox: AsyncSession, platform: str, 
     else:
         row.joined_on, row.left_on = on, ends
     await sandbox.flush()
-    from subgraphs.common.membership_dates import _forget_memberships
-
-    _forget_memberships()
+    forget_memberships()
     return _trial_of(row)
 
 
@@ -103,7 +101,7 @@ async def purge_sandbox(sandbox: AsyncSession, platform: str, today: date | None
 
     from sqlalchemy import delete
 
-    from subgraphs.common.retention import _existing, platform_tables
+    from subgraphs.common.retention import existing_tables, platform_tables
 
     today = today or today_in_japan()
     running = [t for t in await trials(sandbox, platform) if t.ends_on >= today]
@@ -111,7 +109,7 @@ async def purge_sandbox(sandbox: AsyncSession, platform: str, today: date | None
         names = ", ".join(f"{t.municipality} until {t.ends_on.isoformat()}" for t in running)
         raise MembershipError(f"a trial of {platform} runs or is coming ({names}); purge after it ended")
     deleted: dict[str, int] = {}
-    for table in reversed(await _existing(sandbox, platform_tables(platform))):
+    for table in reversed(await existing_tables(sandbox, platform_tables(platform))):
         deleted[table.name] = int((await sandbox.execute(delete(table))).rowcount or 0)
     await importlib.import_module(f"subgraphs.{platform}.seed").seed_sandbox(sandbox)
     return deleted
