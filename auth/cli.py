@@ -49,7 +49,7 @@ def _token(args: argparse.Namespace) -> int:
         return 0
     try:
         token = asyncio.run(dev_token(args.issuer, resident=args.resident, staff=args.staff, vendor=args.vendor,
-                                      card=args.card, state_dir=_state_dir(args)))
+                                      card=args.card, trial=args.trial, state_dir=_state_dir(args)))
     except DevTokenError as error:
         print(f"kyodo token: {error}", file=sys.stderr)
         return 2
@@ -78,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--staff", metavar="ID", help="a staff member (code + PKCE with the dev password)")
     who.add_argument("--vendor", action="store_true", help="the demo vendor (client credentials)")
     who.add_argument("--card", metavar="ID", help="a resident's demo card tapped at the card reader")
+    who.add_argument("--trial", metavar="CODE", help="the synthetic trial guardian of a municipality (試用 sandbox "
+                                                    "only; role trial)")
     who.add_argument("--list", action="store_true", help="list the demo accounts: id, name, municipality, roles, card, scopes")
     token.add_argument("--issuer", default="http://127.0.0.1:4400", help="the dev IdP (default %(default)s)")
     token.add_argument("--state-dir", default=None,

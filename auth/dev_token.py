@@ -34,7 +34,7 @@ CLI_REDIRECT_URI = "http://127.0.0.1:8400/callback"
 ACCOUNT_SCOPE = (
     "openid profile childcare:read childcare:write safety:read safety:write currency:read "
     "currency:write identity:read identity:write audit:read childcare:audit safety:audit currency:audit "
-    "identity:audit voting:admin"
+    "identity:audit voting:admin childcare:co-use safety:co-use currency:co-use identity:co-use"
 )
 TIMEOUT_SECONDS = 10.0
 
@@ -75,6 +75,22 @@ def vendor_scopes() -> tuple[str, ...]:
     from auth.idp.clients import default_clients
 
     return default_clients()[VENDOR_CLIENT_ID].scopes
+
+
+def _trial_account(code: str) -> Account:
+    """The synthetic trial guardian of municipality `code` (5 or 6 digits)."""
+    from auth.idp.directory import TRIAL_ACCOUNTS
+    from subgraphs.common.municipality import InvalidMunicipalityCode, normalize_code
+    from subgraphs.common.trial_roster import trial_guardian
+
+    try:
+        normalized = normalize_code(code)
+    except InvalidMunicipalityCode as error:
+        raise DevTokenError(f"--trial needs a municipality code: {error}") from None
+    account = TRIAL_ACCOUNTS.get(trial_guardian(normalized).id)
+    if account is None:
+        raise DevTokenError(f"no trial residents for {normalized}; it is not a known municipality")
+    return account
 
 
 def _account(account_id: str, kind: str) -> Account:
@@ -184,15 +200,17 @@ async def dev_token(
     staff: str | None = None,
     vendor: bool = False,
     card: str | None = None,
+    trial: str | None = None,
     state_dir: str | Path | None = None,
 ) -> str:
     """An access token for exactly one of the account kinds; raises DevTokenError."""
     chosen = [kind for kind, value in (("resident", resident), ("staff", staff), ("card", card),
-                                       ("vendor", vendor)) if value]
+                                       ("vendor", vendor), ("trial", trial)) if value]
     if len(chosen) != 1:
-        raise DevTokenError("choose one of --resident ID, --staff ID, --vendor, --card ID")
+        raise DevTokenError("choose one of --resident ID, --staff ID, --vendor, --card ID, --trial CODE")
     # Unknown accounts are refused before any network traffic.
-    account = _account(resident, "resident") if resident else _account(staff, "staff") if staff else None
+    account = _account(resident, "resident") if resident else _account(staff, "staff") if staff else \
+        _trial_account(trial) if trial else None
     if card:
         _card_holder(card)
     issuer = issuer.rstrip("/")

@@ -25,7 +25,9 @@ from auth.idp.card_certificates import CardAuthority, load_or_create_card_author
 from auth.idp.card_links import roster_card_links
 from auth.idp.clients import CARD_PIN_GRANT, CARD_TAP_GRANT, default_clients
 from auth.idp.grants import issuance_limiter
-from auth.idp.directory import ACCOUNTS, SignedInUser, check_password, find_account
+from auth.idp.directory import ACCOUNTS, TRIAL_ACCOUNTS, SignedInUser, check_password, find_account
+from subgraphs.common.municipality import MUNICIPALITIES
+from subgraphs.common.trial_roster import trial_guardian
 from auth.idp.server import KyodoAuthorizationServer, oauth2_request
 from auth.idp.signing_keys import ALGORITHM, SigningKeyRing
 from auth.throttle import Clock, FailureLockout, RateLimiter
@@ -72,6 +74,12 @@ def _login_page(params: dict[str, str], error: str | None = None) -> HTMLRespons
         f'({html.escape(a.municipality)})</option>'
         for a in ACCOUNTS.values()
     )
+    # a trial (試用) guardian per municipality: synthetic, answered from the sandboxes only
+    trial = "".join(
+        f'<option value="{html.escape(a.sub)}">{html.escape(a.name)} — 試用 ({html.escape(a.municipality)})</option>'
+        for a in (TRIAL_ACCOUNTS[trial_guardian(code).id] for code in MUNICIPALITIES)
+    )
+    options += f'<optgroup label="試用 trial sandbox">{trial}</optgroup>'
     message = f'<p role="alert">{html.escape(error)}</p>' if error else ""
     body = (
         "<!doctype html><html lang='ja'><meta charset='utf-8'><title>kyodo dev sign-in</title>"
@@ -123,6 +131,9 @@ def create_idp_app(
         client_lockout=FailureLockout(clock=clock),
         issuance_limit=issuance_limiter(clock),
     )
+    from auth.idp.registered_clients import RegisteredClients
+
+    server.registered = RegisteredClients(Path(state_dir))   # `kyodo co-use register-client` writes there
     # wrong passwords: per account and address (5, then backoff), per account from anywhere (50), and any
     # failed sign-in counts against the caller's address (a spray over many accounts is slowed as well)
     password_lockout = FailureLockout(threshold=5, clock=clock)

@@ -23,8 +23,10 @@ async def tap_card(
     *,
     reader_secret: str = "kyodo-card-reader-dev-secret",
     scope: str = "openid",
+    reader_id: str = READER_CLIENT_ID,
 ) -> httpx.Response:
-    reader = (READER_CLIENT_ID, reader_secret)
+    """`reader_id`: the client whose reader it is (a municipality's own service may tap too, registered_clients)."""
+    reader = (reader_id, reader_secret)
     answer = await client.post(f"{issuer}/card/challenge", auth=reader)
     if answer.status_code != 200:
         return answer     # e.g. 401 for a wrong reader secret, 429 when rate-limited

@@ -103,7 +103,7 @@ def default_clients() -> dict[str, Client]:
         scopes=("openid", "profile", "offline_access", "childcare:read", "childcare:write", "safety:read",
                 "safety:write", "currency:read", "currency:write", "identity:read", "identity:write",
                 "audit:read", "voting:admin", "childcare:audit", "safety:audit", "currency:audit",
-                "identity:audit"),
+                "identity:audit", "childcare:co-use", "safety:co-use", "currency:co-use", "identity:co-use"),
         default_scope="openid",
     )
     vendor = Client(

@@ -52,8 +52,28 @@ def _staff_accounts() -> dict[str, Account]:
 ACCOUNTS: dict[str, Account] = {**_resident_accounts(), **_staff_accounts()}
 
 
+def _trial_accounts() -> dict[str, Account]:
+    """Synthetic trial residents of every municipality (subgraphs/common/trial_roster.py), with the `trial` role:
+    the subgraphs answer them from the sandbox only. Not on the sign-in page's list; `kyodo token --trial`."""
+    from subgraphs.common.municipality import MUNICIPALITIES
+    from subgraphs.common.sandbox import TRIAL_ROLE
+    from subgraphs.common.trial_roster import trial_people
+
+    accounts = {}
+    for code in MUNICIPALITIES:
+        people = trial_people(code)
+        for person in people:
+            guardian = any(person.id in p.guardian_ids for p in people)
+            roles = ("resident", "guardian", TRIAL_ROLE) if guardian else ("resident", TRIAL_ROLE)
+            accounts[person.id] = Account(person.id, person.name, code, roles, BASE_SCOPES)
+    return accounts
+
+
+TRIAL_ACCOUNTS: dict[str, Account] = _trial_accounts()
+
+
 def find_account(sub: str) -> Account | None:
-    return ACCOUNTS.get(sub)
+    return ACCOUNTS.get(sub) or TRIAL_ACCOUNTS.get(sub)
 
 
 def check_password(account: Account | None, password: str) -> bool:

@@ -169,6 +169,7 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.issuer = issuer
         self.audience = audience
         self.clients = clients
+        self.registered: Any = None     # auth.idp.registered_clients.RegisteredClients, set by create_idp_app
         self.keys = keys
         self.card_authority = card_authority
         self.card_links = card_links
@@ -187,7 +188,10 @@ class KyodoAuthorizationServer(AuthorizationServer):
         self.register_endpoint(KyodoIntrospectionEndpoint)
 
     def query_client(self, client_id: str) -> Client | None:
-        return self.clients.get(client_id)
+        known = self.clients.get(client_id)
+        if known is None and self.registered is not None:   # a municipality's own service (registered_clients)
+            return self.registered.get(client_id)
+        return known
 
     def save_token(self, token: dict, request) -> None:
         save_issued_token(self, token, request)
@@ -204,7 +208,7 @@ class KyodoAuthorizationServer(AuthorizationServer):
         try:
             client = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
-            if client_id and client_id in self.clients:
+            if client_id and self.query_client(client_id) is not None:
                 self.client_lockout.failed(key)
             raise
         self.client_lockout.succeeded(key)

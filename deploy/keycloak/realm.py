@@ -139,3 +139,15 @@ def realm_json() -> str:
 
 if __name__ == "__main__":
     sys.stdout.write(realm_json())
+
+
+def service_client(client_id: str, redirect_uris: list[str]) -> dict[str, Any]:
+    """A municipality's own service (`kyodo co-use register-client`) as a Keycloak client of the kyodo realm:
+    confidential, authorization code only (the card sign-in is the realm's authentication flow), the same claim
+    mappers as every other client; no secret here — Keycloak generates one (`kcadm.sh create clients -r kyodo
+    -f FILE`, then `get clients/<id>/client-secret`)."""
+    return {"clientId": client_id, "name": f"{client_id} (municipal service, identity co-use)", "enabled": True,
+            "publicClient": False, "clientAuthenticatorType": "client-secret", "serviceAccountsEnabled": False,
+            "standardFlowEnabled": True, "directAccessGrantsEnabled": False, "implicitFlowEnabled": False,
+            "protocol": "openid-connect", "redirectUris": list(redirect_uris),
+            "attributes": {"pkce.code.challenge.method": "S256"}, "protocolMappers": claim_mappers()}

@@ -49,6 +49,7 @@ from gateway.plugins.csrf import CsrfPlugin
 from gateway.plugins.loading import load_plugins
 from gateway.plugins.metrics import MetricsPlugin
 from gateway.plugins.protocol import Hooks, HttpResponse, RequestState
+from gateway.plugins.co_use_extensions import CoUseExtensionsPlugin
 from gateway.plugins.query_plan import QueryPlanPlugin
 from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
@@ -87,6 +88,7 @@ def gateway_plugins(settings: Settings, metrics: MetricsPlugin, *, supergraph: A
 
         plugins.append(TracingPlugin(settings.telemetry, span_exporter=span_exporter))
     plugins.append(metrics)
+    plugins.append(CoUseExtensionsPlugin())   # trial use is shown in every answer (issue 11 item 2)
     if supergraph is not None and settings.demand_control.enabled:
         plugins.append(DemandControlPlugin(supergraph, settings.demand_control, metrics.registry))
     if supergraph is not None and settings.response_cache.enabled:

@@ -4,6 +4,7 @@ Deterministic and idempotent: rows that exist are left alone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -16,8 +17,9 @@ from subgraphs.childcare.models import (
 from subgraphs.childcare.schedule import Schedule, load_schedule
 from subgraphs.childcare.vaccination import GivenDose, next_due_doses
 from subgraphs.common import co_use
-from subgraphs.common.municipality import HIMEJI, KAKOGAWA, KASAI
+from subgraphs.common.municipality import HIMEJI, KAKOGAWA, KASAI, MUNICIPALITIES
 from subgraphs.common.roster import ROSTER, STAFF, Person
+from subgraphs.common.trial_roster import trial_people
 
 SEED_DAY = date(2026, 10, 1)   # records stop here, so by late 2026 some doses are due again
 SEEDED_BY = "seed"
@@ -71,9 +73,22 @@ def diligent_doses(schedule: Schedule, person: Person, until: date) -> list[Give
 
 async def seed(session: AsyncSession) -> None:
     await co_use.seed_memberships(session)
+    await seed_children(session, ROSTER)
+    await seed_facilities(session)
+
+
+async def seed_sandbox(session: AsyncSession) -> None:
+    """The trial sandbox: synthetic children of every municipality (subgraphs.common.sandbox) and the facilities."""
+    for code in MUNICIPALITIES:
+        await seed_children(session, trial_people(code))
+    await seed_facilities(session)
+
+
+async def seed_children(session: AsyncSession, people: Sequence[Person]) -> None:
+    """The children among `people` (those with guardians) with their records, if missing (idempotent)."""
     schedule = load_schedule()
     kinds = load_checkup_kinds()
-    children = [p for p in ROSTER if p.guardian_ids]
+    children = [p for p in people if p.guardian_ids]
     existing = set((await session.execute(select(Child.id))).scalars())
     new_children = [p for p in children if p.id not in existing]
     for person in new_children:
@@ -95,6 +110,9 @@ async def seed(session: AsyncSession) -> None:
                                        note="かけ算の筆算を正確に行える。文章題に意欲的に取り組んだ。",
                                        recorded_on=date(2026, 3, 19), recorded_by=_childcare_staff_id()))
     await session.flush()
+
+
+async def seed_facilities(session: AsyncSession) -> None:
     present = set((await session.execute(select(ChildcareFacility.id))).scalars())
     for facility in FACILITIES:
         if facility["id"] not in present:

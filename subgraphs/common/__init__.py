@@ -16,6 +16,13 @@ load_shedding  in-flight bound (503 + Retry-After), cancellation for departed cl
 serving_settings  the KYODO_SUBGRAPH_*/KYODO_DB_POOL_* settings
 public_cache   short-lived process cache of public answers, cleared by this process's mutations
 co_use         which municipality joined which platform; usage counters for cost sharing
+membership_dates  joining and leaving with an effective date (Japan days)
+sandbox        the trial sandbox: a separate database per platform with synthetic residents only
+trial          trials (試用) as dated memberships in the sandbox; purging the sandbox after they ended
+trial_roster   the synthetic trial residents (t-… ids, family name 試用) of every municipality
+trial_api      start<Platform>Trial for the home city's staff (`<platform>:co-use`, audited)
+trial_marker   extensions.coUse on every answer to a trial caller
+retention      a leaving municipality's rows: export window, all-or-nothing export, purge (audit kept)
 errors         GraphQL errors with extensions.code; SafeErrors keeps internals from clients
 error_logging  client errors logged as one INFO line, unexpected ones with their traceback (installed by app)
 facility_id    "{code}:{localId}" ids: parse and check; BAD_USER_INPUT when malformed

@@ -29,6 +29,7 @@ from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
 from subgraphs.common.errors import AuditUnavailable
 from subgraphs.common.load_shedding import LoadShedding
+from subgraphs.common.sandbox import Sandbox, is_trial, mark_request
 from subgraphs.common.serving_settings import ServingSettings
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
@@ -45,11 +46,19 @@ class SubgraphGraphQL(GraphQL):
         self.database = database
         self.keys = keys
         self.settings = settings or ServingSettings()
+        self.sandbox = Sandbox(name, database.url, self.settings) if database is not None else None
 
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
-        return request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
-                               response=response, connection_share=self.settings.request_connections,
-                               max_entities=self.settings.max_entities)
+        context = request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
+                                  response=response, connection_share=self.settings.request_connections,
+                                  max_entities=self.settings.max_entities)
+        context.extras["sandbox"] = self.sandbox   # start<Platform>Trial writes the trial there
+        trial = is_trial(context.principal)
+        mark_request(trial)
+        if trial:
+            # a trial caller's whole request runs on the sandbox: no real row is within its reach
+            context.database = await self.sandbox.database() if self.sandbox is not None else None
+        return context
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value,  # noqa: ANN001, ANN201, PLR0917
                                 sub_response):
@@ -108,6 +117,8 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
     async def lifespan(_app: Starlette):  # noqa: ANN202
         yield
         await database.dispose()
+        if graphql_app.sandbox is not None:
+            await graphql_app.sandbox.dispose()
 
     app = Starlette(
         routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],

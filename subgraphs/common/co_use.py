@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from subgraphs.common.errors import PlatformNotJoined
 from subgraphs.common.membership_dates import is_member, today_in_japan
+from subgraphs.common.sandbox import in_sandbox
 from subgraphs.common.usage_counting import record_use
 from subgraphs.common.municipality import (
     HIMEJI, KAKOGAWA, KAKOGAWA_BASIN, KASAI, MIKI, MUNICIPALITIES, PLATFORM_HOME, SANDA, TAKASAGO, YABU,
@@ -90,6 +91,8 @@ async def ensure_joined(session: AsyncSession, platform: str, municipality_code:
         return
     known = MUNICIPALITIES.get(municipality_code or "")
     name = known.name if known else (municipality_code or "an unknown municipality")
+    if in_sandbox():   # a trial caller: the sandbox's memberships are trials (subgraphs.common.trial)
+        _refuse_trial(row, today, name, platform, municipality_code)
     if row is not None and row.left_on is not None and row.left_on <= today:
         raise PlatformNotJoined(f"{name} left the {platform} platform on {row.left_on.isoformat()}",
                                 platform=platform, municipality=municipality_code, leftOn=row.left_on.isoformat())
@@ -99,6 +102,21 @@ async def ensure_joined(session: AsyncSession, platform: str, municipality_code:
                                 joinsOn=row.joined_on.isoformat())
     raise PlatformNotJoined(f"{name} has not joined the {platform} platform",
                             platform=platform, municipality=municipality_code)
+
+
+def _refuse_trial(row: Membership | None, today: date, name: str, platform: str, code: str | None) -> None:
+    from datetime import timedelta
+
+    if row is not None and row.left_on is not None and row.left_on <= today:
+        ended = (row.left_on - timedelta(days=1)).isoformat()
+        raise PlatformNotJoined(f"the trial of the {platform} platform for {name} ended on {ended}",
+                                platform=platform, municipality=code, trialEndedOn=ended)
+    if row is not None and row.joined_on > today:
+        raise PlatformNotJoined(f"the trial of the {platform} platform for {name} starts on "
+                                f"{row.joined_on.isoformat()}", platform=platform, municipality=code,
+                                trialStartsOn=row.joined_on.isoformat())
+    raise PlatformNotJoined(f"{name} has no trial of the {platform} platform", platform=platform,
+                            municipality=code)
 
 
 async def members(session: AsyncSession, platform: str, *, on: date | None = None) -> list[str]:

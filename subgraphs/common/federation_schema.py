@@ -19,6 +19,7 @@ from strawberry.types import Info
 from subgraphs.common.public_cache import InvalidateOnMutation
 from subgraphs.common.errors import ENTITIES_BATCH_TOO_LARGE, KyodoError
 from subgraphs.common.serving_settings import ServingSettings
+from subgraphs.common.trial_marker import TrialMarker
 
 
 DOCUMENT_CACHE_SIZE = 512
@@ -28,7 +29,7 @@ class FederationSchema(strawberry.federation.Schema):
     def __init__(self, *args: Any, extensions: Any = (), **kwargs: Any) -> None:
         # factories: a fresh extension per request, the LRU caches behind them live at module level
         cached = [lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-                  lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE), InvalidateOnMutation]
+                  lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE), InvalidateOnMutation, TrialMarker]
         super().__init__(*args, extensions=[*cached, *extensions], **kwargs)
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:

@@ -53,7 +53,7 @@ async def join(session: AsyncSession, platform: str, code: str, on: date) -> Any
     else:
         row.joined_on, row.left_on = on, None
     await session.flush()
-    _forget_memberships()
+    forget_memberships()
     return row
 
 
@@ -71,11 +71,11 @@ async def leave(session: AsyncSession, platform: str, code: str, on: date) -> An
         raise MembershipError(f"{code} joined {platform} on {row.joined_on.isoformat()}; leave after that day")
     row.left_on = on
     await session.flush()
-    _forget_memberships()
+    forget_memberships()
     return row
 
 
-def _forget_memberships() -> None:
+def forget_memberships() -> None:
     """This process answers with the new membership at once; other processes (the subgraph servers, when the
     change comes from `kyodo co-use`) within their public cache's TTL (subgraphs/common/public_cache.py)."""
     from subgraphs.common.public_cache import shared_cache

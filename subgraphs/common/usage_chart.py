@@ -40,6 +40,7 @@ def draw_chart(month: str, rows: list[ReportRow], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     font = japanese_font()
+    rows = [r for r in rows if r.platform_share_percent is not None]   # trial use is on the CSV only, apart
     codes = sorted({r.line.municipality_code for r in rows})
     platforms = [p for p in PLATFORMS if any(r.line.platform == p for r in rows)]
     height = {(p, c): 0 for p in platforms for c in codes}

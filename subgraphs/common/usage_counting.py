@@ -7,8 +7,8 @@ resident through two applications is one use of each. The caller is bound once p
 counts this way without being told who is calling.
 
 The caller is kept as a salted hash of (issuer, subject), never the subject itself: the table answers "how many
-different people" and nothing about who. Trial use does not exist yet (issue 11 item 2); when it does, it gets
-its own application/tenant value here so that it is reported apart.
+different people" and nothing about who. Trial use (issue 11 item 2) is counted the same way but
+its own rows in the sandbox database's copy of this table, so that it is reported apart (`tenant`).
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class UsageLine:
     client_id: str
     principal_days: int          # distinct (principal, day) pairs: what shares are computed from
     distinct_principals: int     # different principals over the month
+    tenant: str = "real"         # "trial": counted in a trial sandbox (subgraphs.common.sandbox), reported apart
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -3,14 +3,16 @@ merchants with real place names, and co-use. Deterministic and idempotent (exist
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import co_use
-from subgraphs.common.municipality import HIMEJI, KAKOGAWA, KASAI
+from subgraphs.common.municipality import HIMEJI, KAKOGAWA, KASAI, MUNICIPALITIES
 from subgraphs.common.roster import ROSTER, Person
+from subgraphs.common.trial_roster import trial_people
 from subgraphs.currency.models import AccountGuardian, Merchant, PointAccount
 from subgraphs.currency.rules import EarningRules, current_rules
 from subgraphs.currency.service import apply_grant
@@ -49,8 +51,22 @@ MERCHANTS: tuple[Merchant, ...] = (
 async def seed(session: AsyncSession, rules: EarningRules | None = None) -> None:
     rules = rules or current_rules()
     await co_use.seed_memberships(session)
+    await seed_accounts(session, ROSTER, rules)
+    await seed_merchants(session)
+
+
+async def seed_sandbox(session: AsyncSession) -> None:
+    """The trial sandbox: point accounts of every municipality's synthetic residents, and the merchants."""
+    rules = current_rules()
+    for code in MUNICIPALITIES:
+        await seed_accounts(session, trial_people(code), rules)
+    await seed_merchants(session)
+
+
+async def seed_accounts(session: AsyncSession, people: Sequence[Person], rules: EarningRules) -> None:
+    """A point account for each of `people` that has none, adults with the seeded grants (idempotent)."""
     present = set((await session.execute(select(PointAccount.resident_id))).scalars())
-    for person in ROSTER:
+    for person in people:
         if person.id in present:
             continue
         account = PointAccount(resident_id=person.id, municipality_code=person.municipality_code, opened_on=OPENED_ON)
@@ -64,6 +80,9 @@ async def seed(session: AsyncSession, rules: EarningRules | None = None) -> None
                 result = await apply_grant(session, account, balance, rules.activities[activity], rules, day=day,
                                            today=day, reference="seed", actor=SEEDED_BY)
                 balance = result.balance
+
+
+async def seed_merchants(session: AsyncSession) -> None:
     merchants = set((await session.execute(select(Merchant.id))).scalars())
     for merchant in MERCHANTS:
         if merchant.id not in merchants:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common.public_cache import cached_public
 from subgraphs.common.request_loaders import request_loader
@@ -19,20 +20,25 @@ from .visitor_models import VisitorStay
 EMPTY = Occupancy(0, 0, 0, 0)
 
 
-async def _counts(ctx: Any, shelter_ids: tuple[str, ...]) -> dict[str, Occupancy]:
-    totals: dict[str, Occupancy] = {}
-    async with ctx.transaction() as session:
-        for model, household in ((ShelterStay, ShelterStay.household_id), (VisitorStay, VisitorStay.party_id)):
-            statement = (select(model.shelter_id, func.count(), func.count(func.distinct(household)),
-                                func.sum(case((model.care_needs != "[]", 1), else_=0)),
-                                func.coalesce(func.sum(model.pets), 0))
-                         .where(model.shelter_id.in_(shelter_ids), model.checked_out_at.is_(None))
-                         .group_by(model.shelter_id))
-            for shelter_id, persons, households, care, pets in (await session.execute(statement)).all():
-                before = totals.get(shelter_id, EMPTY)
-                totals[shelter_id] = Occupancy(before.persons + int(persons), before.households + int(households),
-                                               before.care_needs + int(care or 0), before.pets + int(pets))
+async def count_occupancy(session: AsyncSession, shelter_ids: tuple[str, ...]) -> dict[str, Occupancy]:
+    """Open stays per shelter, residents and visitors together; shelters with nobody are absent (EMPTY)."""
+    totals: dict[str, Occupancy] = {}   # one grouped query per kind of stay, whatever the number of shelters
+    for model, household in ((ShelterStay, ShelterStay.household_id), (VisitorStay, VisitorStay.party_id)):
+        statement = (select(model.shelter_id, func.count(), func.count(func.distinct(household)),
+                            func.sum(case((model.care_needs != "[]", 1), else_=0)),
+                            func.coalesce(func.sum(model.pets), 0))
+                     .where(model.shelter_id.in_(shelter_ids), model.checked_out_at.is_(None))
+                     .group_by(model.shelter_id))
+        for shelter_id, persons, households, care, pets in (await session.execute(statement)).all():
+            before = totals.get(shelter_id, EMPTY)
+            totals[shelter_id] = Occupancy(before.persons + int(persons), before.households + int(households),
+                                           before.care_needs + int(care or 0), before.pets + int(pets))
     return totals
+
+
+async def _counts(ctx: Any, shelter_ids: tuple[str, ...]) -> dict[str, Occupancy]:
+    async with ctx.transaction() as session:
+        return await count_occupancy(session, shelter_ids)
 
 
 async def _batch(ctx: Any, keys: list[str]) -> list[Occupancy]:

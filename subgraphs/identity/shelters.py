@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit, co_use
@@ -137,17 +137,8 @@ class Occupancy:
 
 
 async def occupancy(session: AsyncSession, shelter_id: str) -> Occupancy:
-    """Counts only: no one's identity leaves through this. Residents and visitors (`visitors`: people with no
-    municipal id here, each arriving party counted as one household) together."""
-    from .visitor_models import VisitorStay
+    """Counts only: no one's identity leaves through this. One shelter's occupancy: the same grouped count the
+    request-batched `Shelter.occupancy` uses (occupancy_loader.count_occupancy), for a batch of one."""
+    from .occupancy_loader import EMPTY, count_occupancy
 
-    total = Occupancy(0, 0, 0, 0)
-    for model, household in ((ShelterStay, ShelterStay.household_id), (VisitorStay, VisitorStay.party_id)):
-        open_here = (model.shelter_id == shelter_id, model.checked_out_at.is_(None))
-        persons, households, pets = (await session.execute(
-            select(func.count(), func.count(func.distinct(household)),
-                   func.coalesce(func.sum(model.pets), 0)).where(*open_here))).one()
-        care = (await session.execute(select(func.count()).where(*open_here, model.care_needs != "[]"))).scalar_one()
-        total = Occupancy(total.persons + int(persons), total.households + int(households),
-                          total.care_needs + int(care), total.pets + int(pets))
-    return total
+    return (await count_occupancy(session, (shelter_id,))).get(shelter_id, EMPTY)

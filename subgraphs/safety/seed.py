@@ -287,3 +287,13 @@ async def seed(session: AsyncSession, now: datetime | None = None) -> dict[str, 
     counts = {kind: len(rows) for kind, rows in entities.items()}
     counts.update(river_observations=len(observations), tag_detections=len(detections))
     return counts
+
+
+async def seed_sandbox(session: AsyncSession, now: datetime | None = None) -> None:
+    """The trial sandbox: open data only (shelters, evacuation spaces, AEDs, gauges). Watch tags belong to real
+    guardians and stay out; a trial shows watch-over with no tags registered."""
+    now = as_utc(now) if now is not None else utc_now().replace(second=0, microsecond=0)
+    for rows in (evacuation_spaces(), shelters(now), aeds(), river_gauges()):
+        for row in rows:
+            await session.merge(row)
+    await session.flush()

@@ -211,8 +211,10 @@ def test_a_hook_nobody_implements_is_an_empty_tuple(make_client):
     hooks = make_client(traffic_off).app.state.gateway.hooks
     # Tracing, plan exposure and the traffic engines off: no plugin takes part in these stages at all.
     for name in ("document_start", "document", "operation", "authorization_start", "authorization", "plan_start",
-                 "plan", "execution_start", "execution"):
+                 "plan", "execution_start"):
         assert getattr(hooks, name) == (), name
+    # only the always-on co-use pass-through (trial marks in extensions.coUse) sees the result
+    assert [hook.__self__.name for hook in hooks.execution] == ["co_use_extensions"]
     assert Hooks([object()]).implemented() == {name: () for name in HOOK_NAMES}
 
 
@@ -222,8 +224,9 @@ def test_the_gateways_own_concerns_are_plugins(make_client):
          "plugins": [{**MUNICIPALITY, "settings": {"subgraphs": ["things"]}}]},
         context_headers=lambda principal, subgraph: {},
     ).app.state.gateway.plugins]
-    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "demand_control",
-                     "response_cache", "operation_coalescing", "rate_limit", "query_plan", "context_token", "municipality_header",
+    assert names == ["request_id", "response_headers", "csrf", "tracing", "metrics", "co_use_extensions",
+                     "demand_control", "response_cache", "operation_coalescing", "rate_limit", "query_plan",
+                     "context_token", "municipality_header",
                      "request_log"]
 
 

@@ -23,7 +23,7 @@ DEFAULT_CLIENT_ID = "kyodo-web"
 DEFAULT_SCOPE = (
     "openid profile offline_access childcare:read childcare:write safety:read safety:write currency:read "
     "currency:write identity:read identity:write audit:read childcare:audit safety:audit currency:audit "
-    "identity:audit"
+    "identity:audit childcare:co-use safety:co-use currency:co-use identity:co-use"
 )
 # The IdP sends the browser back here (the playground page itself answers GET /graphql?code=…).
 REDIRECT_PATH = "/graphql"

@@ -98,3 +98,22 @@ def test_plain_kyodo_usage_still_lists_the_counters(databases, capsys):
     capsys.readouterr()
     assert main(["usage", "--period", MONTH]) == 0
     assert "platform" in capsys.readouterr().out
+
+
+def test_trial_use_is_reported_apart_and_enters_no_share(databases, tmp_path):
+    from subgraphs.common.db import upgrade
+    from subgraphs.common.sandbox import sandbox_url
+
+    _arrange(databases)
+    sandbox = sandbox_url("childcare", databases["childcare"])
+    assert sandbox.endswith("childcare-trial.sqlite")
+    upgrade("childcare", sandbox)
+    asyncio.run(_uses(sandbox, "childcare", [("283657", "kyodo-web", "t", date(2026, 11, 6)),
+                                             ("283657", "kyodo-web", "u", date(2026, 11, 6))]))
+    assert main(["usage", "report", "--month", MONTH, "--out", str(tmp_path / "out"), "--format", "csv"]) == 0
+    rows = list(csv.reader((tmp_path / "out" / f"usage-{MONTH}.csv").read_text(encoding="utf-8-sig").splitlines()))
+    real = [r for r in rows[1:] if r[9] == "real"]
+    assert [r[8] for r in real if r[1] == "childcare"] == ["60.0", "60.0", "40.0"]     # shares as without the trial
+    assert [r for r in rows[1:] if r[9] == "trial"] == [
+        [MONTH, "childcare", "283657", "多可町", "Taka", "kyodo-web", "2", "2", "", "trial"]]
+    assert rows[-1][9] == "trial"                                                      # after the real lines

@@ -42,6 +42,18 @@ async def test_household_check_in_then_auto_checkout_when_checking_in_elsewhere(
     assert me["data"]["me"]["currentShelterStay"] == {"shelter": {"id": SHELTER_B}}
 
 
+async def test_one_shelters_occupancy_is_the_batched_count(call, identity_db):
+    """`shelters.occupancy` (one shelter) and `Shelter.occupancy` (batched over a request) count alike."""
+    from subgraphs.identity.shelters import Occupancy, occupancy
+
+    await call(CHECK_IN, {"i": {"shelterId": SHELTER_A, "certificateSerial": demo_card_serial(TARO.id),
+                                "companionIds": [HARUTO.id], "pets": 2}}, principal=DEVICE)
+    async with identity_db.sessions() as session:
+        assert await occupancy(session, SHELTER_A) == Occupancy(2, 1, 1, 2)
+        assert await occupancy(session, SHELTER_B) == Occupancy(0, 0, 0, 0)
+    assert await _occupancy(call, SHELTER_A) == [{"persons": 2, "households": 1, "personsWithCareNeeds": 1, "pets": 2}]
+
+
 async def test_tapping_again_at_the_same_shelter_changes_nothing(call, identity_db):
     variables = {"i": {"shelterId": SHELTER_A, "certificateSerial": demo_card_serial(TARO.id)}}
     await call(CHECK_IN, variables, principal=DEVICE)
