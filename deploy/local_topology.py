@@ -131,6 +131,18 @@ class Topology:
     env: dict[str, str]             # compose's variables (the generated secrets)
     processes: dict[str, subprocess.Popen[bytes]]
     work: Path
+    services: dict[str, Any]        # compose's services, variables filled in
+    replace: dict[str, str]         # compose's host names -> this topology's loopback addresses
+
+    def run_once(self, service: str) -> subprocess.CompletedProcess[str]:
+        """One round of a looping compose service (its `--every N` left out), e.g. the grant relay."""
+        spec = self.services[service]
+        argv = _command(spec, self.replace)
+        if "--every" in argv:
+            at = argv.index("--every")
+            del argv[at:at + 2]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=120,
+                              env={**os.environ, **_service_env(spec, self.replace)})
 
     @property
     def issuer(self) -> str:
@@ -328,7 +340,7 @@ def running_topology(idp_port: int, ports: Ports, env: dict[str, str],
     services = compose_services(env)
     replace = {"@postgres:5432/": f"@127.0.0.1:{ports.postgres}/", "redis:6379": f"127.0.0.1:{ports.redis}",
                "http://keycloak:8080": f"http://127.0.0.1:{idp_port}",
-               "http://127.0.0.1:4000": ports.public_url,
+               "http://127.0.0.1:4000": ports.public_url, "http://nginx:8080": ports.public_url,
                "/jwks/": f"{work / 'jwks'}/", "/keys/": f"{work / 'keys'}/", "/config/": f"{work / 'config'}/"}
     for name in SUBGRAPHS:
         replace[f"http://{name}:{SUBGRAPH_PORTS[name]}"] = f"http://127.0.0.1:{ports.subgraphs[name]}"
@@ -391,7 +403,7 @@ def running_topology(idp_port: int, ports: Ports, env: dict[str, str],
                        subgraph_urls={n: f"http://127.0.0.1:{p}/graphql" for n, p in ports.subgraphs.items()},
                        redis_url=f"redis://:{env['REDIS_PASSWORD']}@127.0.0.1:{ports.redis}/0",
                        gateway_config=work / "config" / "gateway.toml", env=env,
-                       processes=dict(processes.running), work=work)
+                       processes=dict(processes.running), work=work, services=services, replace=replace)
     finally:
         processes.stop_all()
         if owned:

@@ -18,11 +18,13 @@ import re
 import secrets
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from authlib.jose import JsonWebKey, jwt
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from subgraphs.common.municipality import KAKOGAWA
 from subgraphs.common.roster import STAFF, by_label, children_of, demo_card_serial
@@ -30,6 +32,9 @@ from subgraphs.common.roster import STAFF, by_label, children_of, demo_card_seri
 CLIENT = "kyodo-web"
 REDIRECT_URI = "http://127.0.0.1/callback"   # one of the realm's kyodo-web redirect URIs; never followed
 AUDIENCE = "urn:kyodo:gateway"
+CHIYO = by_label("yabu-2/chiyo")             # Yabu resident: identity and currency both joined
+YABU_IDENTITY_STAFF = next(s for s in STAFF if s.municipality_code == CHIYO.municipality_code
+                           and "identity:write" in s.scopes)
 GUARDIAN = by_label("himeji-1/taro")          # Himeji guardian: identity (Yabu), childcare (Himeji), currency (Kasai)
 IDENTITY_STAFF = next(s for s in STAFF if s.municipality_code == GUARDIAN.municipality_code
                       and "identity:read" in s.scopes)
@@ -193,11 +198,11 @@ def check_vendor_confined_to_its_contract(deployment: Deployment) -> None:
 
 def check_unknown_issuer_refused(deployment: Deployment) -> None:
     """A well-formed token, signed, for the gateway's audience, from an issuer the gateway does not trust."""
-    key = JsonWebKey.generate_key("RSA", 2048, is_private=True)
+    key = RSAKey.generate_key(2048)
     now = int(time.time())
     claims = {"iss": deployment.public_url + "/realms/elsewhere", "aud": AUDIENCE, "sub": GUARDIAN.id,
               "iat": now, "exp": now + 300, "muni": GUARDIAN.municipality_code, "roles": ["resident"]}
-    token = jwt.encode({"alg": "RS256", "kid": "elsewhere"}, claims, key).decode()
+    token = jwt.encode({"alg": "RS256", "kid": "elsewhere"}, claims, key)
     for _ in range(2):   # each replica
         response = post(deployment.graphql, {"query": "{ me { id } }"}, token)
         assert response.status_code == 401 and _codes(response) == ["UNAUTHENTICATED"], response.text[:300]
@@ -244,3 +249,28 @@ def check_persisted_after_publish(deployment: Deployment, token: str) -> set[str
 
 def manifest_json() -> str:
     return json.dumps(persisted_manifest(), ensure_ascii=False)
+
+
+SUBMIT = """mutation($key: String!) { submitApplication(kind: RESIDENCE_CERTIFICATE, idempotencyKey: $key) { id } }"""
+COMPLETE = """mutation($id: ID!) { completeApplication(applicationId: $id) { id currencyGrant { status points } } }"""
+BALANCE = """query($id: ID!) { pointAccount(residentId: $id) { balance } }"""
+
+
+def check_grant_relay(deployment: Deployment, relay_round: Callable[[], Any]) -> None:
+    """A resident's application, completed by staff, becomes points: the relay reads identity's outbox directly
+    with its realm token, grants through the proxy, records currency's answer on identity.
+    `relay_round()` runs one round of the deployment's relay and returns (exit code, output)."""
+    resident, staff = sign_in(deployment, CHIYO.id), sign_in(deployment, YABU_IDENTITY_STAFF.id)
+    before = _data(post(deployment.graphql, {"query": BALANCE, "variables": {"id": CHIYO.id}}, resident))
+    submitted = _data(post(deployment.graphql, {"query": SUBMIT, "variables": {
+        "key": f"topology-{secrets.token_hex(4)}"}}, resident))
+    application = submitted["submitApplication"]["id"]
+    done = _data(post(deployment.graphql, {"query": COMPLETE, "variables": {"id": application}}, staff))
+    assert done["completeApplication"]["currencyGrant"] == {"status": "pending", "points": None}, done
+    code, output = relay_round()
+    assert code == 0 and "1 granted" in output, output[-1500:]
+    after = _data(post(deployment.graphql, {"query": BALANCE, "variables": {"id": CHIYO.id}}, resident))
+    granted = _data(post(deployment.graphql, {"query": COMPLETE, "variables": {"id": application}}, staff))
+    points = granted["completeApplication"]["currencyGrant"]["points"]
+    assert granted["completeApplication"]["currencyGrant"]["status"] == "granted" and points > 0, granted
+    assert after["pointAccount"]["balance"] == before["pointAccount"]["balance"] + points

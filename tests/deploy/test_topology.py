@@ -101,3 +101,12 @@ def test_a_persisted_document_published_once_is_known_to_both_replicas(topology,
     assert published.returncode == 0, published.stderr
     answered = checks.check_persisted_after_publish(deployment, token)
     assert answered == {url.removeprefix("http://") for url in running.gateway_urls}
+
+
+def test_the_grant_relay_reads_identity_directly_and_grants_through_the_proxy(topology):
+    running, deployment = topology
+
+    def relay_round():  # noqa: ANN202
+        done = running.run_once("grant-relay")
+        return done.returncode, done.stdout + done.stderr
+    checks.check_grant_relay(deployment, relay_round)
