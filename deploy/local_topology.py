@@ -338,7 +338,8 @@ def running_topology(idp_port: int, ports: Ports, env: dict[str, str],
     (work / "logs").mkdir(exist_ok=True)
     processes = Processes(work / "logs")
     services = compose_services(env)
-    replace = {"@postgres:5432/": f"@127.0.0.1:{ports.postgres}/", "redis:6379": f"127.0.0.1:{ports.redis}",
+    replace = {"@postgres:5432/": f"@127.0.0.1:{ports.postgres}/", "//postgres:5432/": f"//127.0.0.1:{ports.postgres}/",
+               "redis:6379": f"127.0.0.1:{ports.redis}",
                "http://keycloak:8080": f"http://127.0.0.1:{idp_port}",
                "http://127.0.0.1:4000": ports.public_url, "http://nginx:8080": ports.public_url,
                "/jwks/": f"{work / 'jwks'}/", "/keys/": f"{work / 'keys'}/", "/config/": f"{work / 'config'}/"}

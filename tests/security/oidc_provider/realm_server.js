@@ -15,6 +15,7 @@
 // Anything else in a client's mappers stops the server: a realm it cannot read faithfully must not pass.
 //
 // Env: KYODO_REALM_FILE (the realm JSON), KYODO_REALM_BASE (the public base URL, e.g. the fronting proxy's).
+// KYODO_REALM_PORT: a fixed port (default: a free one).
 // Listens on a free 127.0.0.1 port and prints one JSON line {"issuer", "port"}.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -244,7 +245,7 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.env.KYODO_REALM_PORT || 0), '127.0.0.1', () => {
   const { port } = server.address();
   process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
 });
