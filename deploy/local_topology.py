@@ -179,7 +179,7 @@ class Processes:
     """Started processes, stopped in reverse order by pid."""
 
     def __init__(self, logs: Path) -> None:
-        self.logs, self.running = logs, {}   # type: ignore[var-annotated]
+        self.logs = logs
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None,

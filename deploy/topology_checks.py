@@ -40,7 +40,7 @@ IDENTITY_STAFF = next(s for s in STAFF if s.municipality_code == GUARDIAN.munici
                       and "identity:read" in s.scopes)
 UPSTREAM = "x-kyodo-upstream"                # added by the local runner's nginx copy only: which replica answered
 # The rate-limit check's bucket: anonymous callers may spend this much, and it does not refill meanwhile.
-RATE_LIMIT_ENV = {"KYODO__RATE_LIMIT__ANONYMOUS__CAPACITY": "6",
+RATE_LIMIT_ENV = {"KYODO__RATE_LIMIT__ANONYMOUS__CAPACITY": "10",
                   "KYODO__RATE_LIMIT__ANONYMOUS__REFILL_PER_SECOND": "0.001"}
 
 RESIDENT_QUERY = """query Mine($id: ID!, $city: String!) {
@@ -209,15 +209,23 @@ def check_unknown_issuer_refused(deployment: Deployment) -> None:
 
 
 def check_rate_limit_shared(deployment: Deployment) -> set[str]:
-    """With RATE_LIMIT_ENV on both replicas, anonymous callers get 6 requests in all, not 6 per replica."""
-    statuses, answered = [], set()
-    for _ in range(8):
+    """With RATE_LIMIT_ENV on both replicas, anonymous callers get 10 cost units in all, not 10 per replica: ask
+    `{ __typename }` (1 unit) until the first 429 (a bounded number of times). Shared, at most 10 answers came
+    before it (fewer if anonymous requests spent units earlier); per replica it would be more than 10 as long
+    as earlier ones spent fewer than 10. After the first refusal the other replica refuses too."""
+    capacity = int(RATE_LIMIT_ENV["KYODO__RATE_LIMIT__ANONYMOUS__CAPACITY"])
+    answered: dict[int, set[str]] = {200: set(), 429: set()}
+    statuses: list[int] = []
+    for _ in range(3 * capacity):
         response = post(deployment.graphql, {"query": "{ __typename }"})
         statuses.append(response.status_code)
-        if UPSTREAM in response.headers:
-            answered.add(response.headers[UPSTREAM])
-    assert statuses == [200] * 6 + [429] * 2, statuses
-    return answered
+        answered.setdefault(response.status_code, set()).add(response.headers.get(UPSTREAM, ""))
+        if statuses.count(429) == 2:
+            break
+    assert statuses.count(429) == 2, statuses
+    served = statuses.index(429)
+    assert 1 <= served <= capacity and set(statuses[:served]) == {200} and statuses[served:] == [429, 429], statuses
+    return answered[429]
 
 
 def persisted_manifest() -> dict[str, Any]:
@@ -274,3 +282,29 @@ def check_grant_relay(deployment: Deployment, relay_round: Callable[[], Any]) ->
     points = granted["completeApplication"]["currencyGrant"]["points"]
     assert granted["completeApplication"]["currencyGrant"]["status"] == "granted" and points > 0, granted
     assert after["pointAccount"]["balance"] == before["pointAccount"]["balance"] + points
+
+
+def check_response_cache_shared(deployment: Deployment, redis_url: str) -> set[str]:
+    """A public answer stored by one replica is served by the other from Redis: the stored entry is marked in
+    Redis between the two requests, and the second replica answers with the mark. (Anonymous: only answers to
+    nobody in particular are cached. Two requests of the anonymous rate-limit bucket.)"""
+    import redis
+
+    alias = f"open_{secrets.token_hex(4)}"    # a fresh cache key for this run
+    # one shelter (a few cost units: the anonymous bucket of RATE_LIMIT_ENV is small)
+    query = {"query": f"{{ {alias}: shelter(id: \"{KAKOGAWA}:S001\") {{ id name }} }}"}
+    store = redis.Redis.from_url(redis_url)
+    try:
+        before = set(store.scan_iter("kyodo:response:*"))
+        first = post(deployment.graphql, query)
+        assert _data(first)[alias]["id"] == f"{KAKOGAWA}:S001", first.text[:300]
+        new = set(store.scan_iter("kyodo:response:*")) - before
+        assert len(new) == 1, f"one response stored in Redis, found {len(new)}"
+        (key,) = new
+        marked = {"data": {alias: {"id": f"{KAKOGAWA}:S001", "name": "marked in Redis"}}}
+        assert store.set(key, json.dumps(marked), keepttl=True, xx=True)
+        second = post(deployment.graphql, query)
+        assert second.json() == marked, second.text[:300]
+    finally:
+        store.close()
+    return {r.headers[UPSTREAM] for r in (first, second) if UPSTREAM in r.headers}

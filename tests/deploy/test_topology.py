@@ -18,7 +18,7 @@ import threading
 import pytest
 
 from deploy import topology_checks as checks
-from deploy.local_topology import Ports, generated_secrets, running_topology
+from deploy.local_topology import DOCKER, Ports, generated_secrets, running_topology
 from tests.security.oidc_provider_process import PROVIDER_DIR, ensure_installed, find_node
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -34,7 +34,8 @@ def realm_idp():
     process = subprocess.Popen(
         [node, str(PROVIDER_DIR / "realm_server.js")], cwd=PROVIDER_DIR, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **env, "KYODO_REALM_FILE": str(checks_realm_file()), "KYODO_REALM_BASE": ports.public_url})
+        env={**os.environ, **env, "KYODO_REALM_FILE": str(DOCKER / "keycloak" / "kyodo-realm.json"),
+             "KYODO_REALM_BASE": ports.public_url})
     first: list[str] = []
     reader = threading.Thread(target=lambda: first.append(process.stdout.readline()), daemon=True)
     reader.start()
@@ -49,11 +50,6 @@ def realm_idp():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def checks_realm_file():
-    from deploy.local_topology import DOCKER
-    return DOCKER / "keycloak" / "kyodo-realm.json"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +79,14 @@ def test_a_token_from_an_unknown_issuer_is_refused(topology):
     checks.check_unknown_issuer_refused(topology[1])
 
 
+def test_a_public_answer_cached_by_one_replica_is_served_by_the_other(topology):
+    running, deployment = topology
+    answered = checks.check_response_cache_shared(deployment, running.redis_url)
+    assert answered == {url.removeprefix("http://") for url in running.gateway_urls}
+
+
 def test_the_rate_limit_is_shared_by_both_replicas(topology):
+    """(Runs after every other anonymous request of this module: the bucket does not refill meanwhile.)"""
     running, deployment = topology
     answered = checks.check_rate_limit_shared(deployment)
     assert answered == {url.removeprefix("http://") for url in running.gateway_urls}
@@ -110,3 +113,4 @@ def test_the_grant_relay_reads_identity_directly_and_grants_through_the_proxy(to
         done = running.run_once("grant-relay")
         return done.returncode, done.stdout + done.stderr
     checks.check_grant_relay(deployment, relay_round)
+
