@@ -12,7 +12,7 @@
     kyodo co-use list|join|leave PLATFORM [CODE] [--on D] memberships of a platform; join or leave from a day on
     kyodo visitors purge [--retention-days N]              delete visitor shelter stays past retention after closing
     kyodo currency expire [--date YYYY-MM-DD]              book due point expiries (the nightly job) and report them
-    kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests through the gateway
+    kyodo relay grants [--every SECONDS]                   relay identity's currency grant requests to currency
     kyodo dev                                              migrate + seed + run everything (subgraphs/common/dev_stack.py)
 
 Each database comes from `KYODO_<NAME>_DATABASE_URL`, default `<KYODO_HOME>/var/<name>.sqlite` (kyodo/home.py).
@@ -62,7 +62,13 @@ def _subgraph(args: argparse.Namespace) -> int:
             return code
     import uvicorn
 
-    app = importlib.import_module(f"subgraphs.{args.name}.app").create_app()
+    from subgraphs.common.service_callers import ServiceCallerSettingsError
+
+    try:
+        app = importlib.import_module(f"subgraphs.{args.name}.app").create_app()
+    except ServiceCallerSettingsError as error:
+        print(f"kyodo subgraph {args.name}: {error}", file=sys.stderr)
+        return 2
     print(f"kyodo subgraph {args.name} at http://{args.host}:{args.port}/graphql", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                 server_header=False)
@@ -436,7 +442,8 @@ def _relay_grants(args: argparse.Namespace) -> int:
     from gateway.settings import SettingsError
 
     try:
-        settings = RelaySettings.from_env(gateway_url=args.gateway, issuer=args.issuer, batch=args.batch)
+        settings = RelaySettings.from_env(gateway_url=args.gateway, issuer=args.issuer, batch=args.batch,
+                                          identity_url=args.identity)
     except SettingsError as error:
         print(f"kyodo relay grants: {error}", file=sys.stderr)
         return 2
@@ -531,11 +538,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="expire lots that ended before this day (default: today in the currency's time zone)")
     expire.set_defaults(func=_currency_expire)
 
-    relay = subparsers.add_parser("relay", help="outbox relays between subgraphs, through the gateway")
+    relay = subparsers.add_parser("relay", help="outbox relays between subgraphs")
     relay_commands = relay.add_subparsers(dest="relay_command", metavar="WHAT", required=True)
     grants = relay_commands.add_parser("grants", help="hand identity's pending currency grant requests to currency")
     grants.add_argument("--gateway", default=None, help="gateway GraphQL URL ($KYODO_RELAY_GATEWAY_URL, "
                                                         "default http://127.0.0.1:4000/graphql)")
+    grants.add_argument("--identity", default=None, help="the identity subgraph's GraphQL URL, asked directly "
+                        "($KYODO_RELAY_IDENTITY_URL, default http://127.0.0.1:4104/graphql)")
     grants.add_argument("--issuer", default=None, help="IdP issuer ($KYODO_RELAY_ISSUER, default http://127.0.0.1:4400)")
     grants.add_argument("--batch", type=int, default=None, help="requests per round (default 50)")
     grants.add_argument("--every", type=float, default=None, metavar="SECONDS",

@@ -11,6 +11,7 @@ TTL). Answers to signed-in callers are never cached and get `no-store` (response
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -40,6 +41,10 @@ class _StatsCollector(Collector):
         return [family]
 
 
+def supergraph_identity(supergraph: Any) -> str:
+    return hashlib.sha256(str(supergraph.sdl).encode()).hexdigest()[:32]
+
+
 class ResponseCachePlugin:
     name = "response_cache"
 
@@ -48,7 +53,9 @@ class ResponseCachePlugin:
         self.supergraph = supergraph
         self.settings = settings
         self.cache = make_response_cache(settings)
-        self.schema_id = f"{id(supergraph):x}"   # a reloaded supergraph starts a new key space
+        # The supergraph's content, not the object: every replica (and a restart) with the same supergraph
+        # shares one key space in Redis, and a changed supergraph starts a new one.
+        self.schema_id = supergraph_identity(supergraph)
         self.policies: LruCache[tuple[str, str | None], CachePolicy] = LruCache(policy_cache_size)
         if registry is not None:
             registry.register(_StatsCollector(self))

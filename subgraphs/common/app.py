@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from auth.resource_server import TrustedIssuer
 from subgraphs.common.audit_keys import current_keys, is_production
 from subgraphs.common.context import RequestContext, request_context
 from subgraphs.common.db import Database
@@ -30,6 +31,7 @@ from subgraphs.common.error_logging import install_error_logging
 from subgraphs.common.errors import AuditUnavailable
 from subgraphs.common.load_shedding import LoadShedding
 from subgraphs.common.sandbox import Sandbox, is_trial, mark_request
+from subgraphs.common.service_callers import ServiceCallers, service_issuer_from_env
 from subgraphs.common.serving_settings import ServingSettings
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
@@ -40,13 +42,14 @@ class SubgraphGraphQL(GraphQL):
     """strawberry's ASGI app with our context; no GraphiQL (its page loads from a CDN, useless on LGWAN)."""
 
     def __init__(self, schema: Any, name: str, database: Database | None, keys: Any = None,
-                 settings: ServingSettings | None = None) -> None:
+                 settings: ServingSettings | None = None, service_callers: ServiceCallers | None = None) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
         self.subgraph_name = name
         self.database = database
         self.keys = keys
         self.settings = settings or ServingSettings()
         self.sandbox = Sandbox(name, database.url, self.settings) if database is not None else None
+        self.service_callers = service_callers
 
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
         context = request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
@@ -58,6 +61,11 @@ class SubgraphGraphQL(GraphQL):
         if trial:
             # a trial caller's whole request runs on the sandbox: no real row is within its reach
             context.database = await self.sandbox.database() if self.sandbox is not None else None
+        if self.service_callers is not None:
+            context.service_principal, error = await self.service_callers.principal(
+                request.headers.get("authorization"))
+            if error:
+                log.info("refused a direct service token on %s: %s", self.subgraph_name, error)
         return context
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value,  # noqa: ANN001, ANN201, PLR0917
@@ -95,15 +103,19 @@ def _refused_result(result: Any, error: AuditUnavailable) -> Any:
 
 
 def create_subgraph_app(name: str, schema: Any, *, database: Database | None = None, keys: Any = None,
-                        database_url: str | None = None, settings: ServingSettings | None = None) -> Starlette:
+                        database_url: str | None = None, settings: ServingSettings | None = None,
+                        service_issuer: TrustedIssuer | None = None) -> Starlette:
     """A Starlette app for one subgraph. `keys`: the gateway's public keys (default `$KYODO_GATEWAY_JWKS`);
-    `settings`: how much work it takes on at once (default from the environment, `serving_settings`)."""
+    `settings`: how much work it takes on at once (default from the environment, `serving_settings`);
+    `service_issuer`: whose tokens services calling directly present (default `$KYODO_SERVICE_ISSUER`, none)."""
     settings = settings or ServingSettings.from_env()
+    service_issuer = service_issuer or service_issuer_from_env()
+    service_callers = ServiceCallers(service_issuer) if service_issuer else None
     if is_production():
         current_keys()   # no audit keys in production: refuse to start rather than fail at the first read
     database = database or Database.for_subgraph(name, database_url, settings=settings)
     install_error_logging(schema)   # expected client errors: one INFO line, no traceback
-    graphql_app = SubgraphGraphQL(schema, name, database, keys, settings)
+    graphql_app = SubgraphGraphQL(schema, name, database, keys, settings, service_callers)
 
     async def health(_request: Request) -> JSONResponse:
         try:
@@ -116,6 +128,8 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
 
     async def lifespan(_app: Starlette):  # noqa: ANN202
         yield
+        if service_callers is not None:
+            await service_callers.close()
         await database.dispose()
         if graphql_app.sandbox is not None:
             await graphql_app.sandbox.dispose()

@@ -46,6 +46,9 @@ class RequestContext:
     request: Any | None = None                # the Starlette request (None in direct schema tests)
     response: Any | None = None
     context_error: str | None = None          # why a presented context token was refused (for logs only)
+    # A back-end service calling this subgraph directly with its own access token (service_callers.py); read
+    # only by the operations meant for services, so to every other resolver such a caller is anonymous.
+    service_principal: Any | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     audit_log: RequestAudit = field(default_factory=RequestAudit)   # reads noted now, written once at the end
     connection_share: int = 2                 # database connections this request may hold at once

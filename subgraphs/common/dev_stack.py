@@ -159,6 +159,10 @@ class DevStack:
     def _start_all(self) -> bool:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._prepare_context_keys()
+        issuer = f"http://{self.host}:{self.ports.idp}"
+        if self.with_idp:
+            # the grant relay calls identity's outbox operations directly, with its dev IdP token
+            self.env.setdefault("KYODO_SERVICE_ISSUER", json.dumps({"issuer": issuer, "audience": DEV_AUDIENCE}))
         started: dict[str, str] = {}
         for name, port in self.ports.subgraphs.items():
             if not (SUBGRAPHS_DIR / name / "app.py").exists():
@@ -170,7 +174,6 @@ class DevStack:
                 return False
             started[name] = f"{base}/graphql"
         self.subgraph_urls = started
-        issuer = f"http://{self.host}:{self.ports.idp}"
         if self.with_idp:
             if module_available("auth.idp.app"):
                 self.idp_running = self._start("idp", ["idp", "--host", self.host, "--port", str(self.ports.idp),
@@ -197,9 +200,11 @@ class DevStack:
         return True
 
     def _start_relay(self, gateway_url: str, issuer: str) -> None:
-        """The currency grant relay, one round every RELAY_EVERY_SECONDS (a gateway client, like any other)."""
+        """The currency grant relay, one round every RELAY_EVERY_SECONDS: identity's outbox directly, currency's
+        grant through the gateway."""
+        identity = ["--identity", self.subgraph_urls["identity"]] if "identity" in self.subgraph_urls else []
         process = subprocess.Popen([sys.executable, "-m", "kyodo", "relay", "grants", "--gateway", gateway_url,
-                                    "--issuer", issuer, "--every", str(RELAY_EVERY_SECONDS)],
+                                    *identity, "--issuer", issuer, "--every", str(RELAY_EVERY_SECONDS)],
                                    env=self.env, start_new_session=True)
         self.children.append(Child("relay", process, f"grants every {RELAY_EVERY_SECONDS:g} s"))
 

@@ -1,5 +1,6 @@
-"""The relay as a gateway client: a client-credentials access token (from the issuer's discovery document)
-and GraphQL POSTs with it. Failures to reach either are `RelayUnavailable`, with one readable line."""
+"""The relay's calls: a client-credentials access token (from the issuer's discovery document) and GraphQL POSTs
+with it, to identity directly (the outbox operations, @inaccessible in the supergraph) and to the gateway
+(currency's grantPoints). Failures to reach any of them are `RelayUnavailable`, with one readable line."""
 
 from __future__ import annotations
 
@@ -29,18 +30,20 @@ async def client_credentials_token(http: httpx.AsyncClient, settings: RelaySetti
     return response.json()["access_token"]
 
 
-class GatewayClient:
-    def __init__(self, http: httpx.AsyncClient, url: str, token: str) -> None:
-        self.http, self.url, self.token = http, url, token
+class GraphQLClient:
+    """One GraphQL endpoint (`name` says which in messages: "the gateway", "identity") with the relay's token."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str, token: str, name: str = "the gateway") -> None:
+        self.http, self.url, self.token, self.name = http, url, token, name
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The gateway's JSON answer ({data, errors}); RelayUnavailable when there is none to read."""
+        """The endpoint's JSON answer ({data, errors}); RelayUnavailable when there is none to read."""
         try:
             response = await self.http.post(self.url, json={"query": query, "variables": variables or {}},
                                             headers={"Authorization": f"Bearer {self.token}"})
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            raise RelayUnavailable(f"cannot reach the gateway at {self.url}: {error}") from None
+            raise RelayUnavailable(f"cannot reach {self.name} at {self.url}: {error}") from None
         if response.status_code >= 500 or not isinstance(body, dict):
-            raise RelayUnavailable(f"the gateway answered HTTP {response.status_code}")
+            raise RelayUnavailable(f"{self.name} answered HTTP {response.status_code}")
         return body

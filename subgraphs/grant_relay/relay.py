@@ -1,5 +1,9 @@
 """One relay round: read identity's pending grant requests, ask currency for each, write the answer back.
 
+Identity's outbox operations (pendingCurrencyGrants, recordCurrencyGrantOutcome) are @inaccessible in the
+supergraph, so the relay asks identity directly with its own access token; the grant itself is an ordinary
+mutation of currency's, asked through the gateway like any client's.
+
 Exactly-once comes from currency's idempotency key (the request's own `identity:application:<id>`): if the
 relay dies between the grant and the write-back, the next round asks again and currency returns the stored
 result instead of granting twice. A refusal (cap reached, municipality not joined, no account …) is final and
@@ -14,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from .client import GatewayClient, RelayUnavailable, client_credentials_token
+from .client import GraphQLClient, RelayUnavailable, client_credentials_token
 from .settings import RelaySettings
 
 PENDING = """query PendingCurrencyGrants($limit: Int!) {
@@ -64,7 +68,7 @@ def _first_error(body: dict[str, Any]) -> tuple[str, str]:
     return str((error.get("extensions") or {}).get("code") or "UNKNOWN"), str(error.get("message") or "no answer")
 
 
-async def _ask_currency(gateway: GatewayClient, request: dict[str, Any]) -> dict[str, Any]:
+async def _ask_currency(gateway: GraphQLClient, request: dict[str, Any]) -> dict[str, Any]:
     """The outcome input for identity, from currency's answer to one grant."""
     key = request["idempotencyKey"]
     try:
@@ -82,10 +86,11 @@ async def _ask_currency(gateway: GatewayClient, request: dict[str, Any]) -> dict
     return {"idempotencyKey": key, "outcome": outcome, "reasonCode": code, "reason": message}
 
 
-async def relay_round(gateway: GatewayClient, batch: int) -> RelayReport:
+async def relay_round(identity: GraphQLClient, gateway: GraphQLClient, batch: int) -> RelayReport:
+    """`identity`: the identity subgraph itself (the outbox); `gateway`: where currency's grant is asked."""
     report = RelayReport()
     try:
-        body = await gateway.execute(PENDING, {"limit": batch})
+        body = await identity.execute(PENDING, {"limit": batch})
     except RelayUnavailable as error:
         report.error = str(error)
         return report
@@ -98,7 +103,7 @@ async def relay_round(gateway: GatewayClient, batch: int) -> RelayReport:
         detail = (f"{outcome['points']} pt (entry {outcome['entryId']})" if outcome["outcome"] == "granted"
                   else f"{outcome['reasonCode']}: {outcome['reason']}")
         try:
-            recorded = await gateway.execute(RECORD, {"input": outcome})
+            recorded = await identity.execute(RECORD, {"input": outcome})
         except RelayUnavailable as error:
             recorded = {"errors": [{"message": str(error), "extensions": {"code": "UNREACHABLE"}}]}
         if not (recorded.get("data") or {}).get("recordCurrencyGrantOutcome"):
@@ -111,12 +116,13 @@ async def relay_round(gateway: GatewayClient, batch: int) -> RelayReport:
 
 
 async def relay_once(settings: RelaySettings, *, http: httpx.AsyncClient | None = None) -> RelayReport:
-    """Sign in with client credentials and run one round through the gateway."""
+    """Sign in with client credentials and run one round (identity directly, currency through the gateway)."""
     own = http is None
     http = http or httpx.AsyncClient(timeout=15)
     try:
         token = await client_credentials_token(http, settings)
-        return await relay_round(GatewayClient(http, settings.gateway_url, token), settings.batch)
+        return await relay_round(GraphQLClient(http, settings.identity_url, token, "identity"),
+                                 GraphQLClient(http, settings.gateway_url, token), settings.batch)
     except RelayUnavailable as error:
         return RelayReport(error=str(error))
     finally:

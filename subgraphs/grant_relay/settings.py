@@ -1,6 +1,6 @@
-"""Where the relay finds the gateway and the IdP, and who it is there (environment, dev defaults).
+"""Where the relay finds identity, the gateway and the IdP, and who it is there (environment, dev defaults).
 
-Read with pydantic-settings from the environment (`KYODO_RELAY_GATEWAY_URL`, `KYODO_RELAY_ISSUER`,
+Read with pydantic-settings from the environment (`KYODO_RELAY_IDENTITY_URL`, `KYODO_RELAY_GATEWAY_URL`, `KYODO_RELAY_ISSUER`,
 `KYODO_RELAY_CLIENT_ID`, `KYODO_RELAY_BATCH`, `KYODO_IDP_GRANT_RELAY_SECRET`); command-line values
 win over the environment. A bad value is a `SettingsError` naming the variable, on one line.
 """
@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gateway.settings import SettingsError, describe_validation_error
 
 DEFAULT_GATEWAY = "http://127.0.0.1:4000/graphql"
+DEFAULT_IDENTITY = "http://127.0.0.1:4104/graphql"   # the identity subgraph itself (its outbox operations)
 DEFAULT_ISSUER = "http://127.0.0.1:4400"
 CLIENT_ID = "kyodo-grant-relay"
 DEV_SECRET = "kyodo-grant-relay-dev-secret"   # the dev IdP's default (auth/idp/clients.py)
@@ -28,7 +29,9 @@ def _from(name: str, variable: str) -> Any:
 class RelaySettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="forbid", populate_by_name=True, case_sensitive=True)
 
-    # the gateway's GraphQL endpoint
+    # the identity subgraph's GraphQL endpoint: the outbox operations are @inaccessible, so asked there directly
+    identity_url: str = Field(DEFAULT_IDENTITY, validation_alias=_from("identity_url", "KYODO_RELAY_IDENTITY_URL"))
+    # the gateway's GraphQL endpoint (currency's grantPoints)
     gateway_url: str = Field(DEFAULT_GATEWAY, validation_alias=_from("gateway_url", "KYODO_RELAY_GATEWAY_URL"))
     # the OIDC issuer that knows the relay's client
     issuer: str = Field(DEFAULT_ISSUER, validation_alias=_from("issuer", "KYODO_RELAY_ISSUER"))
@@ -38,7 +41,7 @@ class RelaySettings(BaseSettings):
         DEV_SECRET, validation_alias=_from("client_secret", "KYODO_IDP_GRANT_RELAY_SECRET"), repr=False)
     batch: Annotated[int, Field(gt=0, le=1000)] = Field(50, validation_alias=_from("batch", "KYODO_RELAY_BATCH"))  # requests read per round
 
-    @field_validator("gateway_url", "issuer")
+    @field_validator("gateway_url", "identity_url", "issuer")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -52,9 +55,10 @@ class RelaySettings(BaseSettings):
 
     @classmethod
     def from_env(cls, *, gateway_url: str | None = None, issuer: str | None = None,
-                 batch: int | None = None) -> RelaySettings:
+                 batch: int | None = None, identity_url: str | None = None) -> RelaySettings:
         given = {name: value for name, value in
-                 (("gateway_url", gateway_url), ("issuer", issuer), ("batch", batch)) if value is not None}
+                 (("gateway_url", gateway_url), ("issuer", issuer), ("batch", batch), ("identity_url", identity_url))
+                 if value is not None}
         try:
             return cls(**given)
         except ValidationError as error:

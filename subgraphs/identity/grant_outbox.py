@@ -1,7 +1,7 @@
 """The currency grant outbox as the relay sees it: read pending requests, record currency's answer.
 
-Only an integration client holding `identity:grant-relay` (the dev IdP's `kyodo-grant-relay`, vouched for by
-the gateway's context token) may do either. Recording is idempotent per request: once a request has a final
+Only an integration client holding `identity:grant-relay` (the IdP's `kyodo-grant-relay`), calling identity
+directly with its own access token (subgraphs/common/service_callers.py), may do either. Recording is idempotent per request: once a request has a final
 answer (granted or refused) a repeated report of the same answer changes nothing, and a different one is a
 CONFLICT. Failures without an answer (currency unreachable, a 5xx) count attempts; after MAX_ATTEMPTS the
 request is parked as `failed` so one broken request is not retried forever.
@@ -10,15 +10,14 @@ request is parked as `failed` so one broken request is not retried forever.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.common import audit
 from subgraphs.common.context import RequestContext
-from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
-
-from .access import require_principal
+from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from .clock import utc_now
 from .models import CurrencyGrantRequest, Resident
 
@@ -41,10 +40,15 @@ class Outcome:
     reason: str | None = None
 
 
-def require_relay(ctx: RequestContext) -> None:
-    principal = require_principal(ctx)
+def require_relay(ctx: RequestContext) -> Any:
+    """The relay's principal. It calls identity directly with its own access token (these operations are
+    @inaccessible: the gateway never plans them), so only `service_principal` counts here."""
+    principal = ctx.service_principal
+    if principal is None:
+        raise Unauthenticated("the grant relay calls identity directly, with its own access token")
     if RELAY_ROLE not in principal.roles or RELAY_SCOPE not in principal.scopes:
         raise Forbidden(f"only the grant relay (role {RELAY_ROLE}, scope {RELAY_SCOPE}) may do this")
+    return principal
 
 
 async def pending(ctx: RequestContext, session: AsyncSession, limit: int) -> list[CurrencyGrantRequest]:
@@ -70,7 +74,7 @@ def _check(outcome: Outcome) -> Outcome:
 
 async def record(ctx: RequestContext, session: AsyncSession, idempotency_key: str,
                  outcome: Outcome) -> CurrencyGrantRequest:
-    require_relay(ctx)
+    relay = require_relay(ctx)
     outcome = _check(outcome)
     row = (await session.execute(select(CurrencyGrantRequest).where(
         CurrencyGrantRequest.idempotency_key == str(idempotency_key)))).scalar_one_or_none()
@@ -93,7 +97,7 @@ async def record(ctx: RequestContext, session: AsyncSession, idempotency_key: st
         row.reason_code = outcome.reason_code
         row.reason = (outcome.reason or "")[:300] or None
     resident = await session.get(Resident, row.resident_id)
-    await audit.record(session, ctx.principal, row.resident_id, ["currencyGrant"], "relay currency grant",
+    await audit.record(session, relay, row.resident_id, ["currencyGrant"], "relay currency grant",
                        "written", subject_municipality=resident.municipality_code if resident else None,
                        subgraph=ctx.subgraph)
     await session.flush()

@@ -6,7 +6,7 @@ from typing import Optional
 
 import strawberry
 from sqlalchemy import select
-from strawberry.federation.schema_directives import Authenticated
+from strawberry.federation.schema_directives import Authenticated, Inaccessible
 from strawberry.types import Info
 
 from subgraphs.common.audit_entry import read_audit_log
@@ -50,7 +50,13 @@ async def read_resident(info: Info, resident_id: str, purpose: str, *, missing_o
     return Resident.from_row(row)
 
 
-@strawberry.input(description="currency's answer to one grant request, as the grant relay saw it")
+# The grant relay's operations are @inaccessible: in no API schema, no introspection, not plannable by the
+# gateway. The relay calls identity directly with its own access token (subgraphs/common/service_callers.py).
+RELAY_ONLY = Inaccessible()
+
+
+@strawberry.input(description="currency's answer to one grant request, as the grant relay saw it",
+                  directives=[RELAY_ONLY])
 class CurrencyGrantOutcomeInput:
     idempotency_key: str
     outcome: str = strawberry.field(description="granted, refused (currency said no, final) or failed (no answer)")
@@ -117,7 +123,7 @@ class Query:
         return await read_audit_log(info, IdentityAuditEntry, subject_id, limit)
 
     @strawberry.field(description="currency grant requests not yet answered (the grant relay only)",
-                      directives=[*requires_any_scope("identity:grant-relay"), SIZED_BY_LIMIT])
+                      directives=[RELAY_ONLY, *requires_any_scope("identity:grant-relay"), SIZED_BY_LIMIT])
     async def pending_currency_grants(self, info: Info, limit: int = 50) -> list[CurrencyGrantRequest]:
         async with info.context.transaction() as session:
             rows = await grant_outbox.pending(info.context, session, limit)
@@ -173,7 +179,7 @@ class Mutation:
         return EarlyVotingReceipt(election_id=strawberry.ID(receipt.election_id), declared_on=receipt.declared_on)
 
     @strawberry.mutation(description="the grant relay records currency's answer to one grant request",
-                         directives=requires_any_scope("identity:grant-relay"))
+                         directives=[RELAY_ONLY, *requires_any_scope("identity:grant-relay")])
     async def record_currency_grant_outcome(self, info: Info,
                                             input: CurrencyGrantOutcomeInput) -> CurrencyGrantRequest:
         outcome = grant_outbox.Outcome(kind=input.outcome, points=input.points, entry_id=input.entry_id,

@@ -24,7 +24,7 @@ from subgraphs.common.roster import ROSTER, STAFF, children_of
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "docker"
 SUBGRAPHS = ("childcare", "safety", "currency", "identity")
-KYODO_SERVICES = (*SUBGRAPHS, "gateway-1", "gateway-2", "migrate", "seed", "context-key")
+KYODO_SERVICES = (*SUBGRAPHS, "gateway-1", "gateway-2", "migrate", "seed", "context-key", "grant-relay")
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,24 @@ def test_the_gateway_settings_trust_the_stacks_keycloak():
     subgraphs = tomllib.loads((DOCKER / "config" / "subgraphs.toml").read_text())["subgraphs"]
     assert [(s["name"], s["url"]) for s in subgraphs] == [
         (n, f"http://{n}:{4101 + i}/graphql") for i, n in enumerate(SUBGRAPHS)]
+
+
+def test_the_grant_relay_calls_identity_directly_with_the_realms_tokens(rendered):
+    from subgraphs.common.service_callers import SERVICE_ISSUER_ENV, service_issuer_from_env
+
+    services = rendered["services"]
+    relay = services["grant-relay"]["environment"]
+    assert relay["KYODO_RELAY_IDENTITY_URL"] == "http://identity:4104/graphql"
+    assert relay["KYODO_RELAY_GATEWAY_URL"] == "http://nginx:8080/graphql"
+    assert relay["KYODO_RELAY_ISSUER"] == "http://keycloak:8080/realms/kyodo"
+    # identity checks the relay's token as the gateways check theirs: same issuer, keys, audience, claims
+    direct = service_issuer_from_env({SERVICE_ISSUER_ENV: services["identity"]["environment"][SERVICE_ISSUER_ENV]})
+    (gateway,) = load_settings(DOCKER / "config" / "gateway.toml").auth.issuers
+    trusted = gateway.trusted()
+    assert (direct.issuer, direct.jwks_uri, direct.audiences, direct.claims) == (
+        trusted.issuer, trusted.jwks_uri, trusted.audiences, trusted.claims)
+    for name in ("childcare", "safety", "currency"):
+        assert SERVICE_ISSUER_ENV not in services[name]["environment"]
 
 
 def test_nginx_spreads_over_both_replicas_and_drops_slow_clients():

@@ -127,3 +127,20 @@ def test_every_secret_referenced_is_described_in_the_example(objects):
     assert referenced
     for name, key in referenced:
         assert key in described.get(name, set()), (name, key)
+
+
+def test_the_grant_relay_calls_identity_directly_and_identity_trusts_the_prefectures_idp(objects):
+    from subgraphs.common.service_callers import SERVICE_ISSUER_ENV, service_issuer_from_env
+
+    def env_of(name: str) -> dict[str, dict]:
+        (container,) = find(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        return {e["name"]: e for e in container["env"]}
+
+    relay = env_of("kyodo-grant-relay")
+    assert relay["KYODO_RELAY_IDENTITY_URL"]["value"] == "http://kyodo-identity:4104/graphql"
+    assert relay["KYODO_RELAY_GATEWAY_URL"]["value"] == "http://kyodo-gateway:4000/graphql"
+    direct = service_issuer_from_env({SERVICE_ISSUER_ENV: env_of("kyodo-identity")[SERVICE_ISSUER_ENV]["value"]})
+    (gateway,) = load_settings(BASE / "gateway.toml").auth.issuers
+    assert (direct.issuer, direct.audiences, direct.claims) == (gateway.trusted().issuer, gateway.trusted().audiences,
+                                                                gateway.trusted().claims)
+    assert relay["KYODO_RELAY_ISSUER"]["value"] == direct.issuer

@@ -110,6 +110,7 @@ def gateway_settings(state_dir: Path, idp_url: str) -> Any:
 @asynccontextmanager
 async def running_stack(state_dir: Path) -> AsyncIterator[Stack]:
     from auth.idp.app import create_idp_app
+    from auth.resource_server import TrustedIssuer
     from gateway.http.command import build_app
     from gateway.security import CONTEXT_JWKS_PATH
     from gateway.supergraph import load_supergraph
@@ -130,8 +131,10 @@ async def running_stack(state_dir: Path) -> AsyncIterator[Stack]:
         for name in SUBGRAPH_NAMES:
             database_url = sqlite_url(state_dir, name)
             await migrate_and_seed(name, database_url)
+            # identity also takes the grant relay's own token on its @inaccessible outbox operations
+            direct = {"service_issuer": TrustedIssuer(idp_server.url, (AUDIENCE,))} if name == "identity" else {}
             app = importlib.import_module(f"subgraphs.{name}.app").create_app(database_url=database_url,
-                                                                             keys=context_jwks_url)
+                                                                             keys=context_jwks_url, **direct)
             recorder = CallRecorder(app)
             server = LoopbackServer(name)
             servers.append(server)

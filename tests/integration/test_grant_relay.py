@@ -1,15 +1,20 @@
 """The currency grant relay end to end: resident applies, Yabu staff complete, the relay (client credentials of
-the dev IdP's kyodo-grant-relay, through the gateway) grants on currency and records the answer on identity."""
+the dev IdP's kyodo-grant-relay) reads identity's outbox directly (its operations are @inaccessible in the
+supergraph), grants on currency through the gateway and records the answer on identity directly."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from gateway.supergraph import load_supergraph
+
 from subgraphs.common.roster import STAFF, by_label
 from subgraphs.currency.rules import current_rules
+from subgraphs.grant_relay.client import client_credentials_token
 from subgraphs.grant_relay.relay import relay_once
 from subgraphs.grant_relay.settings import RelaySettings
 from tests.integration.gateway_client import post_graphql
@@ -56,7 +61,8 @@ async def _balance(stack: Stack, tokens: dict[str, str]) -> int:
 
 
 def _settings(stack: Stack, **overrides) -> RelaySettings:  # noqa: ANN003
-    return RelaySettings(**{"gateway_url": stack.graphql_url, "issuer": stack.idp_url, **overrides})
+    return RelaySettings(**{"gateway_url": stack.graphql_url, "identity_url": stack.subgraphs["identity"].url,
+                            "issuer": stack.idp_url, **overrides})
 
 
 async def test_relay_grants_currencys_amount_once_and_records_refusals(stack: Stack, tokens: dict[str, str]):
@@ -100,24 +106,20 @@ async def test_relay_grants_currencys_amount_once_and_records_refusals(stack: St
     assert await _balance(stack, tokens) == before + per_day * rule.points
 
 
-async def test_relay_without_valid_credentials_or_gateway_changes_nothing(stack: Stack, tokens: dict[str, str]):
+async def test_relay_without_valid_credentials_or_identity_changes_nothing(stack: Stack, tokens: dict[str, str]):
     app = await _apply_and_complete(stack, tokens, "chiyo-relay-down-01")
     key = app["currencyGrant"]["idempotencyKey"]
     wrong_secret = await relay_once(_settings(stack, client_secret="not-the-secret"))
     assert wrong_secret.error and "client credentials" in wrong_secret.error and not wrong_secret.ok
-    no_gateway = await relay_once(_settings(stack, gateway_url="http://127.0.0.1:9/graphql"))
-    assert no_gateway.error and "gateway" in no_gateway.error
+    no_identity = await relay_once(_settings(stack, identity_url="http://127.0.0.1:9/graphql"))
+    assert no_identity.error and "identity" in no_identity.error
     assert _grant_rows(stack)[key][:3] == ("pending", None, None)
 
-    # A resident's own token cannot play the relay through the gateway: refused at the edge (@requiresScopes).
-    body = (await post_graphql(stack.graphql_url, "{ pendingCurrencyGrants { idempotencyKey } }",
-                               token=tokens["resident"])).json()
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
-    body = (await post_graphql(stack.graphql_url, """mutation($i: CurrencyGrantOutcomeInput!) {
-        recordCurrencyGrantOutcome(input: $i) { status } }""", {"i": {
-        "idempotencyKey": key, "outcome": "granted", "points": 100000}}, token=tokens["staff"])).json()
-    assert body["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
-    assert _grant_rows(stack)[key][:3] == ("pending", None, None)
+    # Identity answers but the gateway (currency's grant) does not: an attempt without an answer, still pending.
+    no_gateway = await relay_once(_settings(stack, gateway_url="http://127.0.0.1:9/graphql"))
+    assert [(line.idempotency_key, line.outcome) for line in no_gateway.lines] == [(key, "failed")]
+    assert "gateway" in no_gateway.lines[0].detail
+    assert _grant_rows(stack)[key][:3] + _grant_rows(stack)[key][4:] == ("pending", None, "UNREACHABLE", 1)
 
     # Once the relay is itself again the request gets currency's answer (granted, or refused at the daily cap
     # when the test above ran first today) and leaves the queue.
@@ -125,3 +127,55 @@ async def test_relay_without_valid_credentials_or_gateway_changes_nothing(stack:
     [(relayed, outcome)] = [(line.idempotency_key, line.outcome) for line in report.lines]
     assert relayed == key and outcome in {"granted", "refused"}, report.summary()
     assert _grant_rows(stack)[key][0] == outcome
+
+
+PENDING = "{ pendingCurrencyGrants { idempotencyKey } }"
+RECORD = """mutation($i: CurrencyGrantOutcomeInput!) { recordCurrencyGrantOutcome(input: $i) { status } }"""
+
+
+async def _relay_token(stack: Stack) -> str:
+    async with httpx.AsyncClient(timeout=15) as http:
+        return await client_credentials_token(http, _settings(stack))
+
+
+async def test_relay_only_operations_are_not_in_the_gateways_schema(stack: Stack, tokens: dict[str, str]):
+    """@inaccessible: not in the API schema, not in introspection, not plannable — not even for the relay."""
+    api = load_supergraph(stack.supergraph_sdl).api_schema
+    assert "pendingCurrencyGrants" not in api.query_type.fields
+    assert "recordCurrencyGrantOutcome" not in api.mutation_type.fields
+    assert api.get_type("CurrencyGrantOutcomeInput") is None
+    shown = (await post_graphql(stack.graphql_url, """{ __schema { queryType { fields { name } } }
+        __type(name: "CurrencyGrantOutcomeInput") { name } }""", token=tokens["resident"])).json()
+    assert "pendingCurrencyGrants" not in {f["name"] for f in shown["data"]["__schema"]["queryType"]["fields"]}
+    assert shown["data"]["__type"] is None
+
+    relay = await _relay_token(stack)
+    for token in (relay, tokens["resident"]):
+        body = (await post_graphql(stack.graphql_url, PENDING, token=token)).json()
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", body
+    body = (await post_graphql(stack.graphql_url, RECORD, {"i": {
+        "idempotencyKey": "identity:application:x", "outcome": "granted", "points": 100000}}, token=relay)).json()
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", body
+
+
+async def test_identity_takes_the_outbox_operations_only_from_the_relays_own_token(stack: Stack,
+                                                                                   tokens: dict[str, str]):
+    app = await _apply_and_complete(stack, tokens, "chiyo-relay-direct-01")
+    key = app["currencyGrant"]["idempotencyKey"]
+    identity = stack.subgraphs["identity"].url
+    tampered = "x" + (await _relay_token(stack))[1:]
+    for token, code in ((None, "UNAUTHENTICATED"), (tampered, "UNAUTHENTICATED"),
+                        (tokens["resident"], "FORBIDDEN"), (tokens["staff"], "FORBIDDEN")):
+        for query, variables in ((PENDING, None), (RECORD, {"i": {"idempotencyKey": key, "outcome": "granted",
+                                                                  "points": 100000}})):
+            body = (await post_graphql(identity, query, variables, token=token)).json()
+            assert body["errors"][0]["extensions"]["code"] == code, (token and token[:12], body)
+    assert _grant_rows(stack)[key][:3] == ("pending", None, None)
+
+    # A direct token is not a gateway's context: to identity's other fields the relay is anonymous.
+    body = (await post_graphql(identity, "query($id: ID!) { resident(id: $id) { name } }", {"id": CHIYO.id},
+                               token=await _relay_token(stack))).json()
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+
+    listed = (await post_graphql(identity, PENDING, token=await _relay_token(stack))).json()
+    assert key in {row["idempotencyKey"] for row in listed["data"]["pendingCurrencyGrants"]}

@@ -345,18 +345,22 @@ Call = Callable[..., Awaitable[dict]]
 
 @asynccontextmanager
 async def graphql_caller(name: str, database: Any, keys: Any, mint: Callable[..., str], *,
-                         timeout: float = 5.0) -> AsyncIterator[Call]:
-    """`await call(query, variables, principal=None, token=None)` -> the JSON body from `name`'s /graphql."""
-    app = importlib.import_module(f"subgraphs.{name}.app").create_app(database_url=database.url, keys=keys)
+                         timeout: float = 5.0, service_issuer: Any = None) -> AsyncIterator[Call]:
+    """`await call(query, variables, principal=None, token=None, bearer=None)` -> the JSON body from `name`'s
+    /graphql. `bearer`: a service's own access token, sent as Authorization (checked against `service_issuer`)."""
+    direct = {"service_issuer": service_issuer} if service_issuer is not None else {}
+    app = importlib.import_module(f"subgraphs.{name}.app").create_app(database_url=database.url, keys=keys, **direct)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}", timeout=timeout)
 
     async def call(query: str, variables: dict | None = None, principal: Any = None,
-                   token: str | None = None) -> dict:
+                   token: str | None = None, bearer: str | None = None) -> dict:
         headers = {}
         if principal is not None:
             token = mint(principal, name)
         if token is not None:
             headers["Kyodo-Context"] = token
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
         response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
                                      headers=headers)
         assert response.status_code == 200, response.text

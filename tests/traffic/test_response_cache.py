@@ -115,3 +115,17 @@ async def test_an_unreachable_redis_is_a_miss_not_an_error() -> None:
     finally:
         await cache.close()
     assert cache.stats.misses == 1
+
+
+def test_replicas_with_the_same_supergraph_share_one_key_space(supergraph) -> None:
+    """The plugin keys by the supergraph's content: two processes (two loads of one SDL) find each other's
+    answers in Redis; a changed supergraph starts a new key space. (It used id(supergraph), a memory address,
+    so two replicas never shared an entry: found by tests/deploy/test_topology.py.)"""
+    from gateway.plugins.response_cache import ResponseCachePlugin
+    from gateway.supergraph import load_supergraph
+
+    one = ResponseCachePlugin(load_supergraph(supergraph.sdl), ResponseCacheSettings())
+    other = ResponseCachePlugin(load_supergraph(supergraph.sdl), ResponseCacheSettings())
+    assert one.schema_id == other.schema_id
+    changed = supergraph.sdl + '\n"""added in a later version"""\nscalar AddedLater\n'
+    assert ResponseCachePlugin(load_supergraph(changed), ResponseCacheSettings()).schema_id != one.schema_id

@@ -1,19 +1,57 @@
-"""The currency grant outbox: only the relay reads and answers it; answers are final, failures are bounded."""
+"""The currency grant outbox: only the relay reads and answers it; answers are final, failures are bounded.
+
+The outbox operations are @inaccessible in the supergraph; the relay calls identity directly with its own access
+token. Here that token comes from a local OIDC issuer (discovery + JWKS over real HTTP) that identity trusts as
+its service issuer, and carries the claims of the principal a test names."""
 
 from __future__ import annotations
 
+import pytest
+
+from auth.resource_server import TrustedIssuer
 from subgraphs.common.roster import by_label
 from subgraphs.identity.grant_outbox import MAX_ATTEMPTS
-from tests.subgraphs.conftest import make_principal, resident_principal
+from tests.security.servers import serve_factory
+from tests.security.token_issuer import AUDIENCE, LocalIssuer, new_rsa_key
+from tests.subgraphs.conftest import graphql_caller, make_principal, resident_principal
 
 SUBMIT = """mutation($key: String!) { submitApplication(kind: MOVING_NOTICE, idempotencyKey: $key) { id } }"""
 COMPLETE = """mutation($id: ID!) { completeApplication(applicationId: $id) { id } }"""
 PENDING = """{ pendingCurrencyGrants { idempotencyKey residentId applicationId activity status points attempts } }"""
 RECORD = """mutation($input: CurrencyGrantOutcomeInput!) { recordCurrencyGrantOutcome(input: $input) {
   idempotencyKey status points attempts reasonCode reason relayedAt } }"""
+OUTBOX = ("pendingCurrencyGrants", "recordCurrencyGrantOutcome")
 YUMI = by_label("kasai-1/yumi")
 RELAY = make_principal("kyodo-grant-relay", None, ("integration",), ("currency:grant", "identity:grant-relay"))
 KASAI_STAFF = make_principal("s-kasai-counter", "282201", ("staff",), ("identity:read", "identity:write"))
+
+
+@pytest.fixture(scope="module")
+def relay_issuer():
+    issuer = LocalIssuer()
+
+    def app(url: str):  # noqa: ANN202
+        issuer.url = url
+        return issuer.app()
+    with serve_factory(app):
+        yield issuer
+
+
+@pytest.fixture
+async def call(identity_db, gateway_jwks, mint_context, relay_issuer):
+    """Like the identity `call`, except that the outbox operations go as the relay sends them: the principal's
+    own access token from the service issuer (`via_gateway=True` sends a gateway context token instead)."""
+    trusted = TrustedIssuer(relay_issuer.url, (AUDIENCE,))
+    async with graphql_caller("identity", identity_db, gateway_jwks, mint_context, service_issuer=trusted) as caller:
+        async def outbox_call(query, variables=None, principal=None, via_gateway=False, bearer=None):  # noqa: ANN001, ANN202
+            if bearer is not None:
+                return await caller(query, variables, bearer=bearer)
+            if principal is None or via_gateway or not any(op in query for op in OUTBOX):
+                return await caller(query, variables, principal=principal)
+            bearer = relay_issuer.token(sub=principal.subject, roles=sorted(principal.roles),
+                                        scope=" ".join(sorted(principal.scopes)), muni=principal.municipality)
+            return await caller(query, variables, bearer=bearer)
+        yield outbox_call
 
 
 async def _completed(call, key: str) -> str:  # noqa: ANN001
@@ -22,7 +60,7 @@ async def _completed(call, key: str) -> str:  # noqa: ANN001
     return f"identity:application:{app['id']}"
 
 
-async def test_only_the_relay_reads_and_answers_the_outbox(call):
+async def test_only_the_relay_reads_and_answers_the_outbox(call, relay_issuer):
     key = await _completed(call, "outbox-who-0001")
     for principal in (None, resident_principal(YUMI), KASAI_STAFF,
                       make_principal("kyodo-vendor", None, ("vendor",), ("currency:grant", "identity:grant-relay"))):
@@ -31,6 +69,13 @@ async def test_only_the_relay_reads_and_answers_the_outbox(call):
         body = await call(RECORD, {"input": {"idempotencyKey": key, "outcome": "granted", "points": 100}},
                           principal=principal)
         assert body["errors"][0]["extensions"]["code"] in {"FORBIDDEN", "UNAUTHENTICATED"}, body
+    # the relay's principal vouched for by a gateway does not count: these operations are never planned there
+    body = await call(PENDING, principal=RELAY, via_gateway=True)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+    forged = relay_issuer.token(key=new_rsa_key(), sub=RELAY.subject, roles=["integration"],
+                                scope="currency:grant identity:grant-relay")
+    body = await call(PENDING, bearer=forged)   # the relay's claims, signed by a key its issuer never published
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
     pending = (await call(PENDING, principal=RELAY))["data"]["pendingCurrencyGrants"]
     assert [p for p in pending if p["idempotencyKey"] == key] == [{
         "idempotencyKey": key, "residentId": YUMI.id, "applicationId": key.rsplit(":", 1)[1],
