@@ -153,6 +153,25 @@ class RuntimeSettings(SettingsModel):
     shed_retry_after_seconds: PositiveInt = 1
 
 
+class SubscriptionSettings(SettingsModel):
+    """[subscriptions]: GraphQL subscriptions over WebSocket (graphql-transport-ws) and server-sent events
+    (docs/operations.md, "Subscriptions"). The caps bound what one caller can hold open: each open
+    subscription holds a socket to a subgraph."""
+
+    enabled: bool = True
+    websocket: bool = True   # graphql-transport-ws on the GraphQL paths
+    sse: bool = True         # GraphQL over SSE, "distinct connections" mode (Accept: text/event-stream)
+    max_per_principal: PositiveInt = 10    # per signed-in subject; anonymous callers: per client address
+    max_per_connection: PositiveInt = 10   # on one WebSocket
+    max_total: PositiveInt = 10_000        # in one gateway process
+    # A WebSocket that has not sent connection_init by then is closed with 4408 (graphql-ws's default: 3 s).
+    connection_init_timeout_seconds: PositiveFloat = 3.0
+    # An SSE stream sends a comment this often so proxies do not close an idle one (graphql-sse: 12 s).
+    sse_keepalive_seconds: PositiveFloat = 12.0
+    # How long the gateway waits for a subgraph's connection_ack.
+    subgraph_ack_timeout_seconds: PositiveFloat = 10.0
+
+
 class TelemetrySettings(SettingsModel):
     # OpenTelemetry tracing (gateway/plugins/tracing.py); off means no instrumentation is installed at all.
     enabled: bool = False
@@ -335,6 +354,7 @@ class Settings(SettingsModel):
     csrf: CsrfSettings = CsrfSettings()
     http_client: HttpClientSettings = HttpClientSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     cors: CorsSettings = CorsSettings()
     admin: AdminSettings = AdminSettings()

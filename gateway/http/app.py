@@ -22,7 +22,8 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
 
 from auth.errors import AuthenticationError
@@ -52,6 +53,9 @@ from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
 from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
+from gateway.subscriptions.service import SubscriptionService
+from gateway.subscriptions.sse import TRANSPORT as SSE_TRANSPORT, event_stream_response, wants_event_stream
+from gateway.subscriptions.websocket import websocket_endpoint
 from gateway.traffic.coalescing import SingleFlight
 
 log = logging.getLogger("kyodo.gateway.http")
@@ -151,6 +155,8 @@ class GatewayApp:
         self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
         # Turn a persisted document's id into its text before parsing (gateway/plugins/persisted_documents.py).
         self.request_resolvers = [p.resolve_request for p in chosen if callable(getattr(p, "resolve_request", None))]
+        # Subscriptions over WebSocket and SSE (gateway/subscriptions); None when [subscriptions] is off.
+        self.subscriptions = SubscriptionService(self) if settings.subscriptions.enabled else None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -210,6 +216,9 @@ class GatewayApp:
             state.operation_name = graphql_request.operation_name
             principal = await self.authenticator(request)
             state.principal = principal
+            if self.subscriptions is not None and self.settings.subscriptions.sse \
+                    and wants_event_stream(request.headers.get("accept")):
+                return await self._event_stream(request, graphql_request, state, pipeline), "data"
             context = RequestContext(
                 fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
             )
@@ -234,6 +243,20 @@ class GatewayApp:
                 "internal" if error.status >= 500 else "request"
             )
         return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
+
+    async def _event_stream(self, request: Request, graphql_request: GraphQLRequest, state: RequestState,
+                            pipeline: Pipeline) -> Response:
+        """GraphQL over SSE (gateway/subscriptions/sse.py): admitted here, streamed by the response."""
+        from gateway.subscriptions.credentials import token_expiry
+
+        assert self.subscriptions is not None
+        expires_at = token_expiry(request.headers.get("authorization")) if state.principal is not None else None
+        subscription = await self.subscriptions.open(graphql_request, state, pipeline, transport=SSE_TRANSPORT,
+                                                     expires_at=expires_at)
+        return event_stream_response(subscription, self.settings.subscriptions.sse_keepalive_seconds)
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        await websocket_endpoint(self, websocket)
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":
@@ -293,6 +316,8 @@ def create_app(
     gateway.closers.extend(on_close)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes: list[Any] = [Route(path, gateway.graphql, methods=methods) for path in GRAPHQL_PATHS]
+    if settings.subscriptions.enabled and settings.subscriptions.websocket:
+        routes += [WebSocketRoute(path, gateway.websocket) for path in GRAPHQL_PATHS]
     health = [
         Route("/health", gateway.health, methods=["GET"]),
         Route("/healthcheck", gateway.health, methods=["GET"]),

@@ -1,0 +1,211 @@
+"""Subscriptions through a real gateway over graphql-transport-ws: federated per event, authenticated
+at connection time, limited, closed with the protocol's codes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+from auth.context_token import verify_context
+from tests.subscriptions.clients import report_level, wait_for_subscribers, ws_client
+
+LEVELS = """subscription($s: String!) {
+  levelChanged(station: $s) { sequence levelCm station { id name basin } }
+}"""
+
+
+def ws_url(server) -> str:
+    return server.url.replace("http://", "ws://") + "/graphql"
+
+
+async def test_events_are_federated_per_event_and_completing_closes_the_subgraph_socket(gateway, gauges):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.subscribe("a", LEVELS, {"s": "ws-1"})
+        await wait_for_subscribers(session, gauges.url, "ws-1", 1)
+        for sequence, level in ((1, 120), (2, 135)):
+            assert await report_level(session, gauges.url, "ws-1", level, sequence) == 1
+            message = await client.receive()
+            assert message == {"id": "a", "type": "next", "payload": {"data": {"levelChanged": {
+                "sequence": sequence, "levelCm": level,
+                "station": {"id": "ws-1", "name": "station ws-1", "basin": "Kako"}}}}}
+        await client.send({"id": "a", "type": "complete"})
+        # the gateway closes its socket to the subgraph, whose subscriber goes away
+        await wait_for_subscribers(session, gauges.url, "ws-1", 0)
+        await client.ws.close()
+
+
+async def test_client_going_away_closes_the_subgraph_socket(gateway, gauges):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.subscribe("a", LEVELS, {"s": "ws-gone"})
+        await wait_for_subscribers(session, gauges.url, "ws-gone", 1)
+        await client.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-gone", 0)
+
+
+async def test_token_in_connection_init_reaches_the_subgraph_as_a_context_token(gateway, issuer):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init({"Authorization": f"Bearer {issuer.token()}"})
+        await client.subscribe("h", 'subscription { seenHeader(name: "kyodo-context") }')
+        message = await client.receive()
+        token = message["payload"]["data"]["seenHeader"]
+        principal = verify_context(token, "kyodo-subgraph:gauges", gateway.security.public_jwks())
+        assert principal.subject == "res-282014-0001"
+        assert await client.receive() == {"id": "h", "type": "complete"}
+        await client.ws.close()
+
+
+async def test_token_on_the_upgrade_request_is_used(gateway, issuer):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway), headers={"Authorization": f"Bearer {issuer.token()}"})
+        await client.init()
+        await client.subscribe("h", 'subscription { seenHeader(name: "kyodo-context") }')
+        message = await client.receive()
+        assert message["payload"]["data"]["seenHeader"]
+        await client.ws.close()
+
+
+async def test_anonymous_subscription_sends_no_context_token(gateway):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.subscribe("h", 'subscription { seenHeader(name: "kyodo-context") }')
+        assert (await client.receive())["payload"] == {"data": {"seenHeader": None}}
+        await client.ws.close()
+
+
+@pytest.mark.parametrize("token", ["not-a-jwt", "expired"])
+async def test_refused_token_closes_with_4403(gateway, issuer, token):
+    if token == "expired":
+        token = issuer.token(exp=int(time.time()) - 600, iat=int(time.time()) - 900)
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        code, reason = await client.closed_with()
+        assert (code, reason) == (4403, "Forbidden")
+
+
+async def test_token_expiring_while_connected_ends_the_subscription(gateway, gauges, issuer):
+    token = issuer.token(exp=int(time.time()) + 3)
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init({"Authorization": f"Bearer {token}"})
+        await client.subscribe("a", LEVELS, {"s": "ws-expiry"})
+        await wait_for_subscribers(session, gauges.url, "ws-expiry", 1)
+        message = await client.receive()  # no event is published: the next message is the expiry
+        assert message["type"] == "next" and message["id"] == "a"
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"
+        assert await client.receive() == {"id": "a", "type": "complete"}
+        assert await client.closed_with() == (4403, "Forbidden")
+        await wait_for_subscribers(session, gauges.url, "ws-expiry", 0)
+
+
+async def test_limits_per_connection_and_per_principal(gateway, gauges, issuer):
+    # the gateway fixture allows 2 per connection and 3 per principal
+    auth = {"Authorization": f"Bearer {issuer.token(sub='res-282014-0002')}"}
+    async with aiohttp.ClientSession() as session:
+        first = await ws_client(session, ws_url(gateway))
+        await first.init(auth)
+        await first.subscribe("1", LEVELS, {"s": "ws-limit"})
+        await first.subscribe("2", LEVELS, {"s": "ws-limit"})
+        await first.subscribe("3", LEVELS, {"s": "ws-limit"})
+        refused = await first.receive()
+        assert refused["id"] == "3" and refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_EXCEEDED"
+        await wait_for_subscribers(session, gauges.url, "ws-limit", 2)
+
+        second = await ws_client(session, ws_url(gateway))
+        await second.init(auth)
+        await second.subscribe("1", LEVELS, {"s": "ws-limit"})
+        await wait_for_subscribers(session, gauges.url, "ws-limit", 3)
+        await second.subscribe("2", LEVELS, {"s": "ws-limit"})  # the principal's fourth
+        refused = await second.receive()
+        assert refused["id"] == "2" and refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_EXCEEDED"
+
+        # completing one gives its slot back
+        await first.send({"id": "1", "type": "complete"})
+        await wait_for_subscribers(session, gauges.url, "ws-limit", 2)
+        await second.subscribe("3", LEVELS, {"s": "ws-limit"})
+        await wait_for_subscribers(session, gauges.url, "ws-limit", 3)
+        await first.ws.close()
+        await second.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-limit", 0)
+
+
+async def test_invalid_operation_gets_an_error_message_and_the_connection_stays(gateway):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.subscribe("bad", "subscription { levelChanged(station: 1) { nope } }")
+        message = await client.receive()
+        assert message["id"] == "bad" and message["type"] == "error"
+        assert message["payload"] and all("message" in e for e in message["payload"])
+        # still usable: a query over the socket answers once, then completes
+        await client.subscribe("q", '{ station(id: "s9") { name } }')
+        assert await client.receive() == {"id": "q", "type": "next",
+                                          "payload": {"data": {"station": {"name": "station s9"}}}}
+        assert await client.receive() == {"id": "q", "type": "complete"}
+        await client.ws.close()
+
+
+async def test_ping_is_answered_with_pong(gateway):
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.send({"type": "ping"})
+        assert await client.receive() == {"type": "pong"}
+        await client.ws.close()
+
+
+async def _closes(gateway, messages, **kwargs) -> tuple[int | None, str]:
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway), **kwargs)
+        for message in messages:
+            if isinstance(message, str):
+                await client.ws.send_str(message)
+            else:
+                await client.send(message)
+        return await client.closed_with()
+
+
+async def test_protocol_close_codes(gateway):
+    init = {"type": "connection_init"}
+    subscribe = {"id": "x", "type": "subscribe", "payload": {"query": LEVELS, "variables": {"s": "ws-codes"}}}
+    assert (await _closes(gateway, [subscribe]))[0] == 4401
+    assert await _closes(gateway, [init, init]) == (4429, "Too many initialisation requests")
+    assert await _closes(gateway, [init, subscribe, subscribe]) == (4409, "Subscriber for x already exists")
+    assert (await _closes(gateway, ["{not json"]))[0] == 4400
+    assert (await _closes(gateway, [{"type": "what"}]))[0] == 4400
+    assert (await _closes(gateway, [init], protocols=("graphql-ws",)))[0] == 4406
+
+
+async def test_no_connection_init_closes_with_4408(serve_gateway, gauges):
+    server = serve_gateway(gauges, subscriptions={"connection_init_timeout_seconds": 0.3})
+    assert await _closes(server, []) == (4408, "Connection initialisation timeout")
+
+
+async def test_subscription_metrics(gateway, gauges):
+    metrics = gateway.app.state.gateway.metrics
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(gateway))
+        await client.init()
+        await client.subscribe("m", LEVELS, {"s": "ws-metrics"})
+        await wait_for_subscribers(session, gauges.url, "ws-metrics", 1)
+        before = metrics.registry.get_sample_value("kyodo_gateway_subscription_events_total",
+                                                   {"transport": "websocket"}) or 0.0
+        assert metrics.registry.get_sample_value("kyodo_gateway_subscriptions_active",
+                                                 {"transport": "websocket"}) >= 1
+        await report_level(session, gauges.url, "ws-metrics", 10, 1)
+        await client.receive()
+        after = metrics.registry.get_sample_value("kyodo_gateway_subscription_events_total", {"transport": "websocket"})
+        assert after == before + 1
+        await client.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-metrics", 0)
