@@ -209,3 +209,28 @@ async def test_subscription_metrics(gateway, gauges):
         assert after == before + 1
         await client.ws.close()
         await wait_for_subscribers(session, gauges.url, "ws-metrics", 0)
+
+
+async def test_demand_control_and_rate_limits_apply_at_subscribe_time(serve_gateway, gauges):
+    server = serve_gateway(gauges, demand_control={"max_cost": 1},
+                           rate_limit={"anonymous": {"capacity": 3, "refill_per_second": 0.001}})
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(server))
+        await client.init()
+        await client.subscribe("costly", LEVELS, {"s": "ws-admission"})
+        refused = await client.receive()
+        assert refused["id"] == "costly" and refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+        cheap = 'subscription { seenHeader(name: "x") }'
+        codes = []
+        for n in range(4):
+            await client.subscribe(f"cheap{n}", cheap)
+            message = await client.receive()
+            if message["type"] == "error":
+                codes.append(message["payload"][0]["extensions"]["code"])
+            else:
+                assert await client.receive() == {"id": f"cheap{n}", "type": "complete"}
+                codes.append("ok")
+        # the bucket holds 3 units and the costly attempt drew none (refused before the rate limit)
+        assert codes == ["ok", "ok", "ok", "RATE_LIMITED"], codes
+        await client.ws.close()
