@@ -162,6 +162,8 @@ class GatewayApp:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         session = create_client_session(self.settings.http_client)
         self.subgraphs = SubgraphClient(session, self.urls, self.names, self.hooks, self.fetch_flights)
+        if self.subscriptions is not None:
+            self.subscriptions.start(self.settings.http_client)
         limit = self.settings.runtime.max_concurrent_requests
         # Created here so it belongs to the serving loop.
         self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
@@ -169,6 +171,8 @@ class GatewayApp:
             yield
         finally:
             await session.close()
+            if self.subscriptions is not None:
+                await self.subscriptions.close()
             for close in self.closers:
                 try:
                     await close()

@@ -20,6 +20,7 @@ import logging
 import time
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import aiohttp
 from prometheus_client import Counter, Gauge
 
 from gateway.document import graphql_error
@@ -44,11 +45,28 @@ class SubscriptionService:
         self.gateway = gateway  # gateway.http.app.GatewayApp: settings, pipeline, subgraph client
         self.settings = gateway.settings.subscriptions
         self.limits = SubscriptionLimits(self.settings)
+        self.session: aiohttp.ClientSession | None = None  # for subgraph streams: start() makes it
         registry = gateway.metrics.registry
         self.active = Gauge("kyodo_gateway_subscriptions_active", "Subscriptions open now", ["transport"],
                             registry=registry)
         self.events = Counter("kyodo_gateway_subscription_events", "Subscription events delivered to clients",
                               ["transport"], registry=registry)
+
+    def start(self, http_client: Any) -> None:
+        """The session for subgraph streams (in the app's lifespan, so it belongs to the serving loop).
+        Its own: a stream holds its connection for as long as the subscription lives, so streams must not
+        take the query fetches' pooled connections (nor be bounded by their per-host cap); `max_total`
+        bounds them instead."""
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+        timeout = aiohttp.ClientTimeout(total=None, connect=http_client.connect_timeout_seconds,
+                                        sock_connect=http_client.connect_timeout_seconds)
+        self.session = aiohttp.ClientSession(connector=connector, timeout=timeout,
+                                             cookie_jar=aiohttp.DummyCookieJar())
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
 
     async def open(self, request: GraphQLRequest, state: RequestState, pipeline: Pipeline | None = None, *,
                    transport: str, expires_at: float | None = None) -> OpenSubscription:
@@ -125,8 +143,8 @@ class OpenSubscription:
         raw = planned.prepared.raw_variables
         variables = {v: raw[v] for v in primary.variable_usages if v in raw}
         headers = await self._headers(subgraph_name, primary.operation, variables)
-        assert gateway.subgraphs is not None
-        session = gateway.subgraphs.session
+        session = self.service.session
+        assert session is not None, "the app's lifespan has not started"
         value_completion = gateway.settings.value_completion
         stream = open_subgraph_stream(session, gateway.urls[primary.subgraph], primary.operation, variables, headers,
                                       ack_timeout=self.service.settings.subgraph_ack_timeout_seconds)

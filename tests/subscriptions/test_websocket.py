@@ -234,3 +234,19 @@ async def test_demand_control_and_rate_limits_apply_at_subscribe_time(serve_gate
         # the bucket holds 3 units and the costly attempt drew none (refused before the rate limit)
         assert codes == ["ok", "ok", "ok", "RATE_LIMITED"], codes
         await client.ws.close()
+
+
+async def test_subgraph_streams_do_not_take_the_query_fetch_pool(serve_gateway, gauges):
+    # Each stream holds its subgraph connection while it lives; past the query pool's per-host cap they
+    # must still open, and queries must still get connections.
+    server = serve_gateway(gauges, http_client={"max_connections_per_host": 2})
+    async with aiohttp.ClientSession() as session:
+        client = await ws_client(session, ws_url(server))
+        await client.init()
+        for n in range(5):
+            await client.subscribe(f"s{n}", LEVELS, {"s": "ws-pool"})
+        await wait_for_subscribers(session, gauges.url, "ws-pool", 5)
+        await client.subscribe("q", '{ station(id: "p") { name } }')
+        assert (await client.receive())["payload"] == {"data": {"station": {"name": "station p"}}}
+        await client.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-pool", 0)
