@@ -164,6 +164,9 @@ class SubscriptionSettings(SettingsModel):
     max_per_principal: PositiveInt = 10    # per signed-in subject; anonymous callers: per client address
     max_per_connection: PositiveInt = 10   # on one WebSocket
     max_total: PositiveInt = 10_000        # in one gateway process
+    # Identical subscriptions (same operation, variable values and caller) share one subgraph stream and one
+    # execution per event, as Apollo Router's enable_deduplication (default on there too).
+    deduplicate: bool = True
     # A WebSocket that has not sent connection_init by then is closed with 4408 (graphql-ws's default: 3 s).
     connection_init_timeout_seconds: PositiveFloat = 3.0
     # An SSE stream sends a comment this often so proxies do not close an idle one (graphql-sse: 12 s).

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncGenerator, Awaitable, Callable, Hashable
 
 import aiohttp
+import orjson
 from prometheus_client import Counter, Gauge
 
 from gateway.document import graphql_error
@@ -28,6 +29,7 @@ from gateway.executor import execute_subscription_event
 from gateway.pipeline import GraphQLRequest, Pipeline, PlannedOperation, RequestContext
 from gateway.planner import SubscriptionNode
 from gateway.plugins.protocol import RequestState, SubgraphRequest
+from gateway.subscriptions.sharing import SharedStream, follow_shared
 from gateway.subscriptions.limits import SubscriptionLimits, principal_key
 from gateway.subscriptions.subgraph_stream import SubgraphStreamError, open_subgraph_stream
 
@@ -46,6 +48,7 @@ class SubscriptionService:
         self.settings = gateway.settings.subscriptions
         self.limits = SubscriptionLimits(self.settings)
         self.session: aiohttp.ClientSession | None = None  # for subgraph streams: start() makes it
+        self.shared: dict[Hashable, SharedStream] = {}  # identical subscriptions' one stream (sharing.py)
         registry = gateway.metrics.registry
         self.active = Gauge("kyodo_gateway_subscriptions_active", "Subscriptions open now", ["transport"],
                             registry=registry)
@@ -113,7 +116,8 @@ class OpenSubscription:
                 await send(_expired())
                 return
             expired = False
-            async with contextlib.aclosing(self._events()) as events:
+            async with contextlib.aclosing(self._shared_events() if service.settings.deduplicate
+                                           else self._events()) as events:
                 try:
                     async with asyncio.timeout(remaining):
                         async for body in events:
@@ -132,7 +136,15 @@ class OpenSubscription:
             self._released = True
             self.service.limits.release(self.key)
 
-    async def _events(self) -> AsyncIterator[dict[str, Any]]:
+    def _shared_events(self) -> AsyncGenerator[dict[str, Any], None]:
+        """The events of an identical subscription already running, or of a new one (sharing.py): the
+        same plan, the same variable values, the same caller."""
+        assert isinstance(self.planned, PlannedOperation)
+        variables = orjson.dumps(self.planned.prepared.raw_variables, option=orjson.OPT_SORT_KEYS)
+        key = (id(self.planned.plan), variables, self.context.principal)
+        return follow_shared(self.service.shared, key, self._events)
+
+    async def _events(self) -> AsyncGenerator[dict[str, Any], None]:
         assert isinstance(self.planned, PlannedOperation)
         planned = self.planned
         node = planned.plan.node

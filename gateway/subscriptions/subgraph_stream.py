@@ -12,7 +12,7 @@ hooks: the Kyodo-Context token, the request id, `traceparent`), sent on the upgr
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncGenerator, Mapping
 
 import aiohttp
 import orjson
@@ -32,7 +32,7 @@ class SubgraphStreamError(Exception):
 
 async def open_subgraph_stream(session: aiohttp.ClientSession, url: str, query: str,
                                variables: Mapping[str, Any] | None, headers: Mapping[str, str], *,
-                               ack_timeout: float = 10.0) -> AsyncIterator[dict[str, Any]]:
+                               ack_timeout: float = 10.0) -> AsyncGenerator[dict[str, Any], None]:
     try:
         ws = await session.ws_connect(
             url, protocols=(PROTOCOL,), headers=dict(headers), autoping=True,

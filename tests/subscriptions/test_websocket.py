@@ -113,31 +113,59 @@ async def test_limits_per_connection_and_per_principal(gateway, gauges, issuer):
     async with aiohttp.ClientSession() as session:
         first = await ws_client(session, ws_url(gateway))
         await first.init(auth)
-        await first.subscribe("1", LEVELS, {"s": "ws-limit"})
-        await first.subscribe("2", LEVELS, {"s": "ws-limit"})
-        await first.subscribe("3", LEVELS, {"s": "ws-limit"})
+        await first.subscribe("1", LEVELS, {"s": "ws-limit-1"})
+        await first.subscribe("2", LEVELS, {"s": "ws-limit-2"})
+        await first.subscribe("3", LEVELS, {"s": "ws-limit-3"})
         refused = await first.receive()
         assert refused["id"] == "3" and refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_EXCEEDED"
-        await wait_for_subscribers(session, gauges.url, "ws-limit", 2)
+        await wait_for_subscribers(session, gauges.url, "ws-limit-1", 1)
+        await wait_for_subscribers(session, gauges.url, "ws-limit-2", 1)
 
         second = await ws_client(session, ws_url(gateway))
         await second.init(auth)
-        await second.subscribe("1", LEVELS, {"s": "ws-limit"})
-        await wait_for_subscribers(session, gauges.url, "ws-limit", 3)
-        await second.subscribe("2", LEVELS, {"s": "ws-limit"})  # the principal's fourth
+        await second.subscribe("1", LEVELS, {"s": "ws-limit-3"})
+        await wait_for_subscribers(session, gauges.url, "ws-limit-3", 1)
+        await second.subscribe("2", LEVELS, {"s": "ws-limit-4"})  # the principal's fourth
         refused = await second.receive()
         assert refused["id"] == "2" and refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT_EXCEEDED"
 
         # completing one gives its slot back
         await first.send({"id": "1", "type": "complete"})
-        await wait_for_subscribers(session, gauges.url, "ws-limit", 2)
-        await second.subscribe("3", LEVELS, {"s": "ws-limit"})
-        await wait_for_subscribers(session, gauges.url, "ws-limit", 3)
+        await wait_for_subscribers(session, gauges.url, "ws-limit-1", 0)
+        await second.subscribe("3", LEVELS, {"s": "ws-limit-4"})
+        await wait_for_subscribers(session, gauges.url, "ws-limit-4", 1)
         await first.ws.close()
         await second.ws.close()
-        await wait_for_subscribers(session, gauges.url, "ws-limit", 0)
+        for n in (2, 3, 4):
+            await wait_for_subscribers(session, gauges.url, f"ws-limit-{n}", 0)
+
+
+async def test_identical_subscriptions_share_one_subgraph_stream(gateway, gauges, issuer):
+    async with aiohttp.ClientSession() as session:
+        one = await ws_client(session, ws_url(gateway))
+        two = await ws_client(session, ws_url(gateway))
+        signed_in = await ws_client(session, ws_url(gateway))
+        await one.init()
+        await two.init()
+        await signed_in.init({"Authorization": f"Bearer {issuer.token(sub='res-282014-0003')}"})
+        for client in (one, two):
+            await client.subscribe("a", LEVELS, {"s": "ws-shared"})
+        await wait_for_subscribers(session, gauges.url, "ws-shared", 1)  # both anonymous: one stream
+        await signed_in.subscribe("a", LEVELS, {"s": "ws-shared"})
+        await wait_for_subscribers(session, gauges.url, "ws-shared", 2)  # another caller: its own
+        await report_level(session, gauges.url, "ws-shared", 77, 1)
+        for client in (one, two, signed_in):
+            message = await client.receive()
+            assert message["payload"]["data"]["levelChanged"]["levelCm"] == 77
+        await one.ws.close()
+        await signed_in.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-shared", 1)  # `two` still follows the shared one
+        await report_level(session, gauges.url, "ws-shared", 78, 2)
+        assert (await two.receive())["payload"]["data"]["levelChanged"]["levelCm"] == 78
+        await two.ws.close()
+        await wait_for_subscribers(session, gauges.url, "ws-shared", 0)
 
 
 async def test_invalid_operation_gets_an_error_message_and_the_connection_stays(gateway):
@@ -244,9 +272,11 @@ async def test_subgraph_streams_do_not_take_the_query_fetch_pool(serve_gateway, 
         client = await ws_client(session, ws_url(server))
         await client.init()
         for n in range(5):
-            await client.subscribe(f"s{n}", LEVELS, {"s": "ws-pool"})
-        await wait_for_subscribers(session, gauges.url, "ws-pool", 5)
+            await client.subscribe(f"s{n}", LEVELS, {"s": f"ws-pool-{n}"})
+        for n in range(5):
+            await wait_for_subscribers(session, gauges.url, f"ws-pool-{n}", 1)
         await client.subscribe("q", '{ station(id: "p") { name } }')
         assert (await client.receive())["payload"] == {"data": {"station": {"name": "station p"}}}
         await client.ws.close()
-        await wait_for_subscribers(session, gauges.url, "ws-pool", 0)
+        for n in range(5):
+            await wait_for_subscribers(session, gauges.url, f"ws-pool-{n}", 0)
