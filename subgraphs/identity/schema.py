@@ -9,9 +9,11 @@ from subgraphs.common.federation_schema import FederationSchema
 from subgraphs.common.operations import operations_query
 
 from .graphql_types import Municipality, Resident, Shelter
+from .occupancy_subscription import OccupancySubscription
 from .resolvers import Mutation, Query
 from .visitor_api import VisitorMutation, VisitorQuery
 
 schema = FederationSchema(query=merge_types("Query", (Query, VisitorQuery, operations_query("identity"))),
                           mutation=merge_types("Mutation", (Mutation, VisitorMutation)),
+                          subscription=merge_types("Subscription", (OccupancySubscription,)),
                           types=[Municipality, Resident, Shelter], extensions=[SafeErrors])
