@@ -71,9 +71,10 @@ async def sse_events(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[st
                 data.append(value)
 
 
-async def wait_for_subscribers(session: aiohttp.ClientSession, gauges_url: str, station: str, count: int) -> None:
+async def wait_for_subscribers(session: aiohttp.ClientSession, gauges_url: str, station: str, count: int, *,
+                               wait: float = WAIT) -> None:
     """Until the gauges subgraph has `count` subscribers for the station (the subscription reached it)."""
-    deadline = asyncio.get_running_loop().time() + WAIT
+    deadline = asyncio.get_running_loop().time() + wait
     while True:
         async with session.post(gauges_url + "/graphql", json={
                 "query": "query($s: String!) { subscribers(station: $s) }", "variables": {"s": station}}) as r:

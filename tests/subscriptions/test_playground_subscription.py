@@ -10,7 +10,7 @@ import aiohttp
 from tests.gateway_http.test_playground_sign_in import RESULT, chromium_page, needs_assets, needs_chromium
 from tests.subscriptions.clients import report_level, wait_for_subscribers
 
-SUBSCRIPTION = 'subscription { levelChanged(station: "pg-1") { sequence levelCm station { name } } }'
+SUBSCRIPTION = 'subscription PlaygroundLevels { levelChanged(station: "pg-1") { sequence levelCm station { name } } }'
 
 
 @needs_chromium
@@ -21,8 +21,14 @@ async def test_graphiql_shows_subscription_events(gateway, gauges):
         await devtools.wait_for("document.querySelector('.graphiql-execute-button')", "the playground")
         await devtools.evaluate("document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
                                 f".setValue({json.dumps(SUBSCRIPTION)})")
+        # GraphiQL takes the editor's text into its state a moment later (its tab then shows the operation's
+        # name); run before that and it would run the tab's earlier text.
+        await devtools.wait_for("[...document.querySelectorAll('.graphiql-tab-active, .graphiql-tab-button')]"
+                                ".some((tab) => tab.textContent.includes('PlaygroundLevels'))",
+                                "GraphiQL to take the subscription's text")
         await devtools.evaluate("document.querySelector('.graphiql-execute-button').click()")
-        await wait_for_subscribers(session, gauges.url, "pg-1", 1)
+        # a browser on a busy machine: as generous as the other headless-Chromium waits
+        await wait_for_subscribers(session, gauges.url, "pg-1", 1, wait=90)
         for sequence in (1, 2):
             await report_level(session, gauges.url, "pg-1", 200 + sequence, sequence)
             shown = await devtools.wait_for(
@@ -34,4 +40,4 @@ async def test_graphiql_shows_subscription_events(gateway, gauges):
         assert label.startswith("Stop")
         # Stopping the operation in GraphiQL ends the subscription at the subgraph too.
         await devtools.evaluate("document.querySelector('.graphiql-execute-button').click()")
-        await wait_for_subscribers(session, gauges.url, "pg-1", 0)
+        await wait_for_subscribers(session, gauges.url, "pg-1", 0, wait=90)
