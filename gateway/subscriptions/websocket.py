@@ -14,6 +14,7 @@ codes are the protocol's:
 | 4408 | no connection_init within `connection_init_timeout_seconds` |
 | 4409 | subscribe with an id already in use on this connection |
 | 4429 | a second connection_init |
+| 4500 | the gateway failed (logged; no detail is sent) |
 
 A subscription refused before its first event (validation, authorization of the whole operation,
 demand control, rate limit, subscription limits) gets an `error` message with the GraphQL errors; the
@@ -95,6 +96,10 @@ class WebSocketConnection:
             await self.close(violation.code, violation.reason)
         except WebSocketDisconnect:
             pass
+        except Exception:
+            # the gateway's fault (e.g. the token issuer's keys could not be fetched): logged, never sent
+            log.exception("WebSocket connection failed")
+            await self.close(4500, "Internal server error")
         finally:
             self.closed = True
             if expiry_watch is not None:
