@@ -80,17 +80,19 @@ class SubscriptionService:
         try:
             context = RequestContext(fetcher=gateway._fetcher(state), principal=state.principal,
                                      http_method=state.method, state=state)
-            planned = await (pipeline or gateway.pipeline).plan_operation(request, context, streaming=True)
+            pipeline = pipeline or gateway.pipeline
+            planned = await pipeline.plan_operation(request, context, streaming=True)
         except BaseException:
             self.limits.release(key)
             raise
-        return OpenSubscription(self, key, planned, context, transport, expires_at)
+        return OpenSubscription(self, key, planned, context, pipeline, transport, expires_at)
 
 
 class OpenSubscription:
     def __init__(self, service: SubscriptionService, key: str, planned: PlannedOperation | dict[str, Any],
-                 context: RequestContext, transport: str, expires_at: float | None) -> None:
+                 context: RequestContext, pipeline: Pipeline, transport: str, expires_at: float | None) -> None:
         self.service = service
+        self.pipeline = pipeline  # the one that planned it (a contract's, on a contract's path)
         self.key = key
         self.planned = planned
         self.context = context
@@ -109,7 +111,7 @@ class OpenSubscription:
                 await send(self.planned)
                 return
             if not isinstance(self.planned.plan.node, SubscriptionNode):  # a query or mutation
-                await send(await service.gateway.pipeline.execute(self.planned, self.context))
+                await send(await self.pipeline.execute(self.planned, self.context))
                 return
             remaining = None if self.expires_at is None else self.expires_at - time.time()
             if remaining is not None and remaining <= 0:

@@ -107,3 +107,23 @@ async def test_a_subgraph_that_drops_gives_the_client_an_error_then_complete(ser
             await client.ws.close()
     finally:
         doomed.server.server.should_exit = True
+
+
+async def test_sse_over_get_streams_a_subscription(gateway, gauges):
+    params = {"query": LEVELS, "variables": json.dumps({"s": "sse-get"})}
+    async with aiohttp.ClientSession() as session:
+        # without a preflight-forcing header a GET is what a cross-site page could send: refused, as for queries
+        async with session.get(gateway.url + "/graphql", params=params,
+                               headers={"accept": "text/event-stream"}) as refused:
+            assert refused.status == 400
+            assert (await refused.json())["errors"][0]["extensions"]["code"] == "CSRF_PREVENTED"
+        response = await session.get(gateway.url + "/graphql", params=params,
+                                     headers={"accept": "text/event-stream", "apollo-require-preflight": "true"})
+        assert response.status == 200
+        events = sse_events(response)
+        await wait_for_subscribers(session, gauges.url, "sse-get", 1)
+        await report_level(session, gauges.url, "sse-get", 5, 1)
+        event, data = await anext(events)
+        assert event == "next" and json.loads(data)["data"]["levelChanged"]["levelCm"] == 5
+        response.close()
+        await wait_for_subscribers(session, gauges.url, "sse-get", 0)
