@@ -185,8 +185,9 @@ class Pipeline:
             )
         if analysis.type is OperationType.SUBSCRIPTION and not streaming:
             raise GraphQLRequestError.single(
-                "Subscriptions are served over WebSocket (graphql-transport-ws) or as server-sent events "
-                "(send Accept: text/event-stream).", "SUBSCRIPTION_NOT_SUPPORTED")
+                "Subscriptions are served over WebSocket (graphql-transport-ws), as server-sent events (send "
+                "Accept: text/event-stream) or as multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0).",
+                "SUBSCRIPTION_NOT_SUPPORTED")
         prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
         operation_name = prepared.name
         state.prepared = prepared

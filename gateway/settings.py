@@ -161,6 +161,7 @@ class SubscriptionSettings(SettingsModel):
     enabled: bool = True
     websocket: bool = True   # graphql-transport-ws on the GraphQL paths
     sse: bool = True         # GraphQL over SSE, "distinct connections" mode (Accept: text/event-stream)
+    multipart: bool = True   # Apollo's multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0)
     max_per_principal: PositiveInt = 10    # per signed-in subject; anonymous callers: per client address
     max_per_connection: PositiveInt = 10   # on one WebSocket
     max_total: PositiveInt = 10_000        # in one gateway process
@@ -171,6 +172,8 @@ class SubscriptionSettings(SettingsModel):
     connection_init_timeout_seconds: PositiveFloat = 3.0
     # An SSE stream sends a comment this often so proxies do not close an idle one (graphql-sse: 12 s).
     sse_keepalive_seconds: PositiveFloat = 12.0
+    # A multipart stream sends a `{}` heartbeat part this often (Apollo Router: 5 s).
+    multipart_heartbeat_seconds: PositiveFloat = 5.0
     # How long the gateway waits for a subgraph's connection_ack.
     subgraph_ack_timeout_seconds: PositiveFloat = 10.0
 

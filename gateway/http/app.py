@@ -53,6 +53,8 @@ from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
 from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
+from gateway.subscriptions.multipart import TRANSPORT as MULTIPART_TRANSPORT, multipart_response, \
+    wants_multipart_subscription
 from gateway.subscriptions.service import SubscriptionService
 from gateway.subscriptions.sse import TRANSPORT as SSE_TRANSPORT, event_stream_response, wants_event_stream
 from gateway.subscriptions.websocket import websocket_endpoint
@@ -220,9 +222,14 @@ class GatewayApp:
             state.operation_name = graphql_request.operation_name
             principal = await self.authenticator(request)
             state.principal = principal
-            if self.subscriptions is not None and self.settings.subscriptions.sse \
-                    and wants_event_stream(request.headers.get("accept")):
-                return await self._event_stream(request, graphql_request, state, pipeline), "data"
+            if self.subscriptions is not None:
+                accept = request.headers.get("accept")
+                chosen = self.settings.subscriptions
+                if chosen.sse and wants_event_stream(accept):
+                    return await self._event_stream(request, graphql_request, state, pipeline, SSE_TRANSPORT), "data"
+                if chosen.multipart and wants_multipart_subscription(accept):
+                    return await self._event_stream(request, graphql_request, state, pipeline,
+                                                    MULTIPART_TRANSPORT), "data"
             context = RequestContext(
                 fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
             )
@@ -249,14 +256,17 @@ class GatewayApp:
         return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
 
     async def _event_stream(self, request: Request, graphql_request: GraphQLRequest, state: RequestState,
-                            pipeline: Pipeline) -> Response:
-        """GraphQL over SSE (gateway/subscriptions/sse.py): admitted here, streamed by the response."""
+                            pipeline: Pipeline, transport: str) -> Response:
+        """A subscription streamed in an HTTP response (gateway/subscriptions/sse.py, multipart.py):
+        admitted here, streamed by the response."""
         from gateway.subscriptions.credentials import token_expiry
 
         assert self.subscriptions is not None
         expires_at = token_expiry(request.headers.get("authorization")) if state.principal is not None else None
-        subscription = await self.subscriptions.open(graphql_request, state, pipeline, transport=SSE_TRANSPORT,
+        subscription = await self.subscriptions.open(graphql_request, state, pipeline, transport=transport,
                                                      expires_at=expires_at)
+        if transport == MULTIPART_TRANSPORT:
+            return multipart_response(subscription, self.settings.subscriptions.multipart_heartbeat_seconds)
         return event_stream_response(subscription, self.settings.subscriptions.sse_keepalive_seconds)
 
     async def websocket(self, websocket: WebSocket) -> None:

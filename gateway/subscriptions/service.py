@@ -40,6 +40,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 # extensions.code of the body that ends a subscription whose subgraph stream failed (as for a fetch)
 SUBGRAPH_FAILED = "SUBREQUEST_HTTP_ERROR"
 TOKEN_EXPIRED = "TOKEN_EXPIRED"
+# the codes of a last body that ends the stream itself (not one event's execution)
+STREAM_ENDING_CODES = frozenset({SUBGRAPH_FAILED, TOKEN_EXPIRED, "SUBSCRIPTION_TOO_SLOW"})
 
 
 class SubscriptionService:

@@ -12,24 +12,19 @@ the gateway's socket to the subgraph.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from typing import Any, AsyncIterator
+from typing import Any
 
 import orjson
 from starlette.responses import StreamingResponse
 
-from gateway.document import graphql_error
-
-log = logging.getLogger("kyodo.gateway.subscriptions.sse")
+from gateway.subscriptions.streaming import Framing, stream_chunks
 
 EVENT_STREAM = "text/event-stream"
 TRANSPORT = "sse"
 
 
 def wants_event_stream(accept: str | None) -> bool:
-    """The client asks for an event stream (and lists it at all: GraphiQL's fetcher sends it first)."""
+    """The client lists text/event-stream in Accept with a quality above 0."""
     if not accept:
         return False
     for part in accept.split(","):
@@ -49,49 +44,13 @@ def next_event(body: dict[str, Any]) -> bytes:
 
 COMPLETE_EVENT = b"event: complete\ndata:\n\n"
 KEEPALIVE = b":\n\n"
+SSE_FRAMING = Framing(event=next_event, keepalive=KEEPALIVE, end=COMPLETE_EVENT)
 
 
 def event_stream_response(subscription: Any, keepalive_seconds: float) -> StreamingResponse:
     """Stream one admitted subscription (gateway.subscriptions.service.OpenSubscription)."""
     return StreamingResponse(
-        _events(subscription, keepalive_seconds),
+        stream_chunks(subscription, SSE_FRAMING, keepalive_seconds),
         media_type=EVENT_STREAM,
         headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"},
     )
-
-
-async def _events(subscription: Any, keepalive_seconds: float) -> AsyncIterator[bytes]:
-    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-
-    async def deliver(body: dict[str, Any]) -> None:
-        await queue.put(next_event(body))
-
-    async def produce() -> None:
-        try:
-            await subscription.run(deliver)
-        except Exception:
-            log.exception("an SSE subscription failed")
-            await deliver({"data": None, "errors": [
-                graphql_error("The gateway failed to run this subscription.", "INTERNAL_SERVER_ERROR")]})
-        finally:
-            await queue.put(None)
-
-    producer = asyncio.create_task(produce())
-    try:
-        while True:
-            try:
-                chunk = await asyncio.wait_for(queue.get(), keepalive_seconds)
-            except asyncio.TimeoutError:
-                yield KEEPALIVE
-                continue
-            if chunk is None:
-                break
-            yield chunk
-        yield COMPLETE_EVENT
-    finally:
-        # The client went away (the response's iteration was cancelled) or the stream is over.
-        if not producer.done():
-            producer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await producer
-        subscription.release()
