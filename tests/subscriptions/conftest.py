@@ -70,13 +70,14 @@ def serve_gateway(issuer: LocalIssuer, stations: ThreadedServer, tmp_path_factor
     stack = contextlib.ExitStack()
     key_file = tmp_path_factory.mktemp("gateway") / "context-key.json"
 
-    def serve(gauges_served: Gauges, **settings: Any) -> ThreadedServer:
+    def serve(gauges_served: Gauges, authenticator: Any = None, **settings: Any) -> ThreadedServer:
         supergraph = load_supergraph(supergraph_sdl(gauges_served.url, stations.url))
         security = GatewaySecurity({
             "issuers": [{"issuer": issuer.url, "audience": AUDIENCE, "algorithms": ["RS256"]}],
             "context_key_file": str(key_file),
         })
-        app = create_app(settings_from_mapping(settings), supergraph, authenticator=security.authenticate,
+        app = create_app(settings_from_mapping(settings), supergraph,
+                         authenticator=authenticator or security.authenticate,
                          context_headers=security.context_headers, on_close=[security.close])
         server = stack.enter_context(ThreadedServer(app))
         server.security = security  # type: ignore[attr-defined]

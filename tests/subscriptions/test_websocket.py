@@ -280,3 +280,12 @@ async def test_subgraph_streams_do_not_take_the_query_fetch_pool(serve_gateway, 
         await client.ws.close()
         for n in range(5):
             await wait_for_subscribers(session, gauges.url, f"ws-pool-{n}", 0)
+
+
+async def test_a_gateway_failure_at_connection_time_closes_with_4500_and_no_detail(serve_gateway, gauges):
+    async def broken(request):  # e.g. the issuer's keys could not be fetched
+        raise RuntimeError("jwks fetch failed at 10.0.0.7")
+
+    server = serve_gateway(gauges, authenticator=broken)
+    code, reason = await _closes(server, [{"type": "connection_init", "payload": {"Authorization": "Bearer x"}}])
+    assert (code, reason) == (4500, "Internal server error")
