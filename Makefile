@@ -19,7 +19,8 @@ lock:
 		--no-header --quiet -o requirements/lock.txt
 
 # GraphiQL and its dependencies, fetched from the npm registry into var/playground (served locally: no CDN).
-var/playground/.complete: $(VENV)/.installed
+# (re-fetched when the pinned list in assets.py changes)
+var/playground/.complete: $(VENV)/.installed gateway/http/playground/assets.py
 	$(VENV)/bin/python -m gateway.http.playground.fetch_assets
 	touch $@
 

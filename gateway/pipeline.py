@@ -147,6 +147,16 @@ class Pipeline:
         return self.plans.stats()
 
     async def run(self, request: GraphQLRequest, context: RequestContext) -> dict[str, Any]:
+        planned = await self.plan_operation(request, context)
+        if isinstance(planned, dict):
+            return planned
+        return await self.execute(planned, context)
+
+    async def plan_operation(self, request: GraphQLRequest, context: RequestContext, *,
+                             streaming: bool = False) -> PlannedOperation | dict[str, Any]:
+        """Parse/validate, prepare, authorize and plan: what every operation goes through before it runs.
+        A dict is the whole answer already (every root field refused). `streaming`: the transport can
+        carry a subscription (WebSocket, SSE); otherwise a subscription is refused here."""
         hooks = self.hooks
         state = context.state or RequestState("", context.http_method, "", {}, 0.0, principal=context.principal)
 
@@ -165,15 +175,19 @@ class Pipeline:
             event = DocumentEvent(state, valid.document)
             for hook in hooks.document:
                 await hook(event)
-        if analysis.type is not OperationType.QUERY and context.http_method == "GET":
+        streamed_subscription = streaming and analysis.type is OperationType.SUBSCRIPTION
+        if analysis.type is not OperationType.QUERY and context.http_method == "GET" and not streamed_subscription:
             raise GraphQLRequestError.single(
                 f"Cannot run a {analysis.type.value} over GET; use POST.",
                 "METHOD_NOT_ALLOWED",
                 status=405,
                 headers={"Allow": "POST"},
             )
-        if analysis.type is OperationType.SUBSCRIPTION:
-            raise GraphQLRequestError.single("Subscriptions are not supported.", "SUBSCRIPTION_NOT_SUPPORTED")
+        if analysis.type is OperationType.SUBSCRIPTION and not streaming:
+            raise GraphQLRequestError.single(
+                "Subscriptions are served over WebSocket (graphql-transport-ws), as server-sent events (send "
+                "Accept: text/event-stream) or as multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0).",
+                "SUBSCRIPTION_NOT_SUPPORTED")
         prepared = prepare_operation(self.supergraph.api_schema, analysis, request.variables)
         operation_name = prepared.name
         state.prepared = prepared
@@ -240,7 +254,13 @@ class Pipeline:
             event_plan = PlanEvent(state, plan, cached)
             for hook in hooks.plan:
                 await hook(event_plan)
+        return PlannedOperation(plan, prepared, errors, removed_paths, state)
 
+    async def execute(self, planned: PlannedOperation, context: RequestContext) -> dict[str, Any]:
+        """Run a query's or mutation's plan and shape the answer."""
+        hooks = self.hooks
+        state, plan, prepared = planned.state, planned.plan, planned.prepared
+        operation_name = prepared.name
         for hook in hooks.execution_start:
             await hook(state)
         failure: Exception | None = None
@@ -257,14 +277,30 @@ class Pipeline:
             for hook in hooks.execution:
                 await hook(executed)
 
+        return planned.answer(result)
+
+
+@dataclass(frozen=True)
+class PlannedOperation:
+    """An operation ready to run: its plan, the prepared (possibly pruned) operation, the authorization
+    errors and the paths it removed (answered as null)."""
+
+    plan: QueryPlan
+    prepared: PreparedOperation
+    errors: list[dict[str, Any]]
+    removed_paths: Any
+    state: RequestState
+
+    def answer(self, result: dict[str, Any]) -> dict[str, Any]:
+        """The client's body from one execution result (a query's, or one subscription event's)."""
         data = result.get("data")
-        if removed_paths and isinstance(data, dict):
+        if self.removed_paths and isinstance(data, dict):
             # The plan came from the pruned document: the removed fields read as null.
             from gateway.authorization import null_removed_fields
 
-            data = null_removed_fields(data, removed_paths)
+            data = null_removed_fields(data, self.removed_paths)
         body: dict[str, Any] = {"data": data}
-        all_errors = errors + list(result.get("errors") or ())
+        all_errors = self.errors + list(result.get("errors") or ())
         if all_errors:
             body["errors"] = all_errors
         extensions = dict(result.get("extensions") or {})

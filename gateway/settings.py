@@ -222,6 +222,31 @@ class RuntimeSettings(SettingsModel):
     request_timeout_seconds: NonNegativeFloat = 30.0
 
 
+class SubscriptionSettings(SettingsModel):
+    """[subscriptions]: GraphQL subscriptions over WebSocket (graphql-transport-ws) and server-sent events
+    (docs/operations.md, "Subscriptions"). The caps bound what one caller can hold open: each open
+    subscription holds a socket to a subgraph."""
+
+    enabled: bool = True
+    websocket: bool = True   # graphql-transport-ws on the GraphQL paths
+    sse: bool = True         # GraphQL over SSE, "distinct connections" mode (Accept: text/event-stream)
+    multipart: bool = True   # Apollo's multipart HTTP (Accept: multipart/mixed;subscriptionSpec=1.0)
+    max_per_principal: PositiveInt = 10    # per signed-in subject; anonymous callers: per client address
+    max_per_connection: PositiveInt = 10   # on one WebSocket
+    max_total: PositiveInt = 10_000        # in one gateway process
+    # Identical subscriptions (same operation, variable values and caller) share one subgraph stream and one
+    # execution per event, as Apollo Router's enable_deduplication (default on there too).
+    deduplicate: bool = True
+    # A WebSocket that has not sent connection_init by then is closed with 4408 (graphql-ws's default: 3 s).
+    connection_init_timeout_seconds: PositiveFloat = 3.0
+    # An SSE stream sends a comment this often so proxies do not close an idle one (graphql-sse: 12 s).
+    sse_keepalive_seconds: PositiveFloat = 12.0
+    # A multipart stream sends a `{}` heartbeat part this often (Apollo Router: 5 s).
+    multipart_heartbeat_seconds: PositiveFloat = 5.0
+    # How long the gateway waits for a subgraph's connection_ack.
+    subgraph_ack_timeout_seconds: PositiveFloat = 10.0
+
+
 class TelemetrySettings(SettingsModel):
     # OpenTelemetry tracing (gateway/plugins/tracing.py); off means no instrumentation is installed at all.
     enabled: bool = False
@@ -404,6 +429,7 @@ class Settings(SettingsModel):
     csrf: CsrfSettings = CsrfSettings()
     http_client: HttpClientSettings = HttpClientSettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    subscriptions: SubscriptionSettings = SubscriptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     cors: CorsSettings = CorsSettings()
     admin: AdminSettings = AdminSettings()

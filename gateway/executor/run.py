@@ -23,7 +23,7 @@ from gateway.executor.representations import (
     path_list,
 )
 from gateway.introspection import introspection_data
-from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence, SubscriptionNode
 from gateway.supergraph.model import Supergraph
 
 # extensions.code when the supergraph offers no way to resolve a selected field
@@ -67,6 +67,9 @@ class _Run:
                 await self.run(node.if_clause)
             else:
                 await self.run(node.else_clause)
+        elif isinstance(node, SubscriptionNode):
+            # a subscription runs event by event (execute_subscription_event), never as one answer
+            raise TypeError("a subscription plan cannot be executed as a query")
 
     def _fetch_variables(self, fetch: Fetch) -> JsonObject:
         raw = self.raw_variables
@@ -109,6 +112,9 @@ class _Run:
         response = await self._call(fetch, self._fetch_variables(fetch))
         if response is None:
             return
+        self.root_response(fetch, response)
+
+    def root_response(self, fetch: Fetch, response: JsonObject) -> None:
         self._subgraph_errors(fetch, response, None)
         data = response.get("data")
         if isinstance(data, dict):
@@ -245,6 +251,27 @@ async def execute_plan(plan: QueryPlan, supergraph: Supergraph, operation: Prepa
     compiled = COMPILED.get(plan)
     run = _Run(supergraph, operation.variables, operation.raw_variables, fetcher, compiled.representations)
     await run.run(plan.node)
+    return _respond(run, compiled, supergraph, operation, value_completion)
+
+
+async def execute_subscription_event(plan: QueryPlan, supergraph: Supergraph, operation: PreparedOperation,
+                                     fetcher: SubgraphFetcher, event: Mapping[str, Any], *,
+                                     value_completion: str = "routers") -> dict[str, Any]:
+    """One event of a subscription: `event` is what the primary fetch's subgraph sent (a GraphQL
+    response: data, errors); the rest of the plan runs with its data as the root data, then the
+    response is shaped as for a query."""
+    node = plan.node
+    if not isinstance(node, SubscriptionNode):
+        raise TypeError("not a subscription plan")
+    compiled = COMPILED.get(plan)
+    run = _Run(supergraph, operation.variables, operation.raw_variables, fetcher, compiled.representations)
+    run.root_response(node.primary, dict(event))
+    await run.run(node.rest)
+    return _respond(run, compiled, supergraph, operation, value_completion)
+
+
+def _respond(run: _Run, compiled: CompiledPlan, supergraph: Supergraph, operation: PreparedOperation,
+             value_completion: str) -> dict[str, Any]:
     if operation.has_introspection:
         intro_data, intro_errors = introspection_data(supergraph.api_schema, operation)
         run.data.update(intro_data)

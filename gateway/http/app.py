@@ -22,7 +22,8 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
 
 from auth.errors import AuthenticationError
@@ -55,6 +56,11 @@ from gateway.plugins.request_id import RequestIdPlugin, request_id_from
 from gateway.plugins.request_log import RequestLogPlugin
 from gateway.plugins.response_headers import ResponseHeadersPlugin
 from gateway.settings import Settings
+from gateway.subscriptions.multipart import TRANSPORT as MULTIPART_TRANSPORT, multipart_response, \
+    wants_multipart_subscription
+from gateway.subscriptions.service import SubscriptionService
+from gateway.subscriptions.sse import TRANSPORT as SSE_TRANSPORT, event_stream_response, wants_event_stream
+from gateway.subscriptions.websocket import websocket_endpoint
 from gateway.traffic.coalescing import SingleFlight
 
 log = logging.getLogger("kyodo.gateway.http")
@@ -159,12 +165,16 @@ class GatewayApp:
         self.closers: list[Callable[[], Awaitable[Any]]] = [p.close for p in chosen if callable(getattr(p, "close", None))]
         # Turn a persisted document's id into its text before parsing (gateway/plugins/persisted_documents.py).
         self.request_resolvers = [p.resolve_request for p in chosen if callable(getattr(p, "resolve_request", None))]
+        # Subscriptions over WebSocket and SSE (gateway/subscriptions); None when [subscriptions] is off.
+        self.subscriptions = SubscriptionService(self) if settings.subscriptions.enabled else None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.connections.open()
         self.subgraphs = SubgraphClient(None, self.urls, self.names, self.hooks, self.fetch_flights,
                                         routes=self.connections.routes)
+        if self.subscriptions is not None:
+            self.subscriptions.start(self.settings.http_client)
         limit = self.settings.runtime.max_concurrent_requests
         # Created here so it belongs to the serving loop.
         self.admission = asyncio.Semaphore(limit) if limit > 0 else contextlib.nullcontext()
@@ -172,6 +182,8 @@ class GatewayApp:
             yield
         finally:
             await self.connections.close()
+            if self.subscriptions is not None:
+                await self.subscriptions.close()
             for close in self.closers:
                 try:
                     await close()
@@ -222,6 +234,14 @@ class GatewayApp:
             state.operation_name = graphql_request.operation_name
             principal = await self.authenticator(request)
             state.principal = principal
+            if self.subscriptions is not None:
+                accept = request.headers.get("accept")
+                chosen = self.settings.subscriptions
+                if chosen.sse and wants_event_stream(accept):
+                    return await self._event_stream(request, graphql_request, state, pipeline, SSE_TRANSPORT), "data"
+                if chosen.multipart and wants_multipart_subscription(accept):
+                    return await self._event_stream(request, graphql_request, state, pipeline,
+                                                    MULTIPART_TRANSPORT), "data"
             context = RequestContext(
                 fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
             )
@@ -266,6 +286,23 @@ class GatewayApp:
             log.warning("request %s ran past its %g s budget; its subgraph fetches were cancelled",
                         state.request_id, seconds)
             raise GraphQLRequestError.single(f"Request timed out after {seconds:g} s.", TIMED_OUT, status=504) from None
+
+    async def _event_stream(self, request: Request, graphql_request: GraphQLRequest, state: RequestState,
+                            pipeline: Pipeline, transport: str) -> Response:
+        """A subscription streamed in an HTTP response (gateway/subscriptions/sse.py, multipart.py):
+        admitted here, streamed by the response."""
+        from gateway.subscriptions.credentials import token_expiry
+
+        assert self.subscriptions is not None
+        expires_at = token_expiry(request.headers.get("authorization")) if state.principal is not None else None
+        subscription = await self.subscriptions.open(graphql_request, state, pipeline, transport=transport,
+                                                     expires_at=expires_at)
+        if transport == MULTIPART_TRANSPORT:
+            return multipart_response(subscription, self.settings.subscriptions.multipart_heartbeat_seconds)
+        return event_stream_response(subscription, self.settings.subscriptions.sse_keepalive_seconds)
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        await websocket_endpoint(self, websocket)
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":
@@ -325,6 +362,8 @@ def create_app(
     gateway.closers.extend(on_close)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     routes: list[Any] = [Route(path, gateway.graphql, methods=methods) for path in GRAPHQL_PATHS]
+    if settings.subscriptions.enabled and settings.subscriptions.websocket:
+        routes += [WebSocketRoute(path, gateway.websocket) for path in GRAPHQL_PATHS]
     health = [
         Route("/health", gateway.health, methods=["GET"]),
         Route("/healthcheck", gateway.health, methods=["GET"]),

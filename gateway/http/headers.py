@@ -16,7 +16,7 @@ class StripKyodoHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             headers = scope["headers"]
             if any(name.lower().startswith(_PREFIX) for name, _ in headers):
                 scope = dict(scope)

@@ -49,7 +49,7 @@ def request_from_json_body(body: bytes, content_type: str | None) -> GraphQLRequ
         raise GraphQLRequestError.single("Batched requests are not supported; send one operation.", BAD_REQUEST)
     if not isinstance(payload, dict):
         raise GraphQLRequestError.single("The request body must be a JSON object.", BAD_REQUEST)
-    return _request_from_params(payload)
+    return request_from_params(payload)
 
 
 def request_from_query_string(params: Mapping[str, str]) -> GraphQLRequest:
@@ -61,10 +61,11 @@ def request_from_query_string(params: Mapping[str, str]) -> GraphQLRequest:
                 values[name] = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 raise GraphQLRequestError.single(f'"{name}" must be a JSON-encoded object.', BAD_REQUEST) from None
-    return _request_from_params(values)
+    return request_from_params(values)
 
 
-def _request_from_params(params: Mapping[str, Any]) -> GraphQLRequest:
+def request_from_params(params: Mapping[str, Any]) -> GraphQLRequest:
+    """A GraphQL request from its parameters (a JSON body's, or a WebSocket subscribe payload's)."""
     query = params.get("query")
     extensions = params.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):

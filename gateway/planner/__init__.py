@@ -22,6 +22,7 @@ from gateway.planner.nodes import (
     PlanSelection,
     QueryPlan,
     Sequence,
+    SubscriptionNode,
 )
 from gateway.planner.printer import print_plan
 
@@ -42,6 +43,7 @@ __all__ = [
     "PlanningError",
     "QueryPlan",
     "Sequence",
+    "SubscriptionNode",
     "build_plan",
     "print_plan",
 ]

@@ -14,7 +14,7 @@ from gateway.document import AnalyzedOperation
 from gateway.planner.assemble import assemble
 from gateway.planner.builder import PlanBuilder
 from gateway.planner.errors import DEFAULT_PLANNING_SECONDS, Deadline, NoRootTypeError, UnplannableError
-from gateway.planner.nodes import PlanNode, QueryPlan, Sequence
+from gateway.planner.nodes import Fetch, PlanNode, QueryPlan, Sequence, SubscriptionNode
 from gateway.supergraph.model import Supergraph
 
 
@@ -47,8 +47,31 @@ def _plan(supergraph: Supergraph, kind: str, root_type_name: str, root_fields: l
         if not steps:
             return QueryPlan(node=None, operation_kind=kind)
         return QueryPlan(node=steps[0] if len(steps) == 1 else Sequence(nodes=tuple(steps)), operation_kind=kind)
+    if kind == "subscription":
+        builder = PlanBuilder(supergraph, deadline)
+        builder.plan_root_fields(root_type_name, root_fields)
+        tree = assemble(builder.index.groups, kind, variable_definitions, deadline)
+        return QueryPlan(node=_split_subscription(tree), operation_kind=kind)
     # One search for all root fields: fetches needed only under @skip/@include carry their conditions
     # and become Condition nodes in the tree.
     builder = PlanBuilder(supergraph, deadline)
     builder.plan_root_fields(root_type_name, root_fields)
     return QueryPlan(node=assemble(builder.index.groups, kind, variable_definitions, deadline), operation_kind=kind)
+
+
+def _split_subscription(tree: PlanNode | None) -> SubscriptionNode | None:
+    """The subscription's tree as primary fetch + the rest. A subscription selects one root field
+    (validation), so exactly one fetch is a root fetch and every other fetch waits for it: the tree is
+    that fetch, or a Sequence starting with it."""
+    if tree is None:
+        return None
+    if isinstance(tree, Fetch) and tree.entity_type is None:
+        return SubscriptionNode(tree)
+    if isinstance(tree, Sequence) and tree.nodes:
+        first, rest = tree.nodes[0], tree.nodes[1:]
+        if isinstance(first, Fetch) and first.entity_type is None:
+            after: PlanNode | None = rest[0] if len(rest) == 1 else (Sequence(nodes=rest) if rest else None)
+            return SubscriptionNode(first, after)
+    # e.g. a root field under @include(if: $v): its fetch sits inside a Condition node
+    raise UnplannableError("A subscription's root field must be planned as one fetch that opens it, "
+                           "without @skip/@include on the root field.")

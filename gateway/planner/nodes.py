@@ -167,7 +167,21 @@ class Condition:
         }
 
 
-PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition]
+@dataclass(frozen=True)
+class SubscriptionNode:
+    """A subscription's plan, as Apollo plans one: the primary fetch opens the subscription at the
+    subgraph owning the root field; `rest` (entity fetches to other subgraphs) runs once per event
+    with that event's data as the root data."""
+
+    primary: Fetch
+    rest: PlanNode | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "Subscription", "primary": self.primary.to_dict(),
+                "rest": self.rest.to_dict() if self.rest is not None else None}
+
+
+PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition, SubscriptionNode]
 
 
 def node_from_dict(data: dict[str, Any]) -> PlanNode:
@@ -184,6 +198,9 @@ def node_from_dict(data: dict[str, Any]) -> PlanNode:
         if_clause, else_clause = data.get("ifClause"), data.get("elseClause")
         return Condition(data["condition"], node_from_dict(if_clause) if if_clause else None,
                          node_from_dict(else_clause) if else_clause else None)
+    if kind == "Subscription":
+        rest = data.get("rest")
+        return SubscriptionNode(Fetch.from_dict(data["primary"]), node_from_dict(rest) if rest else None)
     raise ValueError(f"unknown plan node kind {kind!r}")
 
 
@@ -222,6 +239,9 @@ class QueryPlan:
             elif isinstance(n, Condition):
                 walk(n.if_clause)
                 walk(n.else_clause)
+            elif isinstance(n, SubscriptionNode):
+                walk(n.primary)
+                walk(n.rest)
 
         walk(self.node)
         return out

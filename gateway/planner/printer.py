@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import parse, print_ast
 
-from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence
+from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence, SubscriptionNode
 
 
 def _pretty_operation(text: str) -> str:
@@ -30,6 +30,13 @@ def _node(node: PlanNode, pad: str) -> str:
         name = "Sequence" if isinstance(node, Sequence) else "Parallel"
         body = ",\n".join(_node(n, inner) for n in node.nodes)
         return f"{pad}{name} {{\n{body}\n{pad}}}"
+    if isinstance(node, SubscriptionNode):
+        deeper = inner + "  "
+        parts = [f"{pad}Subscription {{", f"{inner}Primary: {{", _node(node.primary, deeper), f"{inner}}},"]
+        if node.rest is not None:
+            parts += [f"{inner}Rest: {{", _node(node.rest, deeper), f"{inner}}}"]
+        parts.append(pad + "}")
+        return "\n".join(parts)
     if isinstance(node, Condition):
         if node.if_clause is None and node.else_clause is not None:
             # only runs when the variable is false: what @skip(if: $v) leads to

@@ -4,6 +4,7 @@
         return create_subgraph_app("identity", schema)
 
 `/graphql` takes POST (and GET for queries); resolvers see a `RequestContext` as `info.context`.
+It also takes WebSocket connections speaking graphql-transport-ws, for subscriptions only (`subscriptions`).
 `/health` answers {"status": "ok"} once the database is reachable, 503 otherwise.
 Errors are logged by `error_logging`: client errors as one INFO line, unexpected ones with their traceback.
 """
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from cross_web import HTTPException
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
@@ -29,10 +30,12 @@ from subgraphs.common.context import RequestContext, request_context
 from subgraphs.common.db import Database
 from subgraphs.common.error_logging import install_error_logging
 from subgraphs.common.errors import AuditUnavailable
+from subgraphs.common.event_backends import make_broker
 from subgraphs.common.load_shedding import LoadShedding
 from subgraphs.common.sandbox import Sandbox, is_trial, mark_request
 from subgraphs.common.service_callers import ServiceCallers, service_issuer_from_env
 from subgraphs.common.serving_settings import ServingSettings
+from subgraphs.common.subscriptions import SUBSCRIPTION_PROTOCOLS, SubscriptionsOnlyHandler, refuse_bad_context
 from subgraphs.common.telemetry import install_subgraph_telemetry
 
 log = logging.getLogger("kyodo.subgraphs.app")
@@ -41,15 +44,24 @@ log = logging.getLogger("kyodo.subgraphs.app")
 class SubgraphGraphQL(GraphQL):
     """strawberry's ASGI app with our context; no GraphiQL (its page loads from a CDN, useless on LGWAN)."""
 
+    graphql_transport_ws_handler_class = SubscriptionsOnlyHandler
+
     def __init__(self, schema: Any, name: str, database: Database | None, keys: Any = None,
                  settings: ServingSettings | None = None, service_callers: ServiceCallers | None = None) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        settings = settings or ServingSettings()
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True,
+                         subscription_protocols=SUBSCRIPTION_PROTOCOLS,
+                         max_subscriptions_per_connection=settings.subscriptions_per_connection)
         self.subgraph_name = name
         self.database = database
         self.keys = keys
-        self.settings = settings or ServingSettings()
+        self.settings = settings
         self.sandbox = Sandbox(name, database.url, self.settings) if database is not None else None
         self.service_callers = service_callers
+
+    async def on_ws_connect(self, context):  # noqa: ANN001, ANN201 - strawberry's signature
+        """graphql-transport-ws connection_init: a presented context token must verify, as for a POST."""
+        refuse_bad_context(context)
 
     async def get_context(self, request, response):  # noqa: ANN001, ANN201 - strawberry's signature
         context = request_context(request, self.subgraph_name, database=self.database, keys=self.keys,
@@ -114,6 +126,8 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
     if is_production():
         current_keys()   # no audit keys in production: refuse to start rather than fail at the first read
     database = database or Database.for_subgraph(name, database_url, settings=settings)
+    if database.events is None:   # a database shared by several test apps keeps the broker of the first
+        database.events = make_broker(name, settings, database.url)
     install_error_logging(schema)   # expected client errors: one INFO line, no traceback
     graphql_app = SubgraphGraphQL(schema, name, database, keys, settings, service_callers)
 
@@ -130,12 +144,14 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
         yield
         if service_callers is not None:
             await service_callers.close()
+        await database.events.close()
         await database.dispose()
         if graphql_app.sandbox is not None:
             await graphql_app.sandbox.dispose()
 
     app = Starlette(
-        routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"])],
+        routes=[Route("/health", health), Route("/graphql", graphql_app, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql_app)],
         lifespan=_as_context_manager(lifespan),
     )
     # Inside the request log, so shed requests are logged too; outside the app, so nothing queues.
@@ -145,6 +161,7 @@ def create_subgraph_app(name: str, schema: Any, *, database: Database | None = N
     app.state.database = database
     app.state.schema = schema
     app.state.settings = settings
+    app.state.events = database.events
     return app
 
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -22,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from subgraphs.common.errors import DatabaseBusy
+from subgraphs.common.events import take_pending
 from subgraphs.common.serving_settings import ServingSettings
 
 SUBGRAPHS_DIR = Path(__file__).resolve().parent.parent
@@ -92,6 +94,8 @@ class Database:
     name: str
     url: str
     settings: ServingSettings | None = None
+    # subgraphs.common.events.EventBroker: where a committed transaction's events go (None: dropped)
+    events: Any = field(default=None, repr=False)
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
 
@@ -107,13 +111,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on any exception.
 
-        A pool that stays exhausted past `KYODO_DB_POOL_TIMEOUT` becomes DATABASE_BUSY for the client."""
+        A pool that stays exhausted past `KYODO_DB_POOL_TIMEOUT` becomes DATABASE_BUSY for the client.
+        Events queued on the session (`events.publish_on_commit`) are published once the commit succeeded."""
         try:
             async with self.sessions() as session:
                 async with session.begin():
                     yield session
+                pending = take_pending(session)   # reached only when the commit succeeded
         except sa_exc.TimeoutError:
             raise DatabaseBusy("the database is busy; try again shortly", retryAfter=1) from None
+        if pending and self.events is not None:
+            await self.events.publish_all(pending)
 
     @property
     def is_postgresql(self) -> bool:

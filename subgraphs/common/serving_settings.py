@@ -7,6 +7,14 @@
     KYODO_SUBGRAPH_REQUEST_CONNECTIONS  database connections one request may hold at once (2)
     KYODO_DB_POOL_SIZE / KYODO_DB_POOL_OVERFLOW   connection pool per process (10 / 5)
     KYODO_DB_POOL_TIMEOUT               seconds a request waits for a pooled connection before DATABASE_BUSY (0.5)
+    KYODO_SUBGRAPH_EVENTS               where published events travel (`subgraphs.common.events`): auto (the
+                                        default: redis when a Redis URL is set, postgresql when the database is
+                                        PostgreSQL, else local), local (this process only), postgresql, redis
+    KYODO_SUBGRAPH_EVENTS_REDIS_URL     redis://… for the redis backend
+    KYODO_SUBGRAPH_EVENTS_CHANNEL       prefix of the broker's channel names (kyodo.events); one per deployment
+    KYODO_SUBGRAPH_EVENT_QUEUE          events one subscriber may have waiting; past it the subscription ends (64)
+    KYODO_SUBGRAPH_SUBSCRIPTIONS_PER_CONNECTION  operations one WebSocket may run at once (20)
+    KYODO_SUBGRAPH_MAX_SUBSCRIPTIONS    subscriptions one process serves at once (5000)
 
 The per-request connection share is what keeps one heavy request (60 aliases, a big `_entities` batch) from
 taking the whole pool while another resident's `me` waits behind it.
@@ -17,6 +25,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+
+EVENT_BACKENDS = ("auto", "local", "postgresql", "redis")
 
 
 class SettingError(ValueError):
@@ -47,6 +58,12 @@ class ServingSettings:
     pool_size: int = 10
     pool_overflow: int = 5
     pool_timeout: float = 0.5
+    events_backend: str = "auto"
+    events_redis_url: str | None = None
+    events_channel: str = "kyodo.events"
+    event_queue_size: int = 64
+    subscriptions_per_connection: int = 20
+    max_subscriptions: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServingSettings:
@@ -60,4 +77,20 @@ class ServingSettings:
             pool_size=int(_number(env, "KYODO_DB_POOL_SIZE", cls.pool_size)),
             pool_overflow=int(_number(env, "KYODO_DB_POOL_OVERFLOW", cls.pool_overflow, zero_ok=True)),
             pool_timeout=_number(env, "KYODO_DB_POOL_TIMEOUT", cls.pool_timeout, float),
+            events_backend=_choice(env, "KYODO_SUBGRAPH_EVENTS", cls.events_backend, EVENT_BACKENDS),
+            events_redis_url=(env.get("KYODO_SUBGRAPH_EVENTS_REDIS_URL") or "").strip() or None,
+            events_channel=(env.get("KYODO_SUBGRAPH_EVENTS_CHANNEL") or "").strip() or cls.events_channel,
+            event_queue_size=int(_number(env, "KYODO_SUBGRAPH_EVENT_QUEUE", cls.event_queue_size)),
+            subscriptions_per_connection=int(_number(env, "KYODO_SUBGRAPH_SUBSCRIPTIONS_PER_CONNECTION",
+                                                     cls.subscriptions_per_connection)),
+            max_subscriptions=int(_number(env, "KYODO_SUBGRAPH_MAX_SUBSCRIPTIONS", cls.max_subscriptions)),
         )
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw

@@ -29,6 +29,7 @@ from .access import PLATFORM, authorize, check_id, require_principal
 from .cards import resident_for_card
 from .clock import utc_now
 from .models import Resident, ShelterStay
+from .occupancy_events import publish_occupancy_changed
 
 # 要配慮者 categories a shelter plans for (災害対策基本法 examples).
 CARE_NEEDS = ("高齢者", "障害者", "乳幼児", "妊産婦", "難病", "外国人", "その他")
@@ -89,6 +90,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, 
                          ["shelterStay", "household", "careNeeds"])
     now = utc_now()
     stays: list[ShelterStay] = []
+    changed = [shelter_id]
     for member in members:
         current = await _open_stay(session, member.id)
         if current is not None and current.shelter_id == shelter_id:
@@ -96,6 +98,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, 
             continue
         if current is not None:
             current.checked_out_at, current.checkout_reason = now, "moved"
+            changed.append(current.shelter_id)
         own_needs = set(json.loads(member.care_needs or "[]"))
         if member.id == holder.id:
             own_needs |= set(needs)
@@ -105,6 +108,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, shelter_id: str, 
         session.add(stay)
         stays.append(stay)
     await session.flush()
+    publish_occupancy_changed(session, changed)
     return stays
 
 
@@ -121,6 +125,7 @@ async def check_out(ctx: RequestContext, session: AsyncSession, shelter_id: str,
     for stay in stays:
         stay.checked_out_at, stay.checkout_reason = now, "left"
     await session.flush()
+    publish_occupancy_changed(session, [shelter_id])
     return stays
 
 

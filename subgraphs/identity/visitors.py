@@ -33,6 +33,7 @@ from subgraphs.common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from .access import PLATFORM, check_id, require_principal
 from .cards import active_link, serial_hash
 from .clock import today_in_japan, utc_now
+from .occupancy_events import publish_occupancy_changed
 from .shelters import MAX_PETS, check_care_needs, parse_shelter_id
 from .visitor_models import ShelterClosure, VisitorStay
 
@@ -141,6 +142,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, request: VisitorC
 
     now = utc_now()
     stays: list[VisitorStay] = []
+    changed = [shelter_id]
     for info, is_holder in [(holder, True), *((c, False) for c in children)]:
         key = visitor_key(info)
         current = await _open_visit(session, key)
@@ -149,6 +151,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, request: VisitorC
             continue
         if current is not None:
             current.checked_out_at, current.checkout_reason = now, "moved"
+            changed.append(current.shelter_id)
         own_needs = set(needs) if is_holder else set()
         if age_on(info.birth_date, today) < 6:
             own_needs.add("乳幼児")
@@ -165,6 +168,7 @@ async def check_in(ctx: RequestContext, session: AsyncSession, request: VisitorC
                            f"visitor check-in at {shelter_id}", "written", subject_municipality=municipality,
                            subgraph=PLATFORM)
     await co_use.count_usage(session, PLATFORM, municipality, records=len(stays))
+    publish_occupancy_changed(session, changed)
     return stays
 
 
@@ -223,4 +227,5 @@ async def close_shelter(ctx: RequestContext, session: AsyncSession, shelter_id: 
                        f"shelter check-in closed {shelter_id}", "written", subject_municipality=municipality,
                        subgraph=PLATFORM)
     await session.flush()
+    publish_occupancy_changed(session, [shelter_id])   # everyone still there checked out
     return closure

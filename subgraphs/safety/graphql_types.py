@@ -229,6 +229,7 @@ class RiverGauge:
     id: strawberry.ID
     municipality_code: str
     river_name: str = strawberry.field(description="河川名")
+    basin: str = strawberry.field(description='水系 (river system), named by its main river, e.g. "加古川"')
     station_name: str = strawberry.field(description="局名")
     latitude: Optional[float]
     longitude: Optional[float]
@@ -244,7 +245,7 @@ class RiverGauge:
         thresholds = RiverThresholds(standby=row.standby_level, caution=row.caution_level,
                                      evacuation_decision=row.evacuation_decision_level, danger=row.danger_level)
         return cls(id=strawberry.ID(row.id), municipality_code=row.municipality_code, river_name=row.river_name,
-                   station_name=row.station_name, latitude=row.latitude, longitude=row.longitude,
+                   basin=row.basin, station_name=row.station_name, latitude=row.latitude, longitude=row.longitude,
                    thresholds=thresholds,
                    latest=RiverObservation.from_row(latest, thresholds) if latest else None)
 

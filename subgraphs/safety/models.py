@@ -126,6 +126,9 @@ class RiverGauge(SafetyTable, table=True):
     municipality_code: str = Field(index=True, max_length=6)
     local_id: str = Field(max_length=72)
     river_name: str  # 河川名
+    # 水系: the river system the gauge drains to, by its main river's name ("加古川" for 国包 and 板波, and for
+    # gauges on its tributaries); what `riverAlertChanged(basin:)` subscribes to
+    basin: str = Field(index=True, max_length=64)
     station_name: str  # 局名
     latitude: float | None = None
     longitude: float | None = None

@@ -26,6 +26,7 @@ from .models import RiverGauge as RiverGaugeRow
 from .models import RiverObservation as RiverObservationRow
 from .models import Shelter as ShelterRow
 from .queries import load_gauge
+from .subscriptions import publish_river_alert_change, publish_sensor_triggered
 from .timestamps import as_utc, utc_now
 from .watch_tag_types import WatchTag
 
@@ -49,6 +50,10 @@ def _count_argument(value: Optional[int], field: str) -> Optional[int]:
     if value is not None and not 0 <= value <= 1_000_000:
         raise BadUserInput(f"{field} must be 0..1000000", field=field)
     return value
+
+
+def _alert_level(gauge: Optional[RiverGauge]) -> Optional[int]:
+    return gauge.latest.alert_level if gauge is not None and gauge.latest is not None else None
 
 
 @strawberry.input(description="a sighting; leave detectorId out when reporting from a citizen phone")
@@ -167,13 +172,18 @@ class Mutation:
             if row is None:
                 raise NotFound("no such river gauge", field="gaugeId")
             await require_device_or_staff(session, info.context.principal, row.id, row.municipality_code)
-            session.add(RiverObservationRow(gauge_id=row.id, observed_at=when, level=level,
-                                            flooding_observed=flooding_observed))
+            before = await load_gauge(session, row.id)
+            observation = RiverObservationRow(gauge_id=row.id, observed_at=when, level=level,
+                                              flooding_observed=flooding_observed)
+            session.add(observation)
             try:
                 await session.flush()
             except IntegrityError:  # the unique (gauge, time) constraint: a repeated report
                 raise Conflict("an observation at this time already exists", field="observedAt") from None
-            return await load_gauge(session, row.id)
+            after = await load_gauge(session, row.id)
+            if _alert_level(after) != _alert_level(before):
+                publish_river_alert_change(session, row, observation.id)   # sent once this commits
+            return after
 
     @strawberry.mutation(description="a flood sensor's report: wet/dry, battery, link")
     async def report_flood_sensor(self, info: Info, sensor_id: strawberry.ID, wet: bool,
@@ -191,6 +201,8 @@ class Mutation:
             await require_device_or_staff(session, info.context.principal, row.id, row.municipality_code)
             last = as_utc(row.last_report_at)
             if last is None or when >= last:  # a late, buffered report never overwrites a newer state
+                if wet and not row.wet:
+                    publish_sensor_triggered(session, row)   # dry -> wet; sent once this commits
                 row.wet, row.last_report_at = wet, when
                 if battery_percent is not None:
                     row.battery_percent = battery_percent

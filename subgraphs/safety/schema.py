@@ -14,11 +14,13 @@ from .graphql_types import Aed, EvacuationSpace, FloodSensor, RiverGauge, Shelte
 from .municipality_type import Municipality
 from .mutations import Mutation
 from .queries import Query
+from .subscriptions import Subscription
 from .watch_tag_types import Resident
 
 schema = FederationSchema(
     query=merge_types("Query", (Query, operations_query("safety"))),
     mutation=merge_types("Mutation", (Mutation, trial_mutation("safety"))),
+    subscription=Subscription,
     types=[EvacuationSpace, Shelter, Aed, FloodSensor, RiverGauge, Municipality, Resident],
     extensions=[SafeErrors],
 )

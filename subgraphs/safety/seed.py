@@ -148,10 +148,10 @@ def flood_sensors(now: datetime) -> list[FloodSensor]:
 
 # 国包 (加古川市上荘町国包) and 板波 (西脇市板波町) on the 加古川; thresholds are synthetic.
 GAUGES = (
-    RiverGauge(id=f"{KAKOGAWA}:KUNIKANE", municipality_code=KAKOGAWA, local_id="KUNIKANE", river_name="加古川",
+    RiverGauge(id=f"{KAKOGAWA}:KUNIKANE", municipality_code=KAKOGAWA, local_id="KUNIKANE", river_name="加古川", basin="加古川",
                station_name="国包", latitude=34.8175, longitude=134.8452, standby_level=3.0, caution_level=4.0,
                evacuation_decision_level=5.2, danger_level=5.8),
-    RiverGauge(id=f"{NISHIWAKI}:ITANAMI", municipality_code=NISHIWAKI, local_id="ITANAMI", river_name="加古川",
+    RiverGauge(id=f"{NISHIWAKI}:ITANAMI", municipality_code=NISHIWAKI, local_id="ITANAMI", river_name="加古川", basin="加古川",
                station_name="板波", latitude=34.9925, longitude=134.9741, standby_level=2.5, caution_level=3.5,
                evacuation_decision_level=4.3, danger_level=4.9),
 )

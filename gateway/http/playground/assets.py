@@ -35,6 +35,9 @@ ASSETS: tuple[Asset, ...] = (
           "sha384-2oonKe47vfHIZnmB6ZZ10vl7T0Y+qrHQF2cmNTaFDuPshpKqpUMGMc9jgj9MLDZ9"),
     Asset("@graphiql/plugin-explorer@1.0.2", "package/dist/style.css", "plugin-explorer.css",
           "sha384-5DFJlDPW2tSATRbM8kzoP1j194jexLswuNmClWoRr2Q0x7R68JIQzPHZ02Faktwi"),
+    # The graphql-transport-ws client GraphiQL's fetcher uses for subscriptions (global `graphqlWs`).
+    Asset("graphql-ws@6.4.2", "package/umd/graphql-ws.min.js", "graphql-ws.min.js",
+          "sha384-mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7"),
 )
 
 ASSETS_BY_NAME = {asset.name: asset for asset in ASSETS}

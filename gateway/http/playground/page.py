@@ -57,6 +57,7 @@ def playground_html(endpoint: str, title: str = "kyodo GraphQL", sign_in: SignIn
 {_script("react-dom.production.min.js")}
 {_script("graphiql.min.js")}
 {_script("plugin-explorer.umd.js")}
+{_script("graphql-ws.min.js")}
 </head>
 <body>
 {'<div id="kyodo-sign-in" class="kyodo-sign-in"></div>' if sign_in else ""}

@@ -85,25 +85,46 @@ const KyodoPlayground = (() => {
 
   function start(config, root, hint) {
     const url = new URL(config.endpoint, window.location.href).toString();
-    const baseFetcher = GraphiQL.createFetcher({ url, headers: { "apollo-require-preflight": "true" } });
     const signInHeaders = async () => (typeof KyodoSignIn === "undefined" ? {} : KyodoSignIn.headers());
+    // Subscriptions go over graphql-transport-ws to the same path; the token travels in connection_init
+    // (a browser cannot set headers on a WebSocket). Lazy: the socket opens with the first subscription
+    // and closes after the last, so the next one carries the token current then.
+    let socketHeaders = {};
+    const wsClient = graphqlWs.createClient({
+      url: url.replace(/^http/, "ws"),
+      connectionParams: () => {
+        const found = Object.keys(socketHeaders).find((name) => name.toLowerCase() === "authorization");
+        return found ? { Authorization: socketHeaders[found] } : {};
+      },
+    });
+    const baseFetcher = GraphiQL.createFetcher({ url, wsClient, headers: { "apollo-require-preflight": "true" } });
     // Headers typed into GraphiQL's header editor win over the signed-in token.
     const fetcher = async (params, options) => {
       const headers = { [PLAN_HEADER]: "true", ...(await signInHeaders()), ...(options && options.headers) };
       const sentToken = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      socketHeaders = headers;
       const inspect = (result) => {
         showHint(hint, refusedCodes(result), config.signInOffered, sentToken);
         notePlan(result);
       };
       const result = await baseFetcher(withDefinedOperationName(params), { ...options, headers });
       if (result && typeof result === "object" && Symbol.asyncIterator in result) {
-        // GraphiQL's fetcher streams (incremental delivery): look at each part as it passes.
-        return (async function* () {
-          for await (const part of result) {
-            inspect(part);
-            yield part;
-          }
-        })();
+        // GraphiQL's fetcher streams (incremental delivery, subscriptions): look at each part as it passes.
+        // Not an async generator: GraphiQL's "stop" calls return(), which must reach the source at once
+        // (ending the subscription) rather than wait until the next event.
+        const source = result[Symbol.asyncIterator]();
+        const parts = {
+          async next() {
+            const step = await source.next();
+            if (!step.done) inspect(step.value);
+            return step;
+          },
+          return(value) {
+            return source.return ? source.return(value) : Promise.resolve({ done: true, value });
+          },
+          [Symbol.asyncIterator]() { return parts; },
+        };
+        return parts;
       }
       if (result && typeof result === "object") inspect(result);
       return result;

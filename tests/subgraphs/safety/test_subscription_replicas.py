@@ -1,0 +1,58 @@
+"""Two replicas of safety (two apps, two uvicorn servers, two brokers, one database): a sensor report posted to
+one reaches a subscriber connected to the other, through Redis pub/sub or PostgreSQL LISTEN/NOTIFY. A write
+refused on one replica sends nothing to the other."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.serving_settings import ServingSettings
+from subgraphs.safety.schema import schema
+from subgraphs.safety.subscriptions import flood_sensor_topic
+from tests.subgraphs.conftest import make_principal
+from tests.subgraphs.subscription_client import post, served, transport_ws, wait_subscribed
+
+REDIS_URL = os.environ.get("KYODO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ONO, SENSOR = "282189", "282189:W011"
+TRIGGERED = 'subscription { floodSensorTriggered(municipalityCode: "282189") { id wet } }'
+REPORT = 'mutation($wet: Boolean!) { reportFloodSensor(sensorId: "282189:W011", wet: $wet) { wet } }'
+
+
+@pytest.mark.parametrize(("storage_backend", "broker"), [("sqlite", "redis"), ("postgresql", "redis"),
+                                                         ("postgresql", "postgresql")])
+async def test_an_event_reaches_the_subscribers_of_every_replica(storage_backend, broker, seeded_db, gateway_jwks,
+                                                                mint_context):
+    if storage_backend == "postgresql" and seeded_db.url.startswith("sqlite"):
+        pytest.fail("PostgreSQL storage asked for but not given")
+    # a channel of this test's own: other test runs may share the Redis server
+    settings = ServingSettings(events_backend=broker, events_channel=f"kyodo.t{secrets.token_hex(4)}",
+                               events_redis_url=REDIS_URL if broker == "redis" else None)
+    first = create_subgraph_app("safety", schema, database_url=seeded_db.url, keys=gateway_jwks, settings=settings)
+    second = create_subgraph_app("safety", schema, database_url=seeded_db.url, keys=gateway_jwks, settings=settings)
+    assert first.state.events is not second.state.events and first.state.events.backend.name == broker
+    device = mint_context(make_principal(SENSOR, ONO, ("device",)), "safety")
+    stranger = mint_context(make_principal("282189:W012", ONO, ("device",)), "safety")
+    async with served(first, "safety-1") as first_url, served(second, "safety-2") as second_url:
+        async with transport_ws(first_url) as on_first, transport_ws(second_url) as on_second:
+            watching_first = await on_first.subscribe(TRIGGERED)
+            watching_second = await on_second.subscribe(TRIGGERED)
+            await wait_subscribed(first, flood_sensor_topic(ONO))
+            await wait_subscribed(second, flood_sensor_topic(ONO))
+
+            refused = await post(second_url, REPORT, {"wet": True}, token=stranger)
+            assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            await on_first.nothing_for()
+
+            assert "errors" not in await post(second_url, REPORT, {"wet": True}, token=device)
+            for client, operation in ((on_first, watching_first), (on_second, watching_second)):
+                assert (await client.next_payload(operation))["data"] == {
+                    "floodSensorTriggered": {"id": SENSOR, "wet": True}}
+
+            # and the other way round
+            await post(first_url, REPORT, {"wet": False}, token=device)
+            assert "errors" not in await post(first_url, REPORT, {"wet": True}, token=device)
+            assert (await on_second.next_payload(watching_second))["data"]["floodSensorTriggered"]["id"] == SENSOR
