@@ -37,8 +37,18 @@ from gateway.document.conditions import CONDITION_DIRECTIVES, literal_exclusion
 @dataclass
 class NormalizationContext:
     fragments: Mapping[str, FragmentDefinitionNode]
-    # per pass: id(input selection set) -> its output, so shared subtrees are walked once
-    memo: dict[int, SelectionSetNode] = field(default_factory=dict)
+    # per pass: id(input selection set) -> (that input, its output), so shared subtrees are walked once.
+    # The input is held so that its id cannot be reused: merging builds selection sets that die within
+    # the pass, and a later one at the same address would otherwise be answered with an earlier output.
+    memo: dict[int, tuple[SelectionSetNode, SelectionSetNode]] = field(default_factory=dict)
+
+    def recall(self, selection_set: SelectionSetNode) -> SelectionSetNode | None:
+        found = self.memo.get(id(selection_set))
+        return found[1] if found is not None and found[0] is selection_set else None
+
+    def remember(self, selection_set: SelectionSetNode, output: SelectionSetNode) -> SelectionSetNode:
+        self.memo[id(selection_set)] = (selection_set, output)
+        return output
 
 
 NormalizationPass = Callable[[SelectionSetNode, NormalizationContext], SelectionSetNode]
@@ -50,8 +60,7 @@ def _rebuild(
     one: Callable[[SelectionNode], SelectionNode | None],
 ) -> SelectionSetNode:
     """Apply `one` to each selection (None drops it); the same node back when nothing changed."""
-    key = id(selection_set)
-    done = context.memo.get(key)
+    done = context.recall(selection_set)
     if done is not None:
         return done
     out: list[SelectionNode] = []
@@ -62,9 +71,7 @@ def _rebuild(
             changed = True
         if result is not None:
             out.append(result)
-    rebuilt = replace(selection_set, selections=tuple(out)) if changed else selection_set
-    context.memo[key] = rebuilt
-    return rebuilt
+    return context.remember(selection_set, replace(selection_set, selections=tuple(out)) if changed else selection_set)
 
 
 def _with_children(
@@ -153,8 +160,7 @@ def merge_fields(selections: Sequence[SelectionNode]) -> tuple[SelectionNode, ..
 
 
 def merge_same_response_keys(selection_set: SelectionSetNode, context: NormalizationContext) -> SelectionSetNode:
-    key = id(selection_set)
-    done = context.memo.get(key)
+    done = context.recall(selection_set)
     if done is not None:
         return done
     merged = merge_fields(selection_set.selections)
@@ -165,9 +171,7 @@ def merge_same_response_keys(selection_set: SelectionSetNode, context: Normaliza
         inner = _with_children(selection, context, merge_same_response_keys)
         changed = changed or inner is not selection
         out.append(inner)
-    result = replace(selection_set, selections=tuple(out)) if changed else selection_set
-    context.memo[key] = result
-    return result
+    return context.remember(selection_set, replace(selection_set, selections=tuple(out)) if changed else selection_set)
 
 
 # In order; each pass gets a fresh memo (ids are only meaningful within one pass).

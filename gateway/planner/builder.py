@@ -495,6 +495,12 @@ class PlanBuilder:
                          self._cost(graph, entity_type, node, 0), self.sg.graph_order.index(graph))
                 options.append((score, len(options), graph, entity_type, key, rtn, presence))
         options.sort(key=lambda o: (o[0], o[1]))
+        if rep is None and options and all(o[0][0] == 1 for o in options):
+            # No way in has its key here: getting the key would fetch the parent field again elsewhere,
+            # and then jump once more. Fetch the parent field where this field is read instead (one fetch).
+            rerouted = self._reroute_via_parent(loc, node, rep)
+            if rerouted:
+                return rerouted
         self._jump_stack.add(guard)
         try:
             for _score, _n, graph, entity_type, key, rtn, presence in options:

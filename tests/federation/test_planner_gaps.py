@@ -29,7 +29,7 @@ def _facility_subgraphs() -> list[Subgraph]:
             type Child implements Person @key(fields: "id") { id: ID! name: String @shareable age: Int }
         """, entities={"Adult": person("Adult"), "Child": person("Child"),
                        "Facility": lambda rep: {"__typename": "Facility", "id": rep["id"], "residents": [
-                           {"__typename": "Adult", "id": "p1"}, {"__typename": "Child", "id": "p2"}]}}),
+                           person("Adult")({"id": "p1"}), person("Child")({"id": "p2"})]}}),
     ]
 
 
@@ -150,3 +150,18 @@ async def test_an_interface_field_no_subgraph_can_return_for_every_member_is_sti
         plan = gw.plan('{ node(id: "a1") { id } }')
     assert plan.node is None
     assert plan.errors and "Node.id" in plan.errors[0] and "external" in plan.errors[0]
+
+
+async def test_a_member_field_past_a_key_the_provider_lacks_is_fetched_with_its_parent_field() -> None:
+    # catalog cannot name an Adult (its id is external and not provided), so age is read where the
+    # parent field is resolved too: people's Facility.residents, in one entity fetch of the Facility,
+    # not a second fetch of the residents' ids followed by an Adult entity fetch (found by the
+    # differential test: the audit's provides-on-interface subgraph refuses that poor plan).
+    subgraphs = _facility_subgraphs()
+    async with gateway_for(subgraphs, FACILITY_SUPERGRAPH) as gw:
+        result = await gw.execute("{ facility { residents { ... on Adult { age } } } }")
+    assert result == {"data": {"facility": {"residents": [{"age": 40}, {}]}}}
+    people = next(s for s in subgraphs if s.name == "people")
+    representations = [r["__typename"] for call in people.entity_calls()
+                       for r in call["variables"]["representations"]]
+    assert representations == ["Facility"]
