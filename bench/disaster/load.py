@@ -32,6 +32,7 @@ class Outcome:
     scheduled: float
     latency_ms: float
     outcome: str          # ok | graphql_error | http_503 | http_429 | http_<n> | timeout | connection
+    detail: str | None = None   # what went wrong: the first error's extensions.code (else its message), or the status
 
 
 @dataclass
@@ -55,6 +56,10 @@ class PhaseResult:
             "in_flight_peak": self.in_flight_peak,
             "by_kind": {kind: dict(Counter(o.outcome for o in self.outcomes if o.kind == kind))
                         for kind in sorted({o.kind for o in self.outcomes})},
+            # per operation, what its failures were: "<outcome> <code or message>" -> count
+            "errors_by_kind": {kind: dict(Counter(f"{o.outcome} {o.detail or ''}".strip() for o in self.outcomes
+                                                  if o.kind == kind and o.outcome != "ok").most_common())
+                               for kind in sorted({o.kind for o in self.outcomes if o.outcome != "ok"})},
         }
 
 
@@ -84,6 +89,7 @@ async def run_schedule(session: aiohttp.ClientSession, url: str, phases: list[tu
         if planned.client:
             headers["x-forwarded-for"] = planned.client
         parsed: dict | None = None
+        detail: str | None = None
         try:
             async with session.post(url, data=orjson.dumps(planned.body), headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
@@ -93,13 +99,15 @@ async def run_schedule(session: aiohttp.ClientSession, url: str, phases: list[tu
                     outcome = "graphql_error" if parsed.get("errors") else "ok"
                 else:
                     outcome = f"http_{response.status}"
+                if outcome != "ok":
+                    detail = error_detail(raw)
         except asyncio.TimeoutError:
             outcome = "timeout"
         except aiohttp.ClientError:
             outcome = "connection"
         finally:
             in_flight -= 1
-        phase.outcomes.append(Outcome(planned.kind, scheduled, (time.monotonic() - scheduled) * 1000, outcome))
+        phase.outcomes.append(Outcome(planned.kind, scheduled, (time.monotonic() - scheduled) * 1000, outcome, detail))
         if planned.after is not None:
             planned.after(outcome, parsed)
 
@@ -117,9 +125,29 @@ async def run_schedule(session: aiohttp.ClientSession, url: str, phases: list[tu
     return results
 
 
+def error_detail(raw: bytes) -> str:
+    """The first GraphQL error's `extensions.code`, else its message (shortened); "-" for a body without one."""
+    try:
+        errors = orjson.loads(raw).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return "-"
+    if not errors or not isinstance(errors[0], dict):
+        return "-"
+    first = errors[0]
+    code = (first.get("extensions") or {}).get("code")
+    return str(code) if code else str(first.get("message", "-"))[:80]
+
+
+# Not an outage: answers a healthy stack gives by design (a principal over its own rate limit gets 429, a
+# refused or invalid operation its GraphQL error). Timeouts, dropped connections and 5xx (shedding included) are.
+def _failed(outcome: str) -> bool:
+    return outcome in ("timeout", "connection") or (outcome.startswith("http_5"))
+
+
 def recovery_seconds(phase: PhaseResult, p99_limit_ms: float, window_s: float = 1.0) -> float | None:
     """Seconds from the phase's start until every later one-second window has p99 under the limit and no
-    failures (None: it never recovered within the phase)."""
+    timeout, dropped connection or 5xx (None: it never recovered within the phase). Run on the phase after a
+    burst, this is how long normal latency took to come back."""
     if not phase.outcomes:
         return None
     start = min(o.scheduled for o in phase.outcomes)
@@ -130,7 +158,7 @@ def recovery_seconds(phase: PhaseResult, p99_limit_ms: float, window_s: float = 
     for index in sorted(windows):
         group = windows[index]
         latencies = sorted(o.latency_ms for o in group)
-        healthy = all(o.outcome == "ok" for o in group) and _pct(latencies, 99) < p99_limit_ms
+        healthy = not any(_failed(o.outcome) for o in group) and _pct(latencies, 99) < p99_limit_ms
         if healthy and good_from is None:
             good_from = index
         elif not healthy:

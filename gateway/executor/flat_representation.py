@@ -52,6 +52,9 @@ class FlatRepresentation:
         token: Any
         getter, names, accepted = self.getter, self.names, self.accepted
         typename_at, required_at = self.typename_at, self.required_at
+        # one key field (the usual `@key(fields: "id")`): checked without a loop
+        only_required = required_at[0] if len(required_at) == 1 else -1
+        claim = index.setdefault  # one dict operation tells a new entity from one already sent
         for obj in found:
             try:
                 values = getter(obj)
@@ -60,25 +63,24 @@ class FlatRepresentation:
                 if rep is None:
                     continue
             else:
-                typename = values[typename_at]
-                if accepted and typename is not None and typename not in accepted:
-                    continue
-                missing = False
-                for i in required_at:
-                    if values[i] is None:
-                        missing = True  # an entity without its key cannot be fetched
-                        break
-                if missing:
+                if accepted:
+                    typename = values[typename_at]
+                    if typename is not None and typename not in accepted:
+                        continue
+                if only_required >= 0:
+                    if values[only_required] is None:
+                        continue  # an entity without its key cannot be fetched
+                elif any(values[i] is None for i in required_at):
                     continue
                 rep, token = None, values
+            count = len(representations)
             try:
-                at = index.get(token)
+                at = claim(token, count)
             except TypeError:  # a list or object among the values: compare by JSON text
                 rep = rep if rep is not None else dict(zip(names, values))
                 token = orjson.dumps(rep, option=orjson.OPT_SORT_KEYS)
-                at = index.get(token)
-            if at is None:
-                index[token] = len(representations)
+                at = claim(token, count)
+            if at == count:
                 representations.append(rep if rep is not None else dict(zip(names, values)))
                 targets.append([obj])
             else:

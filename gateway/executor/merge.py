@@ -9,6 +9,11 @@ from gateway.planner import PlanSelection
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     """Merge `source` into `target` in place; lists merge item by item, a null never erases an object."""
+    if target.keys().isdisjoint(source):
+        # the common case (an entity's fields land on an object that has only its key): the loop below
+        # would store every value as it is, so let dict.update do it in C
+        target.update(source)
+        return
     for key, value in source.items():
         current = target.get(key)
         if current is None:

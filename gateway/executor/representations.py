@@ -15,21 +15,13 @@ PathChain = Union[tuple["PathChain", Union[str, int]], None]
 def objects_at(data: Any, path: Sequence[str]) -> list[JsonObject]:
     """Every object at a Flatten path (response keys; "@" walks into a list), in response order."""
     level: list[Any] = [data]
+    # comprehensions, not loops calling append: this walks every object of the response so far
     for segment in path:
-        following: list[Any] = []
         if segment == "@":
-            extend = following.extend
-            for value in level:
-                if type(value) is list:
-                    extend(value)
+            level = [item for value in level if type(value) is list for item in value]
         else:
-            append = following.append
-            for value in level:
-                if type(value) is dict:
-                    child = value.get(segment)
-                    if child is not None:
-                        append(child)
-        level = following
+            level = [child for value in level if type(value) is dict
+                     and (child := value.get(segment)) is not None]
     found: list[Any] = []
     for value in level:
         if type(value) is dict:

@@ -155,7 +155,10 @@ class _Run:
             if renames is not None:
                 apply_renames(entity, renames)
             for obj in objects:
-                deep_merge(obj, entity)
+                if obj.keys().isdisjoint(entity):
+                    obj.update(entity)  # deep_merge's own fast path, without a call per object
+                else:
+                    deep_merge(obj, entity)
 
     def _collect(self, fetch: Fetch, found: list[JsonObject]) -> tuple[list[JsonObject], list[list[JsonObject]]]:
         """Representations (each once) and, for each, the objects it stands for: the general case
