@@ -114,3 +114,21 @@ def test_the_grant_relay_reads_identity_directly_and_grants_through_the_proxy(to
         return done.returncode, done.stdout + done.stderr
     checks.check_grant_relay(deployment, relay_round)
 
+
+
+def test_the_stand_in_refuses_a_realm_it_cannot_read_faithfully(tmp_path):
+    """A protocol mapper type realm_server.js does not interpret stops it, instead of issuing tokens without
+    the claim Keycloak would add."""
+    node = find_node()
+    assert node, "node is needed to run oidc-provider"
+    ensure_installed()
+    realm = json.loads((DOCKER / "keycloak" / "kyodo-realm.json").read_text())
+    realm["clients"][0]["protocolMappers"].append({
+        "name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
+        "config": {"claim.name": "groups", "access.token.claim": "true"}})
+    path = tmp_path / "realm.json"
+    path.write_text(json.dumps(realm))
+    done = subprocess.run([node, str(PROVIDER_DIR / "realm_server.js")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **generated_secrets(), "KYODO_REALM_FILE": str(path),
+                               "KYODO_REALM_BASE": "http://127.0.0.1:1"})
+    assert done.returncode != 0 and "oidc-group-membership-mapper" in done.stderr and not done.stdout
