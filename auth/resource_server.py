@@ -38,6 +38,8 @@ from auth.jwt_checks import (
 )
 from auth.principal import ClaimMapping, Principal, principal_from_claims
 from auth.revocation import Introspection, ensure_active
+
+IDLE_CONNECTION_SECONDS = 4.0
 from auth.trust import IssuerTrust, check_trust_configured
 
 DEFAULT_ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
@@ -121,7 +123,10 @@ class ResourceServer:
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=4))
+            # Idle connections are dropped before an issuer's server would close them (uvicorn: 5 s), so a
+            # pooled connection is not reused just as the server closes it.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+                limit_per_host=4, keepalive_timeout=IDLE_CONNECTION_SECONDS))
         return self._session
 
     async def close(self) -> None:

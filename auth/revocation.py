@@ -56,16 +56,24 @@ def _basic(client_id: str, secret: str) -> str:
 
 async def ensure_active(session: aiohttp.ClientSession, introspection: Introspection, token: str) -> None:
     """Raise AuthenticationError unless the issuer says the token is active."""
-    try:
-        async with session.post(
-            introspection.endpoint,
-            data={"token": token, "token_type_hint": "access_token"},
-            headers={"Authorization": _basic(introspection.client_id, introspection.secret())},
-            timeout=aiohttp.ClientTimeout(total=INTROSPECTION_TIMEOUT_SECONDS),
-        ) as response:
-            answer = await response.json(content_type=None) if response.status == 200 else None
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        answer = None
+    answer = None
+    # Introspection changes nothing at the issuer, so a pooled connection the issuer closed under us is tried
+    # once more on a fresh one; any other failure is final (fail closed).
+    for attempt in range(2):
+        try:
+            async with session.post(
+                introspection.endpoint,
+                data={"token": token, "token_type_hint": "access_token"},
+                headers={"Authorization": _basic(introspection.client_id, introspection.secret())},
+                timeout=aiohttp.ClientTimeout(total=INTROSPECTION_TIMEOUT_SECONDS),
+            ) as response:
+                answer = await response.json(content_type=None) if response.status == 200 else None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+            if attempt == 0:
+                continue
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            pass
+        break
     if not isinstance(answer, dict):
         raise AuthenticationError("the token's issuer could not confirm that the sign-in is still active")
     if answer.get("active") is not True:

@@ -86,3 +86,46 @@ def test_the_settings_refuse_introspection_without_its_secret(monkeypatch):
     (trusted,) = settings_from_mapping({"auth": {"issuers": [issuer]}}).auth.trusted_issuers()
     assert trusted.introspection == Introspection("https://idp.example/introspect", "kyodo-gateway",
                                                   "KYODO_GATEWAY_INTROSPECTION_SECRET", 30.0)
+
+
+async def test_a_pooled_connection_the_issuer_closed_is_asked_again_on_a_new_one(monkeypatch):
+    """The issuer closes an idle kept-alive connection just as the gateway reuses it (uvicorn closes idle
+    connections after 5 s): the request on it dies unanswered, and the introspection is sent once more on a new
+    connection instead of refusing a valid sign-in."""
+    import asyncio
+
+    import aiohttp
+
+    from auth.revocation import ensure_active
+
+    answered = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests_on_this_connection = 0
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length")))
+            await reader.readexactly(length)
+            requests_on_this_connection += 1
+            if requests_on_this_connection == 2:   # the second request on a kept connection: closed unanswered
+                writer.close()
+                return
+            body = b'{"active": true}'
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+            answered.append(requests_on_this_connection)
+
+    monkeypatch.setenv(SECRET_ENV, "s")
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    introspection = Introspection(f"http://127.0.0.1:{port}/introspect", "kyodo-gateway", SECRET_ENV, 0.0)
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=1)) as session:
+            await ensure_active(session, introspection, "first")
+            await ensure_active(session, introspection, "second")   # reuses the connection the server then closes
+        assert answered == [1, 1]   # both answered, each as the first request of its own connection
+    finally:
+        server.close()
+        await server.wait_closed()
