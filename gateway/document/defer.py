@@ -10,6 +10,7 @@ on a mutation's or subscription's root fields, and a nested one in a mutation is
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from gateway.document.conditions import included
 from gateway.document.prepared import AnalyzedOperation
 
 DEFER = "defer"
+_DEFER_TEXT = re.compile(r"@\s*defer\b")
 # how the API schema declares it (as Apollo Router and Hive Gateway expose it)
 DEFER_DIRECTIVE_SDL = "directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT"
 
@@ -119,7 +121,7 @@ def may_defer(operation: AnalyzedOperation) -> bool:
     """Cheap test before the walk: False when the operation cannot defer anything."""
     if operation.type is not OperationType.QUERY:
         return False
-    return not operation.text or "defer" in operation.text
+    return not operation.text or _DEFER_TEXT.search(operation.text) is not None
 
 
 def _split(schema: GraphQLSchema, operation: AnalyzedOperation) -> DeferSplit:

@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -29,7 +29,9 @@ from auth.errors import AuthenticationError
 from gateway.document import GraphQLRequestError, graphql_error
 from gateway.http.fetching import SubgraphClient, create_client_session, subgraph_names, subgraph_urls
 from gateway.http.headers import StripKyodoHeaders
-from gateway.http.negotiation import prefers_html, response_media_type
+from gateway.executor.incremental import IncrementalResponse
+from gateway.http.multipart import MULTIPART_MEDIA_TYPE, multipart_body
+from gateway.http.negotiation import accepts_multipart, prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
 from gateway.http.playground.sign_in import sign_in_from_environment
@@ -211,7 +213,8 @@ class GatewayApp:
             principal = await self.authenticator(request)
             state.principal = principal
             context = RequestContext(
-                fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
+                fetcher=self._fetcher(state), principal=principal, http_method=method, state=state,
+                accepts_multipart=accepts_multipart(request.headers.get("accept")),
             )
             limit = self.settings.runtime.max_requests_in_flight
             if limit and self.in_flight >= limit:
@@ -233,7 +236,12 @@ class GatewayApp:
             return self._errors(error.errors, error.status, media_type, error.headers), (
                 "internal" if error.status >= 500 else "request"
             )
-        return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
+        outcome = "execution" if body.get("errors") else "data"
+        if isinstance(body, IncrementalResponse):
+            # @defer: the parts follow as they complete (gateway/http/multipart.py); never cached
+            return StreamingResponse(multipart_body(body), 200, headers={"Cache-Control": "no-store"},
+                                     media_type=MULTIPART_MEDIA_TYPE), outcome
+        return Response(orjson.dumps(body), 200, media_type=media_type), outcome
 
     async def _read(self, request: Request) -> GraphQLRequest:
         if request.method == "GET":

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.document.lru import LruCache
+from gateway.document import may_defer
 from gateway.plugins.protocol import ExecutionEvent, HttpResponse, RequestState
 from gateway.traffic.cache_hints import CachePolicy, cache_control_header, cache_policy
 from gateway.traffic.response_cache import ResponseCacheSettings, make_response_cache, response_cache_key
@@ -64,6 +65,8 @@ class ResponseCachePlugin:
         prepared = state.prepared
         if state.principal is not None or prepared is None or state.operation_type != "query":
             return
+        if may_defer(prepared.analysis):
+            return  # an answer with @defer comes in parts: never cached (and never served from the cache)
         policy = self.policy(prepared)
         if not policy.cacheable:
             return
