@@ -60,7 +60,7 @@ class IncrementalResponse(dict[str, Any]):
 
 def delivers_incrementally(plan: QueryPlan, supergraph: Supergraph, operation: PreparedOperation) -> bool:
     """Whether this request's answer comes in parts (some fragment is deferred with these variables)."""
-    if not isinstance(plan.node, Defer):
+    if not isinstance(getattr(plan, "node", None), Defer):  # (a test's own planner may return anything)
         return False
     return bool(deferred_now(defer_split(supergraph.api_schema, operation.analysis), operation.variables))
 
