@@ -35,9 +35,11 @@ def subgraphs() -> list[Subgraph]:
             entities={"User": lambda rep: {"__typename": "User", **USERS[rep["id"]]}}),
         Subgraph("products", """
             type Query { topProducts: [Product!]! }
+            type Mutation { renameProduct(upc: String!, name: String!): Product }
             type Product @key(fields: "upc") { upc: String! name: String details: Details }
             type Details { color: String weight: Int }
         """, root={"topProducts": lambda: [dict(p) for p in PRODUCTS]},
+            mutation={"renameProduct": lambda upc, name: {**next(p for p in PRODUCTS if p["upc"] == upc), "name": name}},
             entities={"Product": lambda rep: {"__typename": "Product",
                                               **next(p for p in PRODUCTS if p["upc"] == rep["upc"])}}),
         Subgraph("reviews", """
@@ -57,6 +59,9 @@ SUPERGRAPH = """
 type Query @join__type(graph: ACCOUNTS) @join__type(graph: PRODUCTS) @join__type(graph: REVIEWS) @join__type(graph: INVENTORY) {
   me: User @join__field(graph: ACCOUNTS)
   topProducts: [Product!]! @join__field(graph: PRODUCTS)
+}
+type Mutation @join__type(graph: PRODUCTS) {
+  renameProduct(upc: String!, name: String!): Product @join__field(graph: PRODUCTS)
 }
 type User @join__type(graph: ACCOUNTS, key: "id") @join__type(graph: REVIEWS, key: "id") {
   id: ID!
@@ -289,3 +294,16 @@ async def test_defer_at_the_root_and_on_an_abstract_parent() -> None:
     got = entries(payloads)
     assert {"data": {"me": {"name": "Aiko"}}, "path": [], "label": "me"} in got
     assert {"data": {"name": "Noren"}, "path": ["topProducts", 2]} in got
+
+
+async def test_mutation_root_fields_are_never_deferred_and_nested_defer_comes_in_place() -> None:
+    async with gateway_for(subgraphs(), SUPERGRAPH) as gw:
+        refused = validate(gw.supergraph.api_schema,
+                           parse('mutation { ... @defer { renameProduct(upc: "p1", name: "x") { name } } }'))
+        assert [e.message for e in refused] == ["Defer directive cannot be used on root mutation type 'Mutation'."]
+        query = 'mutation { renameProduct(upc: "p2", name: "Big kotatsu") { name ... @defer { reviews { body } } } }'
+        plan = gw.plan(query)
+        result = await gw.execute(query)
+    assert not isinstance(plan.node, Defer)
+    assert not isinstance(result, IncrementalResponse) and "hasNext" not in result
+    assert result["data"] == {"renameProduct": {"name": "Big kotatsu", "reviews": [{"body": "warm"}, {"body": "big"}]}}

@@ -43,12 +43,16 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def gateway(subs: list[Any] | None = None, settings: dict[str, Any] | None = None) -> AsyncIterator[tuple[str, list[Any]]]:
-    """The subgraphs and a gateway app in front of them, both served over HTTP; yields (url, subgraphs)."""
+async def gateway(subs: list[Any] | None = None, settings: dict[str, Any] | None = None,
+                  apps: list[Any] | None = None) -> AsyncIterator[tuple[str, list[Any]]]:
+    """The subgraphs and a gateway app in front of them, both served over HTTP; yields (url, subgraphs)
+    (and puts the app in `apps` when given)."""
     subs = subs if subs is not None else subgraphs()
     async with serve(subs) as urls:
         supergraph = load_supergraph(supergraph_sdl({s.name.upper(): urls[s.name] for s in subs}, SUPERGRAPH))
         app = create_app(settings_from_mapping(settings or {}), supergraph)
+        if apps is not None:
+            apps.append(app)
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
         task = asyncio.create_task(server.serve())
@@ -126,7 +130,8 @@ async def test_the_primary_part_reaches_the_client_before_a_deferred_fetch_answe
     assert [e["data"] for e in payloads[1]["incremental"]] == [{"inStock": True}, {"inStock": False}, {"inStock": True}]
 
 
-async def _read_holding(session: aiohttp.ClientSession, url: str, query: str, release: asyncio.Event) -> bytes:
+async def _read_holding(session: aiohttp.ClientSession, url: str, query: str, release: asyncio.Event,
+                        barrier: asyncio.Barrier | None = None) -> bytes:
     """Read the stream up to the initial part while the deferred fetch is held, then let it go."""
     async with session.post(url, json={"query": query}, headers={"accept": MULTIPART}) as response:
         assert boundary_of(response.headers["content-type"]) == "-"
@@ -137,6 +142,8 @@ async def _read_holding(session: aiohttp.ClientSession, url: str, query: str, re
             assert chunk, "the stream ended before the initial part"
             received += chunk
         assert b"inStock" not in received
+        if barrier is not None:
+            await barrier.wait()  # every reader has its initial part while the deferred fetches are held
         release.set()
         received += await response.content.read()
     return received
@@ -160,11 +167,40 @@ async def test_a_client_without_multipart_gets_406_and_nothing_runs() -> None:
 
 
 async def test_defer_on_a_mutation_root_is_refused() -> None:
-    async with gateway() as (url, _), aiohttp.ClientSession() as session:
-        # (the fixture supergraph has no mutation type: the same rule refuses any operation kind not a query)
-        async with session.post(url, json={"query": "subscription { ... @defer { me { id } } }"},
-                                headers={"accept": MULTIPART}) as response:
+    query = 'mutation { ... @defer { renameProduct(upc: "p1", name: "x") { name } } }'
+    async with gateway() as (url, subs), aiohttp.ClientSession() as session:
+        async with session.post(url, json={"query": query}, headers={"accept": MULTIPART}) as response:
             assert response.status == 400
+            body = await response.json()
+        assert body["errors"][0]["message"] == "Defer directive cannot be used on root mutation type 'Mutation'."
+        assert not any(s.received for s in subs)
+
+
+async def test_identical_deferred_requests_are_not_merged() -> None:
+    release = asyncio.Event()
+    subs = subgraphs()
+
+    async def held_stock(rep: dict) -> dict:
+        await release.wait()
+        return {"__typename": "Product", "upc": rep["upc"], "inStock": True}
+
+    subs[3].entities["Product"] = held_stock  # type: ignore[assignment]
+    query = '{ topProducts { name ... @defer { inStock } } }'
+    apps: list[Any] = []
+    async with gateway(subs, apps=apps) as (url, _), aiohttp.ClientSession() as session:
+        try:
+            # both in flight at once, while the deferred fetches are held: neither may follow the other
+            barrier = asyncio.Barrier(2)
+            bodies = await asyncio.gather(*(_read_holding(session, url, query, release, barrier)
+                                            for _ in range(2)))
+        finally:
+            release.set()
+    for body in bodies:
+        payloads = [p for _, p in parse_multipart(body, "-")]
+        assert len(payloads) == 2 and payloads[1]["incremental"][0]["data"] == {"inStock": True}
+    # operation coalescing (on by default) neither led nor followed: each request ran its own plan
+    (coalescing,) = [p for p in apps[0].state.gateway.plugins if p.name == "operation_coalescing"]
+    assert (coalescing.executions, coalescing.shared) == (0, 0)
 
 
 async def test_plugins_still_see_the_request() -> None:
