@@ -64,6 +64,8 @@ def accepts_multipart(accept: str | None) -> bool:
                 continue
         except ValueError:
             continue
+        if "deferspec" not in parameters and "subscriptionspec" in parameters:
+            continue  # a client that reads subscription events only
         if parameters.get("deferspec", "20220824") == "20220824":
             return True
     return False

@@ -307,3 +307,16 @@ async def test_mutation_root_fields_are_never_deferred_and_nested_defer_comes_in
     assert not isinstance(plan.node, Defer)
     assert not isinstance(result, IncrementalResponse) and "hasNext" not in result
     assert result["data"] == {"renameProduct": {"name": "Big kotatsu", "reviews": [{"body": "warm"}, {"body": "big"}]}}
+
+
+async def test_skip_and_include_on_a_deferred_fragment() -> None:
+    query = 'query($on: Boolean!) { topProducts { name ... @defer(label: "r") @include(if: $on) { reviews { id } } } }'
+    subs = subgraphs()
+    async with gateway_for(subs, SUPERGRAPH) as gw:
+        excluded = await gw.execute(query, {"on": False})
+        included_ = await collect(await gw.execute(query, {"on": True}))
+    # excluded: no part and no fetch of it; a plain answer
+    assert not isinstance(excluded, IncrementalResponse)
+    assert excluded["data"]["topProducts"][0] == {"name": "Futon"}
+    assert len(subs[2].entity_calls()) == 1  # (the included request's only)
+    assert [e["data"] for e in entries(included_)][1] == {"reviews": [{"id": "r2"}, {"id": "r3"}]}

@@ -20,9 +20,11 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 import uvicorn
 
 from gateway.http import create_app
+from gateway.http.negotiation import accepts_multipart
 from gateway.settings import settings_from_mapping
 from gateway.supergraph import load_supergraph
 
@@ -225,3 +227,17 @@ async def test_plugins_still_see_the_request() -> None:
         assert 'kyodo_gateway_requests_total{method="POST",status="200"} 2.0' in text
         # the deferred parts' fetches go through the same per-request fetcher and its hooks
         assert 'kyodo_gateway_subgraph_fetch_duration_seconds_count{subgraph="reviews"} 2.0' in text
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    ("multipart/mixed;deferSpec=20220824, application/json", True),   # Apollo Client
+    ('multipart/mixed; boundary="graphql"; deferSpec=20220824', True),
+    ("application/json, multipart/mixed", True),                       # GraphiQL's fetcher
+    ("multipart/mixed;deferSpec=20990101", False),                     # a spec version we do not write
+    ("multipart/mixed;subscriptionSpec=1.0, application/json", False),  # subscription events only
+    ("multipart/mixed;q=0", False),
+    ("application/json", False),
+    (None, False),
+])
+def test_which_accept_headers_take_parts(accept: str | None, expected: bool) -> None:
+    assert accepts_multipart(accept) is expected
