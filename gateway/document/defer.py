@@ -117,11 +117,17 @@ def defer_split(schema: GraphQLSchema, operation: AnalyzedOperation) -> DeferSpl
     return found
 
 
+_MAY_DEFER: weakref.WeakKeyDictionary[AnalyzedOperation, bool] = weakref.WeakKeyDictionary()
+
+
 def may_defer(operation: AnalyzedOperation) -> bool:
-    """Cheap test before the walk: False when the operation cannot defer anything."""
-    if operation.type is not OperationType.QUERY:
-        return False
-    return not operation.text or _DEFER_TEXT.search(operation.text) is not None
+    """Cheap test before the walk: False when the operation cannot defer anything (kept per analysis:
+    the response cache and coalescing ask on every request)."""
+    found = _MAY_DEFER.get(operation)
+    if found is None:
+        found = _MAY_DEFER[operation] = operation.type is OperationType.QUERY and (
+            not operation.text or _DEFER_TEXT.search(operation.text) is not None)
+    return found
 
 
 def _split(schema: GraphQLSchema, operation: AnalyzedOperation) -> DeferSplit:
