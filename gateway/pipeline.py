@@ -31,6 +31,7 @@ from auth.principal import Principal
 from gateway.document.errors import graphql_error
 from gateway.document.lru import CacheStats
 from gateway.executor.fetcher import SubgraphFetcher as SubgraphFetcher  # re-exported for the HTTP stage
+from gateway.executor.incremental import IncrementalResponse, delivers_incrementally
 from gateway.planner import PlanningTimeout, QueryPlan
 from gateway.plugins.protocol import (
     AuthorizationEvent,
@@ -45,6 +46,11 @@ from gateway.settings import Settings
 from gateway.supergraph import Supergraph
 
 log = logging.getLogger("kyodo.gateway.pipeline")
+
+DEFER_BAD_HEADER_MESSAGE = (
+    "the gateway received a query with the @defer directive but the client does not accept multipart/mixed "
+    "HTTP responses. To enable @defer support, add the HTTP header 'Accept: multipart/mixed;deferSpec=20220824'"
+)
 
 
 class AuthorizationOutcome(Protocol):
@@ -85,6 +91,8 @@ class RequestContext:
     principal: Principal | None = None
     http_method: str = "POST"
     state: RequestState | None = None  # what the plugins' hooks see of this request
+    # the client takes `multipart/mixed` (deferSpec=20220824): an operation with @defer may answer in parts
+    accepts_multipart: bool = False
 
 
 class Pipeline:
@@ -254,6 +262,9 @@ class Pipeline:
             event_plan = PlanEvent(state, plan, cached)
             for hook in hooks.plan:
                 await hook(event_plan)
+        if not context.accepts_multipart and delivers_incrementally(plan, self.supergraph, prepared):
+            # as Apollo Router answers: a client that cannot read parts gets a 406 before anything runs
+            raise GraphQLRequestError.single(DEFER_BAD_HEADER_MESSAGE, "DEFER_BAD_HEADER", status=406)
         return PlannedOperation(plan, prepared, errors, removed_paths, state)
 
     async def execute(self, planned: PlannedOperation, context: RequestContext) -> dict[str, Any]:
@@ -306,6 +317,8 @@ class PlannedOperation:
         extensions = dict(result.get("extensions") or {})
         if extensions:
             body["extensions"] = extensions
+        if isinstance(result, IncrementalResponse):
+            return result.with_body(body)  # the later parts follow (the HTTP stage streams them)
         return body
 
 

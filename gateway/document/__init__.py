@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from gateway.document.cache import DocumentCache, InvalidDocument, ValidDocument
 from gateway.document.conditions import ConditionTerm, condition_terms, included
+from gateway.document.defer import (
+    DeferredFragment,
+    DeferSplit,
+    defer_split,
+    deferred_now,
+    fragment_active,
+    fragment_included,
+    may_defer,
+    without_deferred,
+)
 from gateway.document.errors import GraphQLRequestError, graphql_error
 from gateway.document.limits import DocumentLimitError, DocumentLimits, check_document_limits
 from gateway.document.lru import CacheStats, LruCache
@@ -15,12 +25,15 @@ from gateway.document.prepared import (
     analyze_document,
     analyze_operation,
     prepare_operation,
+    root_fields_of,
 )
 
 __all__ = [
     "INTROSPECTION_ROOTS",
     "AnalyzedOperation",
     "CacheStats",
+    "DeferSplit",
+    "DeferredFragment",
     "ConditionTerm",
     "DocumentCache",
     "DocumentLimitError",
@@ -34,6 +47,13 @@ __all__ = [
     "analyze_operation",
     "check_document_limits",
     "condition_terms",
+    "defer_split",
+    "deferred_now",
+    "fragment_active",
+    "fragment_included",
+    "may_defer",
+    "root_fields_of",
+    "without_deferred",
     "graphql_error",
     "included",
     "prepare_operation",

@@ -23,7 +23,7 @@ from gateway.executor.representations import (
     path_list,
 )
 from gateway.introspection import introspection_data
-from gateway.planner import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence, SubscriptionNode
+from gateway.planner import Condition, Defer, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence, SubscriptionNode
 from gateway.supergraph.model import Supergraph
 
 # extensions.code when the supergraph offers no way to resolve a selected field
@@ -62,6 +62,8 @@ class _Run:
             await self.root_fetch(node)
         elif isinstance(node, Flatten):
             await self.entity_fetch(node.path, node.node)
+        elif isinstance(node, Defer):  # (a Defer is the plan's root: gateway/executor/incremental.py)
+            raise TypeError("a Defer node runs only at the root of a plan")
         elif isinstance(node, Condition):
             if self.variables.get(node.variable):
                 await self.run(node.if_clause)
@@ -252,6 +254,10 @@ async def execute_plan(plan: QueryPlan, supergraph: Supergraph, operation: Prepa
     if plan.errors:
         return {"data": None, "errors": [{"message": m, "extensions": {"code": PLANNING_FAILED}} for m in plan.errors]}
     compiled = COMPILED.get(plan)
+    if isinstance(plan.node, Defer):
+        from gateway.executor.incremental import execute_incremental
+
+        return await execute_incremental(plan.node, supergraph, operation, fetcher, compiled, value_completion)
     run = _Run(supergraph, operation.variables, operation.raw_variables, fetcher, compiled.representations)
     await run.run(plan.node)
     return _respond(run, compiled, supergraph, operation, value_completion)

@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
@@ -32,7 +32,9 @@ from gateway.executor import TIMED_OUT
 from gateway.http.disconnect import CancelOnDisconnect
 from gateway.http.fetching import CircuitStateCollector, SubgraphClient, SubgraphConnections
 from gateway.http.headers import StripKyodoHeaders
-from gateway.http.negotiation import prefers_html, response_media_type
+from gateway.executor.incremental import IncrementalResponse
+from gateway.http.multipart import MULTIPART_MEDIA_TYPE, multipart_body
+from gateway.http.negotiation import accepts_multipart, prefers_html, response_media_type
 from gateway.http.playground.assets import assets_dir, missing_assets
 from gateway.http.playground.page import STATIC_PREFIX, missing_assets_html, playground_html
 from gateway.http.playground.sign_in import sign_in_from_environment
@@ -243,7 +245,8 @@ class GatewayApp:
                     return await self._event_stream(request, graphql_request, state, pipeline,
                                                     MULTIPART_TRANSPORT), "data"
             context = RequestContext(
-                fetcher=self._fetcher(state), principal=principal, http_method=method, state=state
+                fetcher=self._fetcher(state), principal=principal, http_method=method, state=state,
+                accepts_multipart=accepts_multipart(request.headers.get("accept")),
             )
             limit = self.settings.runtime.max_requests_in_flight
             if limit and self.in_flight >= limit:
@@ -264,7 +267,12 @@ class GatewayApp:
             return self._errors(error.errors, error.status, media_type, error.headers), (
                 "internal" if error.status >= 500 else "request"
             )
-        return Response(orjson.dumps(body), 200, media_type=media_type), ("execution" if body.get("errors") else "data")
+        outcome = "execution" if body.get("errors") else "data"
+        if isinstance(body, IncrementalResponse):
+            # @defer: the parts follow as they complete (gateway/http/multipart.py); never cached
+            return StreamingResponse(multipart_body(body), 200, headers={"Cache-Control": "no-store"},
+                                     media_type=MULTIPART_MEDIA_TYPE), outcome
+        return Response(orjson.dumps(body), 200, media_type=media_type), outcome
 
     async def _run_within_budget(self, pipeline: Pipeline, graphql_request: GraphQLRequest, context: RequestContext,
                                  state: RequestState) -> dict[str, Any]:

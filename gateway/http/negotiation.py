@@ -44,3 +44,28 @@ def prefers_html(accept: str | None) -> bool:
     if not accept:
         return False
     return any(media == "text/html" and q > 0 for media, q in _media_ranges(accept))
+
+
+def accepts_multipart(accept: str | None) -> bool:
+    """Whether the client reads `multipart/mixed` incremental delivery (Apollo's `deferSpec=20220824`;
+    a `multipart/mixed` without deferSpec, as GraphiQL and the over-HTTP draft send it, is taken too)."""
+    if not accept:
+        return False
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        if pieces[0].lower() != "multipart/mixed":
+            continue
+        parameters = {}
+        for parameter in pieces[1:]:
+            name, _, value = parameter.partition("=")
+            parameters[name.strip().lower()] = value.strip().strip('"')
+        try:
+            if float(parameters.get("q", "1")) <= 0:
+                continue
+        except ValueError:
+            continue
+        if "deferspec" not in parameters and "subscriptionspec" in parameters:
+            continue  # a client that reads subscription events only
+        if parameters.get("deferspec", "20220824") == "20220824":
+            return True
+    return False

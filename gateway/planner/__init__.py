@@ -13,6 +13,8 @@ from gateway.planner.errors import (
 )
 from gateway.planner.nodes import (
     Condition,
+    Defer,
+    DeferredNode,
     Fetch,
     Flatten,
     Parallel,
@@ -33,6 +35,8 @@ __all__ = [
     "RefinementError",
     "UnplannableError",
     "Condition",
+    "Defer",
+    "DeferredNode",
     "Fetch",
     "Flatten",
     "Parallel",

@@ -3,16 +3,18 @@
 Phases, each failing with its own PlanningError subclass (gateway.planner.errors): the operation
 (a root type for its kind), the search (which subgraph resolves each field: `UnplannableError`,
 reported in the plan), refinement (named passes to a fixed point) and assembly into the tree. The
-whole run has a deadline (`PlanningTimeout`).
+whole run has a deadline (`PlanningTimeout`). A query with @defer becomes a `Defer` node: the primary
+part and each deferred fragment planned apart (gateway/planner/defer_plan.py).
 """
 
 from __future__ import annotations
 
 from graphql import FieldNode, print_ast
 
-from gateway.document import AnalyzedOperation
+from gateway.document import AnalyzedOperation, defer_split
 from gateway.planner.assemble import assemble
 from gateway.planner.builder import PlanBuilder
+from gateway.planner.defer_plan import plan_deferred
 from gateway.planner.errors import DEFAULT_PLANNING_SECONDS, Deadline, NoRootTypeError, UnplannableError
 from gateway.planner.nodes import Fetch, PlanNode, QueryPlan, Sequence, SubscriptionNode
 from gateway.supergraph.model import Supergraph
@@ -28,6 +30,14 @@ def build_plan(supergraph: Supergraph, operation: AnalyzedOperation, *,
         raise NoRootTypeError(f"The schema has no {kind} type.")
     variable_definitions = {vd.variable.name.value: print_ast(vd) for vd in operation.variable_definitions}
     try:
+        split = defer_split(supergraph.api_schema, operation)
+        if split:
+            def plan_root(fields: list[FieldNode]) -> PlanNode | None:
+                return _plan(supergraph, kind, root_type.name, fields, variable_definitions, deadline).node
+
+            node = plan_deferred(supergraph, root_type.name, operation.selection, split, variable_definitions,
+                                 deadline, plan_root)
+            return QueryPlan(node=node, operation_kind=kind)
         return _plan(supergraph, kind, root_type.name, list(operation.root_fields), variable_definitions, deadline)
     except UnplannableError as error:
         return QueryPlan(node=None, operation_kind=kind, errors=(str(error),))

@@ -181,7 +181,48 @@ class SubscriptionNode:
                 "rest": self.rest.to_dict() if self.rest is not None else None}
 
 
-PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition, SubscriptionNode]
+@dataclass(frozen=True)
+class DeferredNode:
+    """One deferred fragment's part of a `Defer`: its fetches start once what it depends on is there
+    (the primary part, or the deferred part it is nested in), and never hold back the parts before it."""
+
+    id: int  # the fragment's position among the operation's @defer fragments (gateway/document/defer.py)
+    label: str | None
+    path: tuple[str, ...]  # response keys to the objects it completes; "@" walks into a list
+    node: PlanNode | None  # None: its fields come with the part it depends on (no key to fetch it apart)
+    deferred: tuple[DeferredNode, ...] = ()  # fragments deferred inside this one: they follow it
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "queryPath": list(self.path),
+                               "node": self.node.to_dict() if self.node is not None else None}
+        if self.label is not None:
+            out["label"] = self.label
+        if self.deferred:
+            out["deferred"] = [d.to_dict() for d in self.deferred]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeferredNode:
+        node = data.get("node")
+        return cls(data["id"], data.get("label"), tuple(data["queryPath"]),
+                   node_from_dict(node) if node else None,
+                   tuple(cls.from_dict(d) for d in data.get("deferred") or ()))
+
+
+@dataclass(frozen=True)
+class Defer:
+    """An operation with @defer: the primary part's fetches, then each deferred fragment's (Apollo's
+    `Defer { Primary {…}, [Deferred(…) {…}] }`)."""
+
+    primary: PlanNode | None
+    deferred: tuple[DeferredNode, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "Defer", "primary": {"node": self.primary.to_dict() if self.primary else None},
+                "deferred": [d.to_dict() for d in self.deferred]}
+
+
+PlanNode = Union[Sequence, Parallel, Fetch, Flatten, Condition, Defer, SubscriptionNode]
 
 
 def node_from_dict(data: dict[str, Any]) -> PlanNode:
@@ -201,6 +242,10 @@ def node_from_dict(data: dict[str, Any]) -> PlanNode:
     if kind == "Subscription":
         rest = data.get("rest")
         return SubscriptionNode(Fetch.from_dict(data["primary"]), node_from_dict(rest) if rest else None)
+    if kind == "Defer":
+        primary = (data.get("primary") or {}).get("node")
+        return Defer(node_from_dict(primary) if primary else None,
+                     tuple(DeferredNode.from_dict(d) for d in data.get("deferred") or ()))
     raise ValueError(f"unknown plan node kind {kind!r}")
 
 
@@ -242,6 +287,13 @@ class QueryPlan:
             elif isinstance(n, SubscriptionNode):
                 walk(n.primary)
                 walk(n.rest)
+            elif isinstance(n, Defer):
+                walk(n.primary)
+                stack = list(n.deferred)
+                while stack:
+                    d = stack.pop(0)
+                    walk(d.node)
+                    stack.extend(d.deferred)
 
         walk(self.node)
         return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from graphql import parse, print_ast
 
-from gateway.planner.nodes import Condition, Fetch, Flatten, Parallel, PlanNode, QueryPlan, Sequence, SubscriptionNode
+from gateway.planner.nodes import (Condition, Defer, DeferredNode, Fetch, Flatten, Parallel, PlanNode, QueryPlan,
+                                    Sequence, SubscriptionNode)
 
 
 def _pretty_operation(text: str) -> str:
@@ -49,7 +50,34 @@ def _node(node: PlanNode, pad: str) -> str:
             parts.append(_node(node.else_clause, inner))
         parts.append(pad + "}")
         return "\n".join(parts)
+    if isinstance(node, Defer):
+        parts = [f"{pad}Defer {{", f"{inner}Primary {{"]
+        if node.primary is not None:
+            parts.append(_node(node.primary, inner + "  "))
+        parts.append(inner + "},")
+        parts.append(f"{inner}[")
+        parts.append(",\n".join(_deferred(d, inner + "  ") for d in node.deferred))
+        parts.append(f"{inner}]")
+        parts.append(pad + "}")
+        return "\n".join(parts)
     return pad + repr(node)
+
+
+def _deferred(node: DeferredNode, pad: str) -> str:
+    label = f', label: "{node.label}"' if node.label is not None else ""
+    head = f'{pad}Deferred(path: "{".".join(node.path)}"{label}) {{'
+    inner = pad + "  "
+    parts = [head]
+    if node.node is None:
+        parts.append(f"{inner}(fetched with the part it depends on)")
+    else:
+        parts.append(_node(node.node, inner))
+    if node.deferred:
+        parts.append(f"{inner}[")
+        parts.append(",\n".join(_deferred(d, inner + "  ") for d in node.deferred))
+        parts.append(f"{inner}]")
+    parts.append(pad + "}")
+    return "\n".join(parts)
 
 
 def print_plan(plan: QueryPlan) -> str:

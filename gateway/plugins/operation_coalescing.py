@@ -2,7 +2,8 @@
 
 Two requests share one execution when they have the same document, operation and variables and the same
 caller (`principal_identity`: issuer, subject, municipality, roles, scopes, assurance — so the same
-authorization outcome) or are both anonymous. Mutations and subscriptions never share. The first request
+authorization outcome) or are both anonymous. Mutations, subscriptions and queries that may @defer never
+share. The first request
 (the leader) runs the plan; the others wait at `execution_start` and answer with a copy of its result.
 
 If the leader goes away before it has a result (its client disconnected and its task was cancelled), its
@@ -17,6 +18,7 @@ from typing import Any, Hashable
 
 import orjson
 
+from gateway.document import may_defer
 from gateway.plugins.protocol import ExecutionEvent, OperationEvent, RequestState
 from gateway.traffic.coalescing import operation_key, principal_identity
 from gateway.traffic.rate_limit import CHEAP_ANSWER_NOTE
@@ -55,6 +57,8 @@ class OperationCoalescingPlugin:
         prepared = state.prepared
         if state.answer is not None or prepared is None:
             return  # answered already (e.g. from the response cache)
+        if may_defer(prepared.analysis):
+            return  # parts streamed to one client cannot be shared: @defer never coalesces
         key = self.key(state)
         if key is None:
             return

@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.document.lru import LruCache
+from gateway.document import may_defer
 from gateway.plugins.protocol import ExecutionEvent, HttpResponse, OperationEvent, RequestState
 from gateway.traffic.cache_hints import CachePolicy, cache_control_header, cache_policy
 from gateway.traffic.rate_limit import CHEAP_ANSWER_NOTE
@@ -74,6 +75,8 @@ class ResponseCachePlugin:
         prepared = event.prepared
         if state.principal is not None or prepared is None or state.operation_type != "query":
             return
+        if may_defer(prepared.analysis):
+            return  # an answer with @defer comes in parts: never cached (and never served from the cache)
         policy = self.policy(prepared)
         if not policy.cacheable:
             return

@@ -1,7 +1,8 @@
 """Derive the API schema (what clients see) from a supergraph document.
 
 Removes the join__/link__ machinery, every `@inaccessible` element and every applied directive other
-than @deprecated/@specifiedBy/@oneOf, so a query naming a hidden element fails validation.
+than @deprecated/@specifiedBy/@oneOf, so a query naming a hidden element fails validation. Declares
+`@defer` (the gateway delivers deferred fragments incrementally).
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from graphql import (
     UnionTypeDefinitionNode,
     UnionTypeExtensionNode,
     build_ast_schema,
+    parse,
 )
 from graphql.language import Node
 
 from gateway.supergraph.links import LinkNames
 
 _KEPT_DIRECTIVES = {"deprecated", "specifiedBy", "oneOf"}
+_DEFER_DEFINITION = parse(
+    "directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT"
+).definitions[0]
 
 
 def _hidden(node: Node, inaccessible: str) -> bool:
@@ -112,6 +117,9 @@ def build_api_schema(document: DocumentNode, names: LinkNames) -> GraphQLSchema:
             definitions.append(d.__class__(**{**_node_kwargs(d), "directives": _kept_directives(d)}))
         else:
             definitions.append(d)
+    if not any(isinstance(d, DirectiveDefinitionNode) and d.name.value == "defer" for d in definitions):
+        # incremental delivery, as Apollo Router and Hive Gateway expose it (gateway/document/defer.py)
+        definitions.append(_DEFER_DEFINITION)
     return build_ast_schema(DocumentNode(definitions=tuple(definitions)), assume_valid_sdl=True)
 
 

@@ -1,5 +1,6 @@
 """The playground's HTML: GraphiQL with the explorer plugin, every script from /playground/static/, kyodo's
-example tabs, a sign-in hint on refused answers and a query-plan panel (playground.js), an inline favicon."""
+example tabs, a sign-in hint on refused answers, a query-plan panel and the parts of an @defer answer as they
+arrive (playground.js), an inline favicon."""
 
 from __future__ import annotations
 
@@ -63,13 +64,14 @@ def playground_html(endpoint: str, title: str = "kyodo GraphQL", sign_in: SignIn
 {'<div id="kyodo-sign-in" class="kyodo-sign-in"></div>' if sign_in else ""}
 <div id="graphiql">Loading the GraphQL playground…</div>
 <div id="kyodo-hint" class="kyodo-hint" role="status" hidden></div>
+<div id="kyodo-parts" class="kyodo-parts" role="status" hidden></div>
 {_sign_in_scripts(sign_in) if sign_in else ""}
 <script>
 {_page_source()}
 </script>
 <script>
   KyodoPlayground.start({_js_value(page_config)}, document.getElementById("graphiql"),
-                        document.getElementById("kyodo-hint"));
+                        document.getElementById("kyodo-hint"), document.getElementById("kyodo-parts"));
 </script>
 </body>
 </html>
@@ -81,6 +83,9 @@ def _kyodo_style() -> str:
   .kyodo-hint { position: fixed; right: 1rem; bottom: 1rem; max-width: 32rem; z-index: 10; padding: 0.6rem 0.9rem;
     font: 14px/1.4 system-ui, sans-serif; color: #3d2e00; background: #fff4ce; border: 1px solid #e0c060;
     border-radius: 6px; box-shadow: 0 2px 8px rgba(0, 0, 0, 0.15); }
+  .kyodo-parts { position: fixed; left: 50%; bottom: 0.5rem; transform: translateX(-50%); z-index: 10;
+    padding: 0.3rem 0.8rem; font: 13px system-ui, sans-serif; color: #0b3a6e; background: #e8f1fb;
+    border: 1px solid #9cc2ea; border-radius: 6px; }
   .kyodo-plan { font: 13px system-ui, sans-serif; }
   .kyodo-plan-text { white-space: pre; overflow: auto; font: 12px/1.45 ui-monospace, monospace; }
 </style>"""

@@ -1,5 +1,6 @@
 // kyodo's GraphiQL page: example tabs, the signed-in token on every request, a sign-in hint when an
-// answer is refused for lack of one, and a query-plan panel once the gateway returns plans.
+// answer is refused for lack of one, a query-plan panel once the gateway returns plans, and a line
+// showing the parts of an @defer answer as they arrive (GraphiQL merges them into the response pane).
 // Served inline by page.py (nothing is fetched from elsewhere).
 "use strict";
 
@@ -40,6 +41,31 @@ const KyodoPlayground = (() => {
     hint.textContent = text;
     hint.dataset.code = code;
     hint.hidden = false;
+  }
+
+  // Incremental delivery (@defer): the initial part, then each later one as the gateway streams it.
+  function partsTracker(status) {
+    let later = 0;
+    let entries = 0;
+    const labels = new Set();
+    return (part) => {
+      if (!part || typeof part !== "object") return;
+      const incremental = Array.isArray(part.incremental) ? part.incremental : null;
+      if (!incremental && !("hasNext" in part)) return;   // a plain answer: nothing streamed
+      if (incremental) {
+        later += 1;
+        entries += incremental.length;
+        incremental.forEach((entry) => { if (entry && entry.label) labels.add(entry.label); });
+      }
+      const named = labels.size ? ` (${[...labels].join(", ")})` : "";
+      const done = part.hasNext === false;
+      status.textContent = `@defer: initial part, then ${later} deferred part${later === 1 ? "" : "s"} ` +
+        `with ${entries} entr${entries === 1 ? "y" : "ies"}${named}` + (done ? " — complete" : " — receiving…");
+      status.dataset.parts = String(later);
+      status.dataset.entries = String(entries);
+      status.dataset.complete = String(done);
+      status.hidden = false;
+    };
   }
 
   function notePlan(result) {
@@ -83,7 +109,7 @@ const KyodoPlayground = (() => {
 
   const planPlugin = { title: "Query plan", icon: PlanIcon, content: PlanPanel };
 
-  function start(config, root, hint) {
+  function start(config, root, hint, partsStatus) {
     const url = new URL(config.endpoint, window.location.href).toString();
     const signInHeaders = async () => (typeof KyodoSignIn === "undefined" ? {} : KyodoSignIn.headers());
     // Subscriptions go over graphql-transport-ws to the same path; the token travels in connection_init
@@ -108,15 +134,23 @@ const KyodoPlayground = (() => {
         notePlan(result);
       };
       const result = await baseFetcher(withDefinedOperationName(params), { ...options, headers });
+      if (partsStatus) partsStatus.hidden = true;
       if (result && typeof result === "object" && Symbol.asyncIterator in result) {
-        // GraphiQL's fetcher streams (incremental delivery, subscriptions): look at each part as it passes.
-        // Not an async generator: GraphiQL's "stop" calls return(), which must reach the source at once
+        // GraphiQL's fetcher streams (multipart incremental delivery, subscriptions): look at each part as it
+        // passes. Not an async generator: GraphiQL's "stop" calls return(), which must reach the source at once
         // (ending the subscription) rather than wait until the next event.
+        const notePart = partsStatus ? partsTracker(partsStatus) : () => {};
         const source = result[Symbol.asyncIterator]();
         const parts = {
           async next() {
             const step = await source.next();
-            if (!step.done) inspect(step.value);
+            if (!step.done) {
+              // (the multipart reader yields the payloads that arrived together as one array)
+              for (const payload of (Array.isArray(step.value) ? step.value : [step.value])) {
+                inspect(payload);
+                notePart(payload);
+              }
+            }
             return step;
           },
           return(value) {
