@@ -339,3 +339,18 @@ async def test_retry_on_a_closed_pooled_connection_can_be_switched_off():
         finally:
             await session.close()
         assert len(server.received) == 2 and server.dropped == 1
+
+
+def test_kyodo_serve_refuses_an_unknown_subgraph_table_in_one_line(capsys, tmp_path):
+    from kyodo.cli import main
+    from tests.gateway_http.things_subgraph import things_supergraph
+
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(things_supergraph("http://127.0.0.1:9/graphql"), encoding="utf-8")
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[auth]\nanonymous_only = true\ncontext_key_file = "{tmp_path / "key.json"}"\n'
+                      '[subgraphs.thing]\nrequest_timeout_seconds = 1.0\n', encoding="utf-8")
+    status = main(["serve", "--supergraph", str(supergraph), "--config", str(config)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == "kyodo serve: subgraphs.thing: no subgraph of that name in the supergraph (it has: things)\n"
