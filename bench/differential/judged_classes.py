@@ -50,6 +50,8 @@ def judge(group: dict[str, Any]) -> str:
         return "KYODO (fixed): extra key fetch + entity jump that provides-on-interface refuses"
     if "complex-entity-call" in targets and '"price": {}' in kyodo:
         return "KYODO (fixed): a merged field answered with another merged field's sub-selection"
+    if "typename" in targets and '"__typename": "User"' in kyodo:
+        return "KYODO (fixed): an @interfaceObject whose real type no subgraph gave answered with the interface's name"
     if collision_aliases(query):
         return "APOLLO: alias equal to a key/@requires field it adds to the same subgraph fetch"
     if "non-resolvable-interface-object" in targets and "Cannot plan" in kyodo:
@@ -70,7 +72,7 @@ def judge(group: dict[str, Any]) -> str:
     if "isActive" in query and "simple-interface-object" in targets:
         return "no one's bug: a @shareable field whose subgraphs disagree (either source is allowed)"
     if targets & {"simple-interface-object", "interface-object-with-requires", "keys-mashup", "mutations",
-                  "circular-reference-interface", "interface-object-indirect-extension",
+                  "circular-reference-interface", "interface-object-indirect-extension", "typename",
                   "non-resolvable-interface-object"}:
         return "APOLLO: fields in fragments through @interfaceObject or entity jumps dropped or nulled"
     return "UNCLASSIFIED"

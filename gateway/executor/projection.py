@@ -168,6 +168,20 @@ class ShapeCompiler:
         return result
 
 
+def _reads_runtime_type(selection_sets: tuple[SelectionSetNode, ...], schema: GraphQLSchema) -> bool:
+    """Whether a selection reads its object's concrete type: `__typename`, or a fragment on an object type."""
+    for selection_set in selection_sets:
+        for s in selection_set.selections:
+            if isinstance(s, FieldNode):
+                if s.name.value == "__typename":
+                    return True
+            elif isinstance(s, InlineFragmentNode):
+                condition = schema.get_type(s.type_condition.name.value) if s.type_condition else None
+                if isinstance(condition, GraphQLObjectType) or _reads_runtime_type((s.selection_set,), schema):
+                    return True
+    return False
+
+
 def _materialize(path: PathChain) -> list[str | int]:
     out: list[str | int] = []
     while path is not None:
@@ -322,8 +336,15 @@ class Projector:
             runtime = shape.named
         else:
             runtime = value.get("__typename") or shape.named
-            if self.schema.get_type(runtime) is None:
+            runtime_type = self.schema.get_type(runtime)
+            if runtime_type is None:
                 # a type hidden from the API schema (@inaccessible)
+                return INVALID if non_null else None
+            if not isinstance(runtime_type, GraphQLObjectType) and _reads_runtime_type(shape.subs, self.schema):
+                # No subgraph said which object this is (e.g. the fetch that resolves an @interfaceObject's
+                # real type failed), and the selection depends on it: GraphQL cannot complete it.
+                self._nullified(path, f'Abstract type "{shape.named}" must resolve to an object type at runtime '
+                                      f'for field {shape.parent}.{shape.name}; got "{runtime}".')
                 return INVALID if non_null else None
         r = self.project_object(self.children(shape, runtime), runtime, value, path)
         if r is INVALID:

@@ -73,6 +73,21 @@ async def test_real_typename_comes_from_the_subgraph_that_knows_it() -> None:
     assert result == {"data": {"topFacility": {"__typename": "Aed", "rating": 5, "model": "HeartStart"}}}
 
 
+async def test_an_interface_object_whose_real_type_no_subgraph_told_is_null_where_the_selection_needs_it() -> None:
+    # safety cannot resolve the reference (it answers null with an error), so no subgraph says which object
+    # topFacility is: "Facility" is an interface and cannot be its __typename, and the fragment on Aed cannot
+    # be decided, so the field is null (found by the differential test on the audit's typename suite; Apollo
+    # Gateway and Hive Gateway answer null there too). Interface fields alone still need no concrete type.
+    subs = facility_subgraphs()
+    subs[0].entities["Facility"] = lambda rep: None
+    async with gateway_for(subs, FACILITY_SUPERGRAPH) as gw:
+        typed = await gw.execute("{ topFacility { __typename rating ... on Aed { model } } }")
+        untyped = await gw.execute("{ topFacility { id rating } }")
+    assert typed["data"] == {"topFacility": None}
+    assert all(e.get("path", ["topFacility"])[0] == "topFacility" for e in typed.get("errors", []))
+    assert untyped == {"data": {"topFacility": {"id": "f2", "rating": 5}}}
+
+
 SHARED_ROOT = """
 type Query @join__type(graph: NAMES) @join__type(graph: PRICES) {
   item: Item!
