@@ -42,6 +42,7 @@ from typing import Any
 import yaml
 
 from auth.gateway_keys import load_or_create_signing_key, public_jwks_path_for
+from deploy.free_port import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
@@ -56,10 +57,6 @@ class TopologyError(RuntimeError):
     """A piece of the topology did not start; the message says which and shows its last output."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def generated_secrets() -> dict[str, str]:

@@ -16,6 +16,7 @@ import pytest
 
 from auth.idp.directory import ACCOUNTS
 from kyodo.cli import build_parser
+from deploy.free_port import free_port as _free_port
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -93,12 +94,6 @@ def test_offline_kyodo_lines_run_as_written(tmp_path):
 
 # -- the whole "Trying it" section against a running `kyodo dev` -------------------------------------------
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def trying_it_script(gateway: int, idp: int) -> tuple[str, list[str]]:

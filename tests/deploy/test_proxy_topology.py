@@ -22,6 +22,7 @@ import pytest
 from gateway.http import create_app
 from gateway.settings import Settings
 from tests.gateway_http.servers import ThreadedServer
+from deploy.free_port import free_port as _free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists() else None)
@@ -40,10 +41,6 @@ class Counting:
         await self.app(scope, receive, send)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def local_conf(work: Path, port: int, gateways: list[int], keycloak: int) -> Path:

@@ -32,16 +32,12 @@ from gateway.supergraph import load_supergraph
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "federation"))
 from engine_kit import serve, supergraph_sdl  # noqa: E402
 from test_defer import SUPERGRAPH, subgraphs  # noqa: E402
+from deploy.free_port import free_port as _free_port
 
 MULTIPART = "multipart/mixed;deferSpec=20220824, application/json"
 QUERY = '{ topProducts { name ... @defer(label: "reviews") { reviews { body author { name } } } } }'
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,7 @@ import pytest
 
 from kyodo.cli import main
 from tests.gateway_http.things_subgraph import things_supergraph
+from deploy.free_port import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,10 +76,6 @@ def test_subgraphs_config_that_does_not_compose(capsys, tmp_path):
     assert err.startswith("kyodo serve: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_serves_a_supergraph_under_uvicorn(tmp_path, things_server):

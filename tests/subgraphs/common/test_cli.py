@@ -19,6 +19,7 @@ from kyodo.cli import main
 from subgraphs.common import audit
 from subgraphs.common.audit import AuditRecord
 from subgraphs.common.db import Database
+from deploy.free_port import free_port as _free_port
 
 
 @pytest.fixture
@@ -84,10 +85,6 @@ def test_import_of_a_missing_file_is_one_clear_line(tmp_path, monkeypatch, capsy
     assert "missing.csv" in err and "Traceback" not in err
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _post(url: str, query: str, headers: dict[str, str] | None = None) -> dict:
