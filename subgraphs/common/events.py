@@ -173,13 +173,17 @@ class EventBroker:
 
     def _lost(self, error: BaseException) -> None:
         log.warning("event broker %s lost its connection: %s", self.backend.name, error)
+        self._end_all(BrokerUnavailable(str(error)))
+
+    def _end_all(self, error: BaseException) -> None:
         self._listening = False
         for subscribers in list(self._topics.values()):
             for subscription in list(subscribers):
-                subscription.end(BrokerUnavailable(str(error)))
+                subscription.end(error)
 
     async def close(self) -> None:
-        self._lost(BrokerUnavailable("the service is stopping"))
+        """The app is stopping: every subscription ends, the backend's connections close."""
+        self._end_all(BrokerUnavailable("the service is stopping"))
         await self.backend.close()
 
 
