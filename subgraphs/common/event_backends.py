@@ -86,6 +86,10 @@ class PostgresBackend:
 
         self._keepalive = asyncio.create_task(keepalive())
 
+    def listener_pid(self) -> int | None:
+        """The server process of the LISTEN connection (operators can find it in pg_stat_activity)."""
+        return self._listener.get_server_pid() if self._listener is not None else None
+
     async def _stop_listening(self) -> None:
         if self._keepalive is not None:
             self._keepalive.cancel()

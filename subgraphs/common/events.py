@@ -115,7 +115,8 @@ class EventBroker:
         self._starting: asyncio.Lock | None = None
 
     def subscriber_count(self, topic: str | None = None) -> int:
-        """Live subscriptions (to `topic`, or all): lets a test know a subscription is in place."""
+        """Subscriptions to `topic` that receive events (the backend is listening), or all subscriptions of
+        the process: lets a test know a subscription is in place before it publishes."""
         return self._count if topic is None else len(self._topics.get(topic, ()))
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -136,11 +137,12 @@ class EventBroker:
         if self._count >= self.max_subscriptions:
             raise SubscriptionsBusy(f"this service has {self._count} subscriptions open, its limit; try again "
                                     f"later", limit=self.max_subscriptions)
+        self._count += 1   # taken before the wait below, so concurrent subscribers cannot pass the cap
         subscription = Subscription(topic, self.queue_size)
-        self._topics.setdefault(topic, set()).add(subscription)
-        self._count += 1
         try:
             await self._ensure_listening()
+            # registered (and counted for its topic) only once the backend listens: from here on nothing is missed
+            self._topics.setdefault(topic, set()).add(subscription)
             yield subscription
         finally:
             subscribers = self._topics.get(topic)

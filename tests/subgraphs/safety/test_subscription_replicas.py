@@ -8,6 +8,7 @@ import os
 import secrets
 
 import pytest
+from sqlalchemy import text
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.serving_settings import ServingSettings
@@ -56,3 +57,25 @@ async def test_an_event_reaches_the_subscribers_of_every_replica(storage_backend
             await post(first_url, REPORT, {"wet": False}, token=device)
             assert "errors" not in await post(first_url, REPORT, {"wet": True}, token=device)
             assert (await on_second.next_payload(watching_second))["data"]["floodSensorTriggered"]["id"] == SENSOR
+
+
+@pytest.mark.parametrize("storage_backend", ["postgresql"])
+async def test_subscriptions_end_when_the_broker_connection_is_lost(storage_backend, seeded_db, gateway_jwks):
+    """The LISTEN connection is terminated by the server: the subscription completes (the client subscribes
+    again) instead of waiting forever for events that can no longer arrive; a new subscription listens anew."""
+    app = create_subgraph_app("safety", schema, database_url=seeded_db.url, keys=gateway_jwks,
+                              settings=ServingSettings(events_backend="postgresql"))
+    async with served(app) as url, transport_ws(url) as ws:
+        first = await ws.subscribe(TRIGGERED)
+        await wait_subscribed(app, flood_sensor_topic(ONO))
+        listener_pid = app.state.events.backend.listener_pid()
+        async with seeded_db.transaction() as session:
+            assert (await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener_pid})).scalar()
+        assert await ws.receive() == {"id": first, "type": "complete"}
+        assert app.state.events.subscriber_count() == 0
+
+        again = await ws.subscribe(TRIGGERED)
+        await wait_subscribed(app, flood_sensor_topic(ONO))
+        assert app.state.events.backend.listener_pid() != listener_pid
+        await app.state.events.publish(flood_sensor_topic(ONO), {"sensorId": SENSOR})
+        assert (await ws.next_payload(again))["data"]["floodSensorTriggered"]["id"] == SENSOR
