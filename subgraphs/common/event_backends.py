@@ -118,7 +118,9 @@ class RedisBackend:
         import redis.asyncio as redis
 
         self.channel = channel
-        self._client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        # named after the channel: `CLIENT LIST` shows which connections are kyodo's event listeners
+        self._client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                                            client_name=channel)
         self._reader: asyncio.Task[None] | None = None
 
     async def publish(self, message: str) -> None:
