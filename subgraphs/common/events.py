@@ -99,7 +99,8 @@ class Subscription:
         if item is _END:
             assert self.error is not None
             raise self.error
-        return item
+        payload: dict[str, Any] = item
+        return payload
 
 
 class EventBroker:

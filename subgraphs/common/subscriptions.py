@@ -54,10 +54,11 @@ class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler):
 
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload") if isinstance(message, dict) else None
-        query = payload.get("query") if isinstance(payload, dict) else None
+        payload = payload if isinstance(payload, dict) else {}
+        query, name = payload.get("query"), payload.get("operationName")
         if isinstance(query, str) and self.connection_acknowledged and message.get("id") not in self.operations:
             try:
-                operation = get_operation_ast(parse(query), payload.get("operationName"))
+                operation = get_operation_ast(parse(query), name if isinstance(name, str) else None)
             except GraphQLSyntaxError:
                 operation = None   # strawberry closes the connection with the syntax error
             if operation is not None and operation.operation != OperationType.SUBSCRIPTION:
