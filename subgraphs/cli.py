@@ -31,6 +31,8 @@ SUBGRAPHS = ("childcare", "safety", "currency", "identity")
 IMPORT_KINDS = {"evacuation_space": "safety", "aed": "safety", "preschool": "childcare"}
 SUBGRAPHS_DIR = Path(__file__).resolve().parent
 
+WS_MAX_MESSAGE_BYTES = 256 * 1024   # one graphql-transport-ws message (a subscribe carries its query text)
+
 
 def _missing_part(name: str, part: str) -> str | None:
     """None if subgraphs/<name>/<part> exists (a module or a directory), else a message saying so."""
@@ -70,8 +72,9 @@ def _subgraph(args: argparse.Namespace) -> int:
         print(f"kyodo subgraph {args.name}: {error}", file=sys.stderr)
         return 2
     print(f"kyodo subgraph {args.name} at http://{args.host}:{args.port}/graphql", flush=True)
+    # WebSocket messages are subscribe requests from the gateway: a small bound instead of uvicorn's 16 MiB
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                server_header=False)
+                server_header=False, ws_max_size=WS_MAX_MESSAGE_BYTES)
     return 0
 
 

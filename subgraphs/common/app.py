@@ -92,6 +92,15 @@ class SubgraphGraphQL(GraphQL):
                 return _refused_result(result, error)
         return result
 
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value,  # noqa: ANN001, ANN201, PLR0917
+                             request_data):
+        """Subscriptions are served over WebSocket only: over HTTP one is a 400 (strawberry would run it once
+        as if it were a query and fail on the stream it gets back)."""
+        if _is_subscription(request_data.query, request_data.operation_name):
+            raise HTTPException(400, "subscriptions are served over WebSocket (graphql-transport-ws) only")
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                            request_data)
+
     async def run(self, request, context=UNSET, root_value=UNSET):  # noqa: ANN001, ANN201
         """Malformed HTTP requests get a 4xx with a GraphQL error body (strawberry answers in plain text)."""
         try:
@@ -103,6 +112,21 @@ class SubgraphGraphQL(GraphQL):
                 else "METHOD_NOT_ALLOWED" if error.status_code == 405 else "BAD_REQUEST"
             return JSONResponse({"errors": [{"message": error.reason, "extensions": {"code": code}}]},
                                 status_code=error.status_code)
+
+
+def _is_subscription(query: Any, operation_name: str | None) -> bool:
+    """Whether the operation to run is a subscription. Cheap: the text must mention one before it is parsed
+    (strawberry parses it again, from its cache; a bad document is left to strawberry's own errors)."""
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    from graphql import GraphQLError, OperationType, parse
+    from graphql.utilities import get_operation_ast
+
+    try:
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
 
 
 def _refused_result(result: Any, error: AuditUnavailable) -> Any:

@@ -86,6 +86,10 @@ class PostgresBackend:
 
         self._keepalive = asyncio.create_task(keepalive())
 
+    def listener_pid(self) -> int | None:
+        """The server process of the LISTEN connection (operators can find it in pg_stat_activity)."""
+        return self._listener.get_server_pid() if self._listener is not None else None
+
     async def _stop_listening(self) -> None:
         if self._keepalive is not None:
             self._keepalive.cancel()
@@ -114,7 +118,9 @@ class RedisBackend:
         import redis.asyncio as redis
 
         self.channel = channel
-        self._client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        # named after the channel: `CLIENT LIST` shows which connections are kyodo's event listeners
+        self._client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                                            client_name=channel)
         self._reader: asyncio.Task[None] | None = None
 
     async def publish(self, message: str) -> None:

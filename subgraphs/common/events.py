@@ -99,7 +99,8 @@ class Subscription:
         if item is _END:
             assert self.error is not None
             raise self.error
-        return item
+        payload: dict[str, Any] = item
+        return payload
 
 
 class EventBroker:
@@ -115,7 +116,8 @@ class EventBroker:
         self._starting: asyncio.Lock | None = None
 
     def subscriber_count(self, topic: str | None = None) -> int:
-        """Live subscriptions (to `topic`, or all): lets a test know a subscription is in place."""
+        """Subscriptions to `topic` that receive events (the backend is listening), or all subscriptions of
+        the process: lets a test know a subscription is in place before it publishes."""
         return self._count if topic is None else len(self._topics.get(topic, ()))
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:
@@ -136,11 +138,12 @@ class EventBroker:
         if self._count >= self.max_subscriptions:
             raise SubscriptionsBusy(f"this service has {self._count} subscriptions open, its limit; try again "
                                     f"later", limit=self.max_subscriptions)
+        self._count += 1   # taken before the wait below, so concurrent subscribers cannot pass the cap
         subscription = Subscription(topic, self.queue_size)
-        self._topics.setdefault(topic, set()).add(subscription)
-        self._count += 1
         try:
             await self._ensure_listening()
+            # registered (and counted for its topic) only once the backend listens: from here on nothing is missed
+            self._topics.setdefault(topic, set()).add(subscription)
             yield subscription
         finally:
             subscribers = self._topics.get(topic)
@@ -173,13 +176,17 @@ class EventBroker:
 
     def _lost(self, error: BaseException) -> None:
         log.warning("event broker %s lost its connection: %s", self.backend.name, error)
+        self._end_all(BrokerUnavailable(str(error)))
+
+    def _end_all(self, error: BaseException) -> None:
         self._listening = False
         for subscribers in list(self._topics.values()):
             for subscription in list(subscribers):
-                subscription.end(BrokerUnavailable(str(error)))
+                subscription.end(error)
 
     async def close(self) -> None:
-        self._lost(BrokerUnavailable("the service is stopping"))
+        """The app is stopping: every subscription ends, the backend's connections close."""
+        self._end_all(BrokerUnavailable("the service is stopping"))
         await self.backend.close()
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,13 +24,16 @@ from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 from graphql.utilities import get_operation_ast
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from subgraphs.common.errors import BAD_USER_INPUT, KyodoError
+from subgraphs.common.errors import KyodoError
 from subgraphs.common.events import BrokerUnavailable, SubscriberTooSlow
 
-SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+log = logging.getLogger("kyodo.subgraphs.subscriptions")
+
+SUBSCRIPTION_PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)   # and no HTTP streaming transport
 ONLY_SUBSCRIPTIONS = "SUBSCRIPTIONS_ONLY"
 
 
@@ -42,12 +46,19 @@ def refuse_bad_context(context: Any) -> None:
 class SubscriptionsOnlyHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws that runs subscription operations only."""
 
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):   # the client went away while an event was being sent
+            log.debug("subscriber disconnected while an event was sent")
+            return
+        await super().handle_task_exception(error)
+
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload") if isinstance(message, dict) else None
-        query = payload.get("query") if isinstance(payload, dict) else None
+        payload = payload if isinstance(payload, dict) else {}
+        query, name = payload.get("query"), payload.get("operationName")
         if isinstance(query, str) and self.connection_acknowledged and message.get("id") not in self.operations:
             try:
-                operation = get_operation_ast(parse(query), payload.get("operationName"))
+                operation = get_operation_ast(parse(query), name if isinstance(name, str) else None)
             except GraphQLSyntaxError:
                 operation = None   # strawberry closes the connection with the syntax error
             if operation is not None and operation.operation != OperationType.SUBSCRIPTION:
@@ -74,7 +85,7 @@ async def events_for(info: Any, topic: str) -> AsyncIterator[dict[str, Any]]:
     database = getattr(info.context, "database", None)
     broker = getattr(database, "events", None)
     if broker is None:
-        raise KyodoError("subscriptions are not available on this service", BAD_USER_INPUT)
+        raise KyodoError("subscriptions are not available on this service", "SUBSCRIPTIONS_UNAVAILABLE")
     async with broker.subscribe(topic) as subscription:
         try:
             async for payload in subscription:

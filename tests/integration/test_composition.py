@@ -28,6 +28,10 @@ OWNERS = {
     ("Municipality", "childcareJoined"): "CHILDCARE",
     ("Municipality", "currencyJoined"): "CURRENCY",
     ("Municipality", "safetyJoined"): "SAFETY",
+    ("Subscription", "riverAlertChanged"): "SAFETY",          # issue 11 item 6: the subscription root composes
+    ("Subscription", "floodSensorTriggered"): "SAFETY",
+    ("Subscription", "shelterOccupancyChanged"): "IDENTITY",
+    ("RiverAlertChange", "gauge"): "SAFETY",
 }
 
 

@@ -8,6 +8,7 @@ import os
 import secrets
 
 import pytest
+from sqlalchemy import text
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.serving_settings import ServingSettings
@@ -56,3 +57,43 @@ async def test_an_event_reaches_the_subscribers_of_every_replica(storage_backend
             await post(first_url, REPORT, {"wet": False}, token=device)
             assert "errors" not in await post(first_url, REPORT, {"wet": True}, token=device)
             assert (await on_second.next_payload(watching_second))["data"]["floodSensorTriggered"]["id"] == SENSOR
+
+
+async def _kill_listener(broker: str, app, database, channel: str) -> None:  # noqa: ANN001
+    """Cut the broker's listening connection from the server side."""
+    if broker == "postgresql":
+        async with database.transaction() as session:
+            pid = app.state.events.backend.listener_pid()
+            assert (await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})).scalar()
+        return
+    import redis.asyncio as redis
+
+    admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:   # only this test's connection: it is named after the test's own channel
+        ours = [c["id"] for c in await admin.client_list(_type="pubsub") if c.get("name") == f"{channel}.safety"]
+        assert len(ours) == 1, ours
+        await admin.client_kill_filter(_id=ours[0])
+    finally:
+        await admin.aclose()
+
+
+@pytest.mark.parametrize(("storage_backend", "broker"), [("postgresql", "postgresql"), ("sqlite", "redis")])
+async def test_subscriptions_end_when_the_broker_connection_is_lost(storage_backend, broker, seeded_db,
+                                                                   gateway_jwks):
+    """The listening connection is cut by the server: the subscription completes (the client subscribes again)
+    instead of waiting forever for events that can no longer arrive; a new subscription listens anew."""
+    channel = f"kyodo.t{secrets.token_hex(4)}"
+    settings = ServingSettings(events_backend=broker, events_channel=channel,
+                               events_redis_url=REDIS_URL if broker == "redis" else None)
+    app = create_subgraph_app("safety", schema, database_url=seeded_db.url, keys=gateway_jwks, settings=settings)
+    async with served(app) as url, transport_ws(url) as ws:
+        first = await ws.subscribe(TRIGGERED)
+        await wait_subscribed(app, flood_sensor_topic(ONO))
+        await _kill_listener(broker, app, seeded_db, channel)
+        assert await ws.receive() == {"id": first, "type": "complete"}
+        assert app.state.events.subscriber_count() == 0
+
+        again = await ws.subscribe(TRIGGERED)
+        await wait_subscribed(app, flood_sensor_topic(ONO))
+        await app.state.events.publish(flood_sensor_topic(ONO), {"sensorId": SENSOR})
+        assert (await ws.next_payload(again))["data"]["floodSensorTriggered"]["id"] == SENSOR

@@ -147,3 +147,18 @@ async def test_only_subscriptions_and_at_most_the_limit_per_connection(seeded_db
         assert (message["id"], message["type"]) == (third, "error"), message
         assert "limit" in message["payload"][0]["message"].lower()
         assert app.state.events.subscriber_count(flood_sensor_topic("282103")) == 0
+
+
+async def test_a_subscription_over_http_is_a_clear_400(seeded_db, gateway_jwks):
+    import httpx
+
+    app = _app(seeded_db, gateway_jwks)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://safety") as client:
+        for accept in ("application/json", "text/event-stream", "multipart/mixed;subscriptionSpec=1.0"):
+            response = await client.post("/graphql", json={"query": TRIGGERED, "variables": {"code": ONO}},
+                                         headers={"accept": accept})
+            assert response.status_code == 400, (accept, response.text)
+            assert "WebSocket" in response.json()["errors"][0]["message"]
+        # a query that merely mentions the word is still a query
+        response = await client.post("/graphql", json={"query": '{ riverGauges { id } } # subscription'})
+        assert response.status_code == 200 and response.json()["data"]["riverGauges"]
