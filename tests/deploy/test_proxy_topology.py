@@ -23,6 +23,7 @@ from gateway.http import create_app
 from gateway.settings import Settings
 from tests.gateway_http.servers import ThreadedServer
 from deploy.free_port import free_port as _free_port
+from deploy.local_topology import Ports, nginx_conf
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or (Path("/usr/sbin/nginx") if Path("/usr/sbin/nginx").exists() else None)
@@ -44,22 +45,11 @@ class Counting:
 
 
 def local_conf(work: Path, port: int, gateways: list[int], keycloak: int) -> Path:
-    """docker/nginx/nginx.conf with compose service names replaced by loopback ports, 2 s header/body timeouts."""
-    conf = (REPO / "docker" / "nginx" / "nginx.conf").read_text()
-    for index, gateway in enumerate(gateways, start=1):
-        conf = conf.replace(f"gateway-{index}:4000", f"127.0.0.1:{gateway}")
-    conf = conf.replace("keycloak:8080", f"127.0.0.1:{keycloak}").replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    conf = conf.replace("pid /tmp/nginx.pid;", f"pid {work / 'nginx.pid'};")
-    conf = re.sub(r"(client_(header|body)_timeout) 10s;", r"\1 2s;", conf)
-    conf = conf.replace("access_log /dev/stdout;", "access_log off;")
-    # one worker: one round-robin state, so the spread is exact whatever the machine's core count
-    conf = conf.replace("worker_processes auto;", "worker_processes 1;")
-    assert "gateway-" not in conf and "keycloak:" not in conf
-    for temp in ("client_body", "proxy"):
-        (work / temp).mkdir()
-    conf = conf.replace("http {", f"http {{\n    client_body_temp_path {work / 'client_body'};\n"
-                                  f"    proxy_temp_path {work / 'proxy'};", 1)
-    path = work / "nginx.conf"
+    """The local topology's nginx.conf (deploy/local_topology.py: service names at loopback ports, one worker),
+    with 2 s header/body timeouts so a slow client is cut off within the test."""
+    path = nginx_conf(work, Ports(nginx=port, gateways=(gateways[0], gateways[1])), keycloak)
+    conf, timeouts = re.subn(r"(client_(header|body)_timeout) 10s;", r"\1 2s;", path.read_text())
+    assert timeouts == 2
     path.write_text(conf)
     return path
 
