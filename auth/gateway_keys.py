@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
 import urllib.request
@@ -79,9 +80,17 @@ def load_or_create_signing_key(path: str | Path = DEFAULT_KEY_PATH, *, create: b
 def write_public_jwks(path: str | Path, *keys: ECKey) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(public_jwks(*keys), indent=2))
-    tmp.replace(path)  # atomic: a subgraph never reads half a file
+    # A temporary file of its own (several processes sharing the key, e.g. `--workers N`, write at once),
+    # renamed over the old one: atomic, so a subgraph never reads half a file.
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=path.name + ".", suffix=".tmp",
+                                     delete=False) as tmp:
+        tmp.write(json.dumps(public_jwks(*keys), indent=2))
+    try:
+        os.chmod(tmp.name, 0o644)   # a public key set: readable like the file it replaces
+        os.replace(tmp.name, path)
+    except OSError:
+        os.unlink(tmp.name)
+        raise
     return path
 
 
