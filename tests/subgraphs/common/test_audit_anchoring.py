@@ -269,6 +269,9 @@ def test_a_production_subgraph_refuses_to_start_without_its_audit_keys(monkeypat
     from subgraphs.identity.app import create_app
 
     monkeypatch.setenv("KYODO_ENV", "production")
+    # every other production secret is present (identity hashes card serials: its import checks the pepper),
+    # so the missing audit key is what stops it, whichever test imported identity first
+    monkeypatch.setenv("KYODO_CARD_PEPPER", "p" * 40)
     monkeypatch.delenv(audit_keys.CHAIN_KEY_ENV)
     audit_keys.reset_current_keys()
     with pytest.raises(AuditKeyError, match=audit_keys.CHAIN_KEY_ENV):
