@@ -21,7 +21,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from deploy.free_port import free_port as _free_port
 
 MAX_SUBSCRIBERS = 5000
 MAX_SECONDS = 120
@@ -37,11 +37,6 @@ QUERY = """subscription($s: String!) {
   levelChanged(station: $s) { sequence levelCm station { id name } }
 }"""
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _serve_subgraphs(gauges_port: int, stations_port: int) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -33,6 +32,7 @@ from gateway.document import analyze_document, prepare_operation
 from gateway.executor import HttpSubgraphFetcher, execute_plan
 from gateway.planner import build_plan
 from gateway.supergraph import Supergraph, load_supergraph
+from deploy.free_port import free_port as _free_port
 
 _FEDERATION_PRELUDE = """
 scalar _Any
@@ -137,11 +137,6 @@ def make_app(subgraphs: dict[str, Subgraph]) -> Starlette:
 
     return Starlette(routes=[Route("/{name}", handle, methods=["POST"])])
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.asynccontextmanager
