@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 
 import pytest
 
 from deploy import topology_checks as checks
 from deploy.local_topology import DOCKER, Ports, generated_secrets, running_topology
-from tests.security.oidc_provider_process import PROVIDER_DIR, ensure_installed, find_node
+from tests.security.oidc_provider_process import PROVIDER_DIR, ensure_installed, find_node, node_script
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -31,25 +30,10 @@ def realm_idp():
     assert node, "node is needed to run oidc-provider (KYODO_NODE or node on PATH)"
     ensure_installed()
     ports, env = Ports(), generated_secrets()
-    process = subprocess.Popen(
-        [node, str(PROVIDER_DIR / "realm_server.js")], cwd=PROVIDER_DIR, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **env, "KYODO_REALM_FILE": str(DOCKER / "keycloak" / "kyodo-realm.json"),
-             "KYODO_REALM_BASE": ports.public_url})
-    first: list[str] = []
-    reader = threading.Thread(target=lambda: first.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout=30)
-    try:
-        assert first and first[0].strip(), f"realm_server.js did not start: {process.stderr.read()[-2000:]}"
-        yield json.loads(first[0])["port"], ports, env
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    env_for_node = {**os.environ, **env, "KYODO_REALM_FILE": str(DOCKER / "keycloak" / "kyodo-realm.json"),
+                    "KYODO_REALM_BASE": ports.public_url}
+    with node_script(node, "realm_server.js", env_for_node) as started:
+        yield started["port"], ports, env
 
 
 @pytest.fixture(scope="module")

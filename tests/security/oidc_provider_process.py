@@ -50,7 +50,15 @@ def running_oidc_provider(extra_clients: list[dict] | None = None) -> Iterator[s
         pytest.skip("node is not installed, so oidc-provider cannot run")
     ensure_installed()
     env = dict(os.environ, KYODO_INTEROP_EXTRA_CLIENTS=json.dumps(extra_clients or []))
-    process = subprocess.Popen([node, str(PROVIDER_DIR / "server.js")], cwd=PROVIDER_DIR, env=env,
+    with node_script(node, "server.js", env) as started:
+        yield started["issuer"]
+
+
+@contextmanager
+def node_script(node: str, script: str, env: dict[str, str]) -> Iterator[dict]:
+    """Run one of the provider scripts in PROVIDER_DIR; yields the JSON object it prints as its first line once
+    it listens (its port, its issuer); stops it afterwards."""
+    process = subprocess.Popen([node, str(PROVIDER_DIR / script)], cwd=PROVIDER_DIR, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first_line: list[str] = []
     reader = threading.Thread(target=lambda: first_line.append(process.stdout.readline()), daemon=True)
@@ -58,8 +66,8 @@ def running_oidc_provider(extra_clients: list[dict] | None = None) -> Iterator[s
     reader.join(timeout=30)
     try:
         assert first_line and first_line[0].strip(), (
-            f"oidc-provider did not start: {process.stderr.read() if process.poll() is not None else 'timeout'}")
-        yield json.loads(first_line[0])["issuer"]
+            f"{script} did not start: {process.stderr.read() if process.poll() is not None else 'timeout'}")
+        yield json.loads(first_line[0])
     finally:
         process.terminate()
         try:
